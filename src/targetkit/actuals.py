@@ -1,0 +1,498 @@
+"""Actuals: the observed figures, read from CSV files or pandas DataFrames into one checked table.
+
+The canonical table has one row per observation with the value already converted to its
+indicator's unit (one cached factor per unit pair, applied to whole columns). Every row keeps the
+file and line it came from, so each result can show its evidence.
+
+Reading is strict: every bad row is reported with its file, line, column, value and a fix, and all
+problems of a source are collected before `DataError` is raised.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import difflib
+import io
+import math
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import attrs
+import numpy as np
+import pandas as pd
+
+from targetkit.dates import DATE_HINT, parse_date
+from targetkit.exceptions import DataError, Problem, UnitError
+from targetkit.model import IndicatorKind, Plan
+
+__all__ = ["COLUMNS", "REQUIRED_COLUMNS", "Actuals", "read_actuals"]
+
+REQUIRED_COLUMNS = ("indicator", "date", "value", "unit")
+OPTIONAL_COLUMNS = ("reported_at", "source", "note")
+COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
+MAX_PROBLEMS = 50
+
+_NUMBER = re.compile(r"^[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:[eE][+-]?\d+)?$|^[+-]?\.\d+$")
+_DONE = frozenset({"done", "1", "1.0", "true", "yes", "y", "是", "完成", "已完成", "✓", "√"})
+_NOT_DONE = frozenset({"0", "0.0", "false", "no", "n", "否", "未完成", "not done", "pending"})
+
+_FRAME_DTYPES: Mapping[str, Any] = {
+    "indicator": "object",
+    "stage": "object",
+    "date": "datetime64[s]",
+    "value": "float64",
+    "reported_at": "datetime64[s]",
+    "raw_value": "object",
+    "unit": "object",
+    "source": "object",
+    "note": "object",
+    "file": "object",
+    "line": "int64",
+}
+
+
+@attrs.frozen(eq=False)
+class Actuals:
+    """A checked table of observations for one plan.
+
+    Build it with `read_actuals` (CSV files or folders) or `Actuals.from_frame` (a DataFrame).
+    ``frame`` has the columns indicator, stage, date, value (in the indicator's unit),
+    reported_at, raw_value, unit (as written), source, note, file and line.
+    """
+
+    frame: pd.DataFrame
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+    @classmethod
+    def empty(cls) -> Actuals:
+        """Return a table with no observations."""
+        return cls(pd.DataFrame({c: pd.Series(dtype=t) for c, t in _FRAME_DTYPES.items()}))
+
+    @classmethod
+    def from_frame(cls, frame: pd.DataFrame, plan: Plan, *, source: str = "<DataFrame>") -> Actuals:
+        """Check and convert a DataFrame with columns indicator, date, value, unit [, reported_at, source, note].
+
+        Row numbers in errors count from 1 for the frame's first row.
+
+        Raises:
+            DataError: listing every bad row.
+        """
+        problems: list[Problem] = []
+        columns = _check_columns([str(c) for c in frame.columns], source, problems, line=None)
+        if problems:
+            raise DataError(problems)
+        table = {
+            name: [_cell(v) for v in frame[original].tolist()] for original, name in columns.items()
+        }
+        lines = list(range(1, len(frame) + 1))
+        return cls(_build(table, lines, plan, source, problems, line_label="row"))
+
+    def concat(self, *others: Actuals) -> Actuals:
+        """Return one table holding this one's rows and the others'; conflicting rows are an error."""
+        frames = [self.frame, *(o.frame for o in others)]
+        frames = [f for f in frames if len(f)]
+        if not frames:
+            return Actuals.empty()
+        merged = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+        problems: list[Problem] = []
+        merged = _drop_duplicates(merged, problems)
+        if problems:
+            raise DataError(problems)
+        return Actuals(merged)
+
+    def indicators(self) -> tuple[str, ...]:
+        """Return the indicator ids that have rows, sorted."""
+        return tuple(sorted(self.frame["indicator"].unique()))
+
+
+def _cell(value: Any) -> str:
+    """Turn a DataFrame cell into the text a CSV would hold."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and math.isnan(value):
+        return ""
+    if value is pd.NaT:
+        return ""
+    if isinstance(value, pd.Timestamp | dt.datetime):
+        return value.strftime("%Y-%m-%d")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
+
+
+def read_actuals(paths: str | Path | Iterable[str | Path], plan: Plan) -> Actuals:
+    """Read actuals from CSV files and folders of CSV files (``*.csv``, in name order).
+
+    Files are UTF-8 (with or without BOM) or GB18030/GBK; CRLF line ends are fine.
+
+    Raises:
+        DataError: listing every bad row of every file, each with its file and line.
+    """
+    items = [paths] if isinstance(paths, str | Path) else list(paths)
+    files: list[Path] = []
+    problems: list[Problem] = []
+    for item in items:
+        path = Path(item)
+        if path.is_dir():
+            found = sorted(p for p in path.iterdir() if p.suffix.lower() == ".csv" and p.is_file())
+            if not found:
+                problems.append(
+                    Problem(
+                        source=str(path),
+                        path="",
+                        message="the folder holds no .csv file",
+                        hint="point --actuals at a CSV file or a folder of them",
+                    )
+                )
+            files.extend(found)
+        elif path.is_file():
+            files.append(path)
+        else:
+            problems.append(
+                Problem(
+                    source=str(path),
+                    path="",
+                    message="no such file or folder",
+                    hint="check the path",
+                )
+            )
+    if problems:
+        raise DataError(problems)
+    parts: list[Actuals] = []
+    for path in files:
+        try:
+            parts.append(_read_csv(path, plan))
+        except DataError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise DataError(problems)
+    if not parts:
+        return Actuals.empty()
+    return parts[0].concat(*parts[1:])
+
+
+def _decode(path: Path) -> str:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise DataError.single(
+            str(path), "", f"cannot be read ({exc.strerror})", "check the path and its permissions"
+        ) from exc
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise DataError.single(
+        str(path), "", "is neither UTF-8 nor GB18030/GBK text", "save the file as UTF-8 CSV"
+    )
+
+
+def _read_csv(path: Path, plan: Plan) -> Actuals:
+    source = str(path)
+    text = _decode(path)
+    if not text.strip():
+        raise DataError.single(
+            source,
+            "",
+            "the file is empty",
+            "a CSV needs a header line: indicator,date,value,unit[,reported_at,source,note]",
+            line=1,
+        )
+    reader = csv.reader(io.StringIO(text, newline=""))
+    problems: list[Problem] = []
+    header: list[str] | None = None
+    rows: list[list[str]] = []
+    lines: list[int] = []
+    try:
+        for record in reader:
+            if header is None:
+                if not any(c.strip() for c in record):
+                    continue
+                header = record
+                header_line = reader.line_num
+                continue
+            if not any(c.strip() for c in record):
+                continue
+            rows.append(record)
+            lines.append(reader.line_num)
+    except csv.Error as exc:
+        raise DataError.single(
+            source, "", f"is not valid CSV ({exc})", "check quoting", line=reader.line_num
+        ) from exc
+    if header is None:  # only blank records
+        raise DataError.single(
+            source, "", "the file holds no header line", "add indicator,date,value,unit", line=1
+        )
+    columns = _check_columns(header, source, problems, line=header_line)
+    if problems:
+        raise DataError(problems)
+    width = len(header)
+    for record, line in zip(rows, lines, strict=True):
+        if len(record) < width or (len(record) > width and any(c.strip() for c in record[width:])):
+            problems.append(
+                Problem(
+                    source=source,
+                    path="",
+                    line=line,
+                    message=f"the row has {len(record)} fields but the header has {width}",
+                    hint='quote values that contain commas, e.g. "1,234"',
+                )
+            )
+    if problems:
+        raise DataError(problems[:MAX_PROBLEMS])
+    index = {name: header.index(original) for original, name in columns.items()}
+    table = {name: [r[i] for r in rows] for name, i in index.items()}
+    return Actuals(_build(table, lines, plan, source, problems, line_label="line"))
+
+
+def _check_columns(
+    header: Sequence[str], source: str, problems: list[Problem], *, line: int | None
+) -> dict[str, str]:
+    """Map the header's names to canonical column names, reporting missing and mistyped ones."""
+    mapping: dict[str, str] = {}
+    seen: dict[str, str] = {}
+    for original in header:
+        name = unicodedata.normalize("NFKC", original).strip().lstrip("\ufeff").lower()
+        if name in COLUMNS:
+            if name in seen:
+                problems.append(
+                    Problem(
+                        source=source,
+                        path=name,
+                        line=line,
+                        message=f"the column {name!r} appears twice",
+                        hint="keep one of them",
+                    )
+                )
+            seen[name] = original
+            mapping[original] = name
+            continue
+        close = difflib.get_close_matches(name, COLUMNS, n=1, cutoff=0.75)
+        if close and close[0] not in [
+            unicodedata.normalize("NFKC", h).strip().lower() for h in header
+        ]:
+            problems.append(
+                Problem(
+                    source=source,
+                    path=original,
+                    line=line,
+                    message=f"unknown column {original!r}",
+                    hint=f"did you mean {close[0]!r}?",
+                )
+            )
+    for name in REQUIRED_COLUMNS:
+        if name not in seen:
+            problems.append(
+                Problem(
+                    source=source,
+                    path=name,
+                    line=line,
+                    message=f"the required column {name!r} is missing",
+                    hint="the header must hold indicator,date,value,unit "
+                    "(and optionally reported_at,source,note)",
+                )
+            )
+    return mapping
+
+
+def _build(
+    table: Mapping[str, list[str]],
+    lines: list[int],
+    plan: Plan,
+    source: str,
+    problems: list[Problem],
+    *,
+    line_label: str,
+) -> pd.DataFrame:
+    """Validate and convert raw text columns into the canonical frame."""
+    n = len(lines)
+    units = plan.units
+
+    def col(name: str) -> list[str]:
+        return [c.strip() for c in table[name]] if name in table else [""] * n
+
+    def problem(i: int, column: str, message: str, hint: str = "") -> None:
+        problems.append(
+            Problem(source=source, path=column, line=lines[i], message=message, hint=hint)
+        )
+
+    indicators = [unicodedata.normalize("NFKC", c) for c in col("indicator")]
+    known = {i.id for i in plan.indicators}
+    unknown: dict[str, str] = {}
+    for i, ind in enumerate(indicators):
+        if ind in known:
+            continue
+        if not ind:
+            problem(i, "indicator", "the indicator is empty", "give the indicator id of the plan")
+            continue
+        if ind not in unknown:
+            close = difflib.get_close_matches(ind, sorted(known), n=1, cutoff=0.6)
+            unknown[ind] = (
+                f"did you mean {close[0]!r}?"
+                if close
+                else "use an indicator id declared in the plan"
+            )
+        problem(i, "indicator", f"unknown indicator {ind!r}", unknown[ind])
+
+    dates = _parse_dates(col("date"), "date", problem, required=True)
+    reported = _parse_dates(col("reported_at"), "reported_at", problem, required=False)
+
+    # stage ids a milestone indicator accepts as values
+    stage_ids: dict[str, set[str]] = {}
+    for target in plan.targets:
+        for stage in getattr(target.rule, "stages", ()):
+            stage_ids.setdefault(target.rule.indicator_ids()[0], set()).add(stage.id)
+
+    raw_values = col("value")
+    raw_units = [unicodedata.normalize("NFKC", u) for u in col("unit")]
+    values = np.full(n, np.nan)
+    stages = [""] * n
+    factor_cache: dict[tuple[str, str], float | str] = {}
+    for i in range(n):
+        ind_id = indicators[i]
+        if ind_id not in known:
+            continue
+        indicator = plan.indicator(ind_id)
+        raw = unicodedata.normalize("NFKC", raw_values[i]).strip()
+        unit = raw_units[i]
+        if indicator.kind is IndicatorKind.MILESTONE:
+            token = raw.lower()
+            if token in _DONE:
+                values[i] = 1.0
+            elif token in _NOT_DONE:
+                values[i] = 0.0
+            elif raw in stage_ids.get(ind_id, ()):
+                values[i], stages[i] = 1.0, raw
+            else:
+                allowed = ["done", "0", *sorted(stage_ids.get(ind_id, ()))]
+                problem(
+                    i,
+                    "value",
+                    f"{raw_values[i]!r} is not a milestone value for {ind_id!r}",
+                    "write one of " + ", ".join(repr(a) for a in allowed),
+                )
+            continue
+        if raw.endswith("%") and not unit:
+            raw, unit = raw[:-1].strip(), "%"
+        if not raw:
+            problem(i, "value", "the value is empty", "give a number, or leave the row out")
+            continue
+        if not _NUMBER.match(raw):
+            hint = "write a plain number such as 1234.5 or 1,234.5, and the unit in the unit column"
+            if re.match(r"^[+-]?\d[\d,]*,\d{1,2}$", raw):
+                hint = "the decimal mark is '.', and ',' only separates thousands (1,234,567)"
+            elif raw.startswith("="):
+                hint = "this is a spreadsheet formula: export the computed value instead"
+            problem(i, "value", f"{raw_values[i]!r} is not a number", hint)
+            continue
+        number = float(raw.replace(",", ""))
+        if not math.isfinite(number):
+            problem(i, "value", f"{raw_values[i]!r} is not a finite number", "give a finite number")
+            continue
+        if not unit and not units.is_dimensionless(indicator.unit):
+            problem(
+                i,
+                "unit",
+                f"the unit is empty for {ind_id!r}, which is measured in {indicator.unit!r}",
+                f"write the unit, e.g. {indicator.unit!r}",
+            )
+            continue
+        key = (unit, indicator.unit)
+        if key not in factor_cache:
+            try:
+                factor_cache[key] = units.factor(unit, indicator.unit)
+            except UnitError as exc:
+                factor_cache[key] = (
+                    f"{exc.message} (indicator {ind_id!r} is in {indicator.unit!r})|{exc.hint}"
+                )
+        factor = factor_cache[key]
+        if isinstance(factor, str):
+            message, _, hint = factor.partition("|")
+            problem(i, "unit", message, hint)
+            continue
+        values[i] = number * factor
+    if problems:
+        if len(problems) > MAX_PROBLEMS:
+            more = len(problems) - MAX_PROBLEMS
+            del problems[MAX_PROBLEMS:]
+            problems.append(Problem(source=source, path="", message=f"… and {more} more problems"))
+        raise DataError(problems)
+    frame = pd.DataFrame(
+        {
+            "indicator": pd.Series(indicators, dtype="object"),
+            "stage": pd.Series(stages, dtype="object"),
+            "date": pd.Series(dates, dtype="datetime64[s]"),
+            "value": values,
+            "reported_at": pd.Series(reported, dtype="datetime64[s]"),
+            "raw_value": pd.Series(raw_values, dtype="object"),
+            "unit": pd.Series(raw_units, dtype="object"),
+            "source": pd.Series(col("source"), dtype="object"),
+            "note": pd.Series(col("note"), dtype="object"),
+            "file": pd.Series([source] * n, dtype="object"),
+            "line": pd.Series(lines, dtype="int64"),
+        }
+    )
+    frame = _drop_duplicates(frame, problems, line_label=line_label)
+    if problems:
+        raise DataError(problems)
+    return frame
+
+
+def _parse_dates(cells: list[str], column: str, problem: Any, *, required: bool) -> list[Any]:
+    out: list[Any] = []
+    for i, cell in enumerate(cells):
+        if not cell:
+            if required:
+                problem(i, column, "the date is empty", DATE_HINT)
+            out.append(None)
+            continue
+        try:
+            out.append(np.datetime64(parse_date(cell), "s"))
+        except ValueError as exc:
+            problem(i, column, str(exc), DATE_HINT)
+            out.append(None)
+    return out
+
+
+def _drop_duplicates(
+    frame: pd.DataFrame, problems: list[Problem], *, line_label: str = "line"
+) -> pd.DataFrame:
+    """Drop rows repeating another row's value; report rows that contradict one another."""
+    key = ["indicator", "stage", "date", "reported_at"]
+    dup = frame.duplicated(key, keep=False)
+    if not dup.any():
+        return frame
+    groups = frame[dup].groupby(key, dropna=False, sort=True)
+    for _key, group in groups:
+        vals = group["value"].to_numpy()
+        if np.allclose(vals, vals[0], rtol=1e-9, atol=0.0):
+            continue
+        files = [str(f) for f in group["file"]]
+        lines = [int(n) for n in group["line"]]
+        shown = [f"{v} {u}".strip() for v, u in zip(group["raw_value"], group["unit"], strict=True)]
+        ind = str(group["indicator"].iloc[0])
+        day = pd.Timestamp(group["date"].iloc[0]).date().isoformat()
+        where = ", ".join(f"{f}:{n}" for f, n in zip(files[1:], lines[1:], strict=True))
+        problems.append(
+            Problem(
+                source=files[0],
+                path="value",
+                line=lines[0],
+                message=(
+                    f"conflicting values for {ind!r} on {day}: "
+                    + ", ".join(shown)
+                    + f" (also at {where})"
+                ),
+                hint="a revision needs a later reported_at; otherwise keep one row",
+            )
+        )
+    return frame.drop_duplicates(key, keep="first").reset_index(drop=True)

@@ -1,0 +1,1190 @@
+"""Plan files: TOML (and JSON with the same structure) to a `Plan`, and back.
+
+`parse` is pure (a mapping in, a Plan out); `load` reads a file. Every problem in a file is
+collected and reported together, each with its key path, the line where it stands (found in the
+file's text), the offending value and a fix.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import json
+import math
+import re
+import tomllib
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from targetkit.dates import parse_date
+from targetkit.exceptions import ConfigError, Problem, UnitError
+from targetkit.model import (
+    DEFAULT_TIMEZONE,
+    Indicator,
+    IndicatorKind,
+    Pace,
+    PaceMethod,
+    Plan,
+    Severity,
+    Stage,
+    Target,
+    Thresholds,
+)
+from targetkit.rules import (
+    AtLeast,
+    AtMost,
+    Between,
+    ChangePP,
+    Growth,
+    Increase,
+    Milestone,
+    NetIncrease,
+    Rank,
+    Rule,
+    Share,
+    rule_factory,
+)
+from targetkit.units import UnitSystem, units_with
+
+__all__ = ["dump", "dumps", "load", "parse"]
+
+SCHEMA_VERSION = 1
+
+_TOP_KEYS = ("schema", "plan", "defaults", "units", "indicators", "targets")
+_PLAN_KEYS = ("id", "title", "issuer", "period", "timezone", "source")
+_DEFAULT_KEYS = ("pace", "thresholds", "warning_days", "aspirational_severity")
+_INDICATOR_KEYS = ("id", "name", "name_en", "unit", "kind", "cadence", "lag_days", "description")
+_TARGET_KEYS = (
+    "id",
+    "title",
+    "section",
+    "item",
+    "source",
+    "binding",
+    "owner",
+    "tags",
+    "deadline",
+    "rule",
+    *_DEFAULT_KEYS,
+)
+
+
+# --------------------------------------------------------------------------- locating lines
+
+
+class _Lines:
+    """Find the line of a key path in a TOML or JSON text (best effort; None when unsure)."""
+
+    def __init__(self, text: str | None) -> None:
+        self.lines = text.splitlines() if text else []
+
+    def _headers(self, name: str) -> list[int]:
+        pattern = re.compile(rf"^\s*\[\[?\s*{re.escape(name)}\s*\]\]?\s*(#.*)?$")
+        return [i for i, line in enumerate(self.lines) if pattern.match(line)]
+
+    def _next_header(self, after: int) -> int:
+        for i in range(after + 1, len(self.lines)):
+            if re.match(r"^\s*\[", self.lines[i]):
+                return i
+        return len(self.lines)
+
+    def find(self, path: Sequence[str | int]) -> int | None:
+        if not self.lines or not path:
+            return None
+        head = str(path[0])
+        starts = self._headers(head)
+        if not starts:
+            return self._key_line(0, len(self.lines), head)
+        index = 0
+        rest = list(path[1:])
+        if rest and isinstance(rest[0], int):
+            index = int(rest.pop(0))
+        if index >= len(starts):
+            return None
+        start = starts[index]
+        if not rest:
+            return start + 1
+        end = self._next_header(start)
+        found = self._key_line(start, end, str(rest[0]))
+        return found if found is not None else start + 1
+
+    def _key_line(self, start: int, end: int, key: str) -> int | None:
+        pattern = re.compile(rf'^\s*"?{re.escape(key)}"?\s*[=:]')
+        for i in range(start, end):
+            if pattern.match(self.lines[i]):
+                return i + 1
+        return None
+
+
+@attrs.define
+class _Collector:
+    source: str
+    lines: _Lines
+    problems: list[Problem] = attrs.field(factory=list)
+
+    def add(self, path: Sequence[str | int], message: str, hint: str = "") -> None:
+        self.problems.append(
+            Problem(
+                source=self.source,
+                path=_path_text(path),
+                message=message,
+                hint=hint,
+                line=self.lines.find(path),
+            )
+        )
+
+
+def _path_text(path: Sequence[str | int]) -> str:
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + part
+    return out
+
+
+def _did_you_mean(value: str, choices: Iterable[str]) -> str:
+    close = difflib.get_close_matches(value, list(choices), n=1, cutoff=0.6)
+    return f"did you mean {close[0]!r}?" if close else ""
+
+
+def _check_keys(
+    table: Mapping[str, Any], allowed: Sequence[str], path: Sequence[str | int], errs: _Collector
+) -> None:
+    for key in table:
+        if key not in allowed:
+            hint = _did_you_mean(key, allowed) or "allowed keys: " + ", ".join(allowed)
+            errs.add([*path, key], f"unknown key {key!r}", hint)
+
+
+# --------------------------------------------------------------------------- typed getters
+
+_MISSING = object()
+
+
+def _get(
+    table: Mapping[str, Any],
+    key: str,
+    path: Sequence[str | int],
+    errs: _Collector,
+    convert: Callable[[Any], Any],
+    *,
+    required: bool = False,
+    default: Any = None,
+    expect: str = "",
+) -> Any:
+    raw = table.get(key, _MISSING)
+    if raw is _MISSING:
+        if required:
+            errs.add([*path, key], f"the key {key!r} is missing", f"add {key} = {expect or '…'}")
+        return default
+    try:
+        return convert(raw)
+    except (ValueError, TypeError) as exc:
+        errs.add([*path, key], f"{exc} (got {raw!r})", f"write {expect}" if expect else "")
+        return default
+
+
+def _text(raw: Any) -> str:
+    if not isinstance(raw, str):
+        raise TypeError("expected text")
+    return raw.strip()
+
+
+def _nonempty_text(raw: Any) -> str:
+    text = _text(raw)
+    if not text:
+        raise ValueError("must not be empty")
+    return text
+
+
+def _bool(raw: Any) -> bool:
+    if not isinstance(raw, bool):
+        raise TypeError("expected true or false")
+    return raw
+
+
+def _int(raw: Any) -> int:
+    if isinstance(raw, bool) or not isinstance(raw, int):
+        raise TypeError("expected a whole number")
+    return raw
+
+
+def _number(raw: Any) -> float:
+    if isinstance(raw, bool) or not isinstance(raw, int | float):
+        raise TypeError("expected a number")
+    if not math.isfinite(raw):
+        raise ValueError("expected a finite number")
+    return float(raw)
+
+
+def _date(raw: Any) -> dt.date:
+    if isinstance(raw, dt.datetime):
+        raise TypeError("expected a date without a time")
+    if isinstance(raw, dt.date):
+        return raw
+    if isinstance(raw, str):
+        return parse_date(raw)
+    raise TypeError("expected a date")
+
+
+def _text_list(raw: Any) -> tuple[str, ...]:
+    if not isinstance(raw, list) or not all(isinstance(x, str) for x in raw):
+        raise TypeError("expected a list of text")
+    return tuple(x.strip() for x in raw)
+
+
+def _choice(enum_type: Any) -> Callable[[Any], Any]:
+    def convert(raw: Any) -> Any:
+        if not isinstance(raw, str):
+            raise TypeError("expected text")
+        try:
+            return enum_type(raw.strip())
+        except ValueError:
+            choices = [e.value for e in enum_type]
+            hint = _did_you_mean(raw, choices)
+            raise ValueError(
+                f"must be one of {', '.join(choices)}" + (f"; {hint}" if hint else "")
+            ) from None
+
+    return convert
+
+
+# --------------------------------------------------------------------------- sections
+
+
+def _parse_pace(raw: Any, path: Sequence[str | int], errs: _Collector) -> Pace | None:
+    if isinstance(raw, str):
+        method = _get({"pace": raw}, "pace", path[:-1], errs, _choice(PaceMethod))
+        if method is PaceMethod.SCHEDULE:
+            errs.add(
+                path,
+                "a schedule pace needs points",
+                'write pace = { method = "schedule", points = [{ date = 2023-03-31, progress = 10 }, …] }',
+            )
+            return None
+        return None if method is None else Pace(method=method)
+    if not isinstance(raw, dict):
+        errs.add(
+            path,
+            f"pace must be text or a table (got {raw!r})",
+            'write pace = "months", "days" or "none"',
+        )
+        return None
+    _check_keys(raw, ("method", "points"), path, errs)
+    method = _get(
+        raw, "method", path, errs, _choice(PaceMethod), required=True, expect='"schedule"'
+    )
+    points: list[tuple[dt.date, float]] = []
+    for i, point in enumerate(raw.get("points", [])):
+        ppath = [*path, "points", i]
+        if not isinstance(point, dict):
+            errs.add(
+                ppath,
+                f"a point must be a table (got {point!r})",
+                "write { date = 2023-03-31, progress = 10 }",
+            )
+            continue
+        _check_keys(point, ("date", "progress"), ppath, errs)
+        day = _get(point, "date", ppath, errs, _date, required=True, expect="2023-03-31")
+        progress = _get(
+            point, "progress", ppath, errs, _number, required=True, expect="a percentage such as 35"
+        )
+        if day is not None and progress is not None:
+            if not 0 <= progress <= 100:
+                errs.add(
+                    [*ppath, "progress"],
+                    f"progress is a percentage from 0 to 100 (got {progress})",
+                    "write e.g. progress = 35 for 35%",
+                )
+                continue
+            points.append((day, progress / 100.0))
+    if method is None:
+        return None
+    try:
+        return Pace(method=method, points=tuple(points))
+    except ValueError as exc:
+        errs.add(path, str(exc), "list points in date order with non-decreasing progress")
+        return None
+
+
+def _parse_thresholds(raw: Any, path: Sequence[str | int], errs: _Collector) -> Thresholds | None:
+    if not isinstance(raw, dict):
+        errs.add(
+            path,
+            f"thresholds must be a table (got {raw!r})",
+            "write thresholds = { on_track = 0, behind = -30 }",
+        )
+        return None
+    _check_keys(raw, ("on_track", "behind"), path, errs)
+    on_track = _get(raw, "on_track", path, errs, _number, default=0.0)
+    behind = _get(raw, "behind", path, errs, _number, default=-30.0)
+    try:
+        return Thresholds(on_track=on_track, behind=behind)
+    except ValueError as exc:
+        errs.add(path, str(exc), "behind is the lower gap (e.g. -30), on_track the upper (e.g. 0)")
+        return None
+
+
+def _parse_settings(
+    table: Mapping[str, Any], path: Sequence[str | int], errs: _Collector
+) -> dict[str, Any]:
+    """Parse the keys [defaults] and a target share."""
+    out: dict[str, Any] = {}
+    if "pace" in table:
+        out["pace"] = _parse_pace(table["pace"], [*path, "pace"], errs)
+    if "thresholds" in table:
+        out["thresholds"] = _parse_thresholds(table["thresholds"], [*path, "thresholds"], errs)
+    if "warning_days" in table:
+        days = _get(table, "warning_days", path, errs, _int, expect="a number of days, e.g. 30")
+        if days is not None and days < 0:
+            errs.add([*path, "warning_days"], f"must not be negative (got {days})", "write e.g. 30")
+            days = None
+        out["warning_days"] = days
+    if "aspirational_severity" in table:
+        out["aspirational_severity"] = _get(
+            table,
+            "aspirational_severity",
+            path,
+            errs,
+            _choice(Severity),
+            expect='"warning" or "critical"',
+        )
+    return {k: v for k, v in out.items() if v is not None}
+
+
+def _parse_units(raw: Any, errs: _Collector) -> tuple[tuple[tuple[str, str], ...], UnitSystem]:
+    if not isinstance(raw, dict):
+        errs.add(
+            ["units"],
+            f"[units] must be a table (got {raw!r})",
+            'write [units] then "人次" = "[person_time]"',
+        )
+        return (), units_with(())
+    pairs: list[tuple[str, str]] = []
+    for name, definition in raw.items():
+        if not isinstance(definition, str):
+            errs.add(
+                ["units", name],
+                f"a unit definition is text (got {definition!r})",
+                'write e.g. "万人次" = "10000 人次"',
+            )
+            continue
+        candidate = (*pairs, (name, definition))
+        try:
+            units_with(tuple(f"{n} = {d}" for n, d in candidate))
+        except UnitError as exc:
+            errs.add(["units", name], exc.message, exc.hint)
+            continue
+        pairs.append((name, definition))
+    return tuple(pairs), units_with(tuple(f"{n} = {d}" for n, d in pairs))
+
+
+def _parse_indicator(raw: Any, i: int, units: UnitSystem, errs: _Collector) -> Indicator | None:
+    path: list[str | int] = ["indicators", i]
+    if not isinstance(raw, dict):
+        errs.add(
+            path,
+            f"an indicator must be a table (got {raw!r})",
+            "write [[indicators]] with id, name, unit, kind",
+        )
+        return None
+    _check_keys(raw, _INDICATOR_KEYS, path, errs)
+    ident = _get(raw, "id", path, errs, _nonempty_text, required=True, expect='"rd_spending"')
+    name = _get(
+        raw, "name", path, errs, _nonempty_text, required=True, expect='"全社会R&D经费投入"'
+    )
+    unit = _get(raw, "unit", path, errs, _text, default="")
+    kind = _get(
+        raw,
+        "kind",
+        path,
+        errs,
+        _choice(IndicatorKind),
+        required=True,
+        expect='"cumulative", "stock", "level" or "milestone"',
+    )
+    cadence = _get(raw, "cadence", path, errs, _text)
+    lag = _get(raw, "lag_days", path, errs, _int, default=0, expect="a number of days")
+    if unit:
+        try:
+            unit = units.check(unit)
+        except UnitError as exc:
+            errs.add([*path, "unit"], exc.message, exc.hint)
+            return None
+    if kind is IndicatorKind.MILESTONE and unit:
+        errs.add(
+            [*path, "unit"],
+            f"a milestone has no unit (got {unit!r})",
+            'remove the unit or write unit = ""',
+        )
+        return None
+    if None in (ident, name, kind):
+        return None
+    try:
+        return Indicator(
+            id=ident,
+            name=name,
+            unit=unit,
+            kind=kind,
+            name_en=_get(raw, "name_en", path, errs, _text, default=""),
+            cadence=cadence or None,
+            lag_days=lag if lag is not None else 0,
+            description=_get(raw, "description", path, errs, _text, default=""),
+        )
+    except ValueError as exc:
+        field = (
+            "cadence" if "cadence" in str(exc) else "lag_days" if "lag_days" in str(exc) else "id"
+        )
+        hint = {
+            "cadence": 'write "monthly", "quarterly" or "annual"',
+            "lag_days": "write a number of days, 0 or more",
+            "id": "use letters, digits, '_', '-' and '.'",
+        }[field]
+        errs.add([*path, field], str(exc), hint)
+        return None
+
+
+# rule kind → (class, {key: (converter, required, expect)})
+_NUM = (_number, True, "a number")
+_REF = (_nonempty_text, True, "an indicator id")
+
+_RULE_SPECS: dict[str, tuple[type[Any], dict[str, tuple[Callable[[Any], Any], bool, str]]]] = {
+    "at_least": (
+        AtLeast,
+        {
+            "indicator": _REF,
+            "value": _NUM,
+            "unit": (_text, False, "a unit"),
+            "stretch": (_number, False, "a number"),
+            "strict": (_bool, False, "true or false"),
+        },
+    ),
+    "at_most": (
+        AtMost,
+        {
+            "indicator": _REF,
+            "value": _NUM,
+            "unit": (_text, False, "a unit"),
+            "stretch": (_number, False, "a number"),
+            "strict": (_bool, False, "true or false"),
+        },
+    ),
+    "between": (
+        Between,
+        {
+            "indicator": _REF,
+            "low": _NUM,
+            "high": _NUM,
+            "unit": (_text, False, "a unit"),
+            "high_is_stretch": (_bool, False, "true or false"),
+        },
+    ),
+    "share": (
+        Share,
+        {
+            "numerator": _REF,
+            "denominator": _REF,
+            "value": _NUM,
+            "unit": (_text, False, '"%"'),
+            "stretch": (_number, False, "a number"),
+        },
+    ),
+    "net_increase": (
+        NetIncrease,
+        {
+            "indicator": _REF,
+            "value": _NUM,
+            "unit": (_text, False, "a unit"),
+            "baseline": (_number, False, "a number"),
+            "stretch": (_number, False, "a number"),
+        },
+    ),
+    "growth": (
+        Growth,
+        {
+            "indicator": _REF,
+            "value": _NUM,
+            "unit": (_text, False, '"%"'),
+            "baseline": (_number, False, "a number"),
+            "stretch": (_number, False, "a number"),
+        },
+    ),
+    "change_pp": (
+        ChangePP,
+        {
+            "indicator": _REF,
+            "value": _NUM,
+            "unit": (_text, False, '"百分点"'),
+            "baseline": (_number, False, "a number"),
+            "stretch": (_number, False, "a number"),
+        },
+    ),
+    "increase": (
+        Increase,
+        {
+            "indicator": _REF,
+            "baseline": (_number, False, "a number"),
+            "unit": (_text, False, "a unit"),
+        },
+    ),
+    "rank": (
+        Rank,
+        {
+            "indicator": _REF,
+            "value": (_int, True, "a whole number such as 3"),
+            "stretch": (_int, False, "a whole number"),
+        },
+    ),
+    "milestone": (
+        Milestone,
+        {
+            "indicator": (_nonempty_text, False, "an indicator id"),
+            "stages": (lambda x: x, False, "a list of stages"),
+        },
+    ),
+}
+_DEFAULT_UNIT = {"share": "%", "growth": "%", "change_pp": "百分点"}
+_PERCENT_VALUE_KEYS = ("value", "stretch", "low", "high")
+
+
+def _quantity_values(
+    raw: dict[str, Any], kind: str, path: Sequence[str | int], units: UnitSystem, errs: _Collector
+) -> dict[str, Any] | None:
+    """Let values be written as quantity strings ("220 亿元", "20%"): split them into value and unit."""
+    out = dict(raw)
+    for key in _PERCENT_VALUE_KEYS:
+        value = out.get(key)
+        if not isinstance(value, str):
+            continue
+        try:
+            number, unit = units.parse_quantity(value)
+        except UnitError as exc:
+            errs.add([*path, key], exc.message, exc.hint)
+            return None
+        given = out.get("unit")
+        if isinstance(given, str) and given.strip() and units.check(given) != unit:
+            try:
+                number *= units.factor(unit, given)
+            except UnitError as exc:
+                errs.add([*path, key], exc.message, exc.hint)
+                return None
+        else:
+            out["unit"] = unit
+        out[key] = number
+        out.setdefault("_explicit", set()).add(key)
+    return out
+
+
+def _parse_rule(
+    raw: Any,
+    path: list[str | int],
+    target_id: str | None,
+    indicators: dict[str, Indicator],
+    units: UnitSystem,
+    errs: _Collector,
+    implicit: dict[str, Indicator],
+    target_title: str,
+) -> Rule | None:
+    if not isinstance(raw, dict):
+        errs.add(
+            path,
+            f"rule must be a table (got {raw!r})",
+            'write rule = { kind = "at_least", indicator = "…", value = 1 }',
+        )
+        return None
+    kind = raw.get("kind")
+    if not isinstance(kind, str) or not kind.strip():
+        errs.add(
+            [*path, "kind"], "the rule's kind is missing", "choose one of " + ", ".join(_RULE_SPECS)
+        )
+        return None
+    kind = kind.strip()
+    if kind not in _RULE_SPECS:
+        factory = rule_factory(kind) or _entry_point_factory(kind)
+        if factory is None:
+            hint = _did_you_mean(kind, _RULE_SPECS) or "choose one of " + ", ".join(_RULE_SPECS)
+            errs.add([*path, "kind"], f"unknown rule kind {kind!r}", hint)
+            return None
+        try:
+            return factory({k: v for k, v in raw.items() if k != "kind"})
+        except (ValueError, TypeError, KeyError) as exc:
+            errs.add(
+                path,
+                f"rule kind {kind!r} rejected the table: {exc}",
+                "see the rule kind's documentation",
+            )
+            return None
+    cls, spec = _RULE_SPECS[kind]
+    _check_keys(raw, ("kind", *spec), path, errs)
+    table = _quantity_values(raw, kind, path, units, errs)
+    if table is None:
+        return None
+    explicit: set[str] = table.pop("_explicit", set())
+    fields: dict[str, Any] = {}
+    ok = True
+    for key, (convert, required, expect) in spec.items():
+        if key not in table:
+            if required:
+                errs.add([*path, key], f"the key {key!r} is missing", f"add {key} = {expect}")
+                ok = False
+            continue
+        value = _get(table, key, path, errs, convert, expect=expect)
+        if value is None:
+            ok = False
+        fields[key] = value
+    if not ok:
+        return None
+    if kind == "milestone":
+        ind_id = fields.get("indicator") or target_id or ""
+        fields["indicator"] = ind_id
+        if ind_id not in indicators and ind_id not in implicit:
+            implicit[ind_id] = Indicator(
+                id=ind_id, name=target_title or ind_id, unit="", kind=IndicatorKind.MILESTONE
+            )
+        stages = _parse_stages(fields.pop("stages", []), [*path, "stages"], errs)
+        if stages is None:
+            return None
+        fields["stages"] = stages
+    refs = [fields[k] for k in ("indicator", "numerator", "denominator") if k in fields]
+    known = {**indicators, **implicit}
+    for key in ("indicator", "numerator", "denominator"):
+        ref = fields.get(key)
+        if ref is not None and ref not in known:
+            errs.add(
+                [*path, key],
+                f"unknown indicator {ref!r}",
+                _did_you_mean(ref, known) or "declare it under [[indicators]]",
+            )
+            ok = False
+    if not ok:
+        return None
+    first = known[refs[0]]
+    if kind == "milestone" and first.kind is not IndicatorKind.MILESTONE:
+        errs.add(
+            [*path, "indicator"],
+            f"indicator {first.id!r} is {first.kind.value}, not a milestone",
+            'give the indicator kind = "milestone", or use a value rule',
+        )
+        return None
+    if kind != "milestone" and first.kind is IndicatorKind.MILESTONE:
+        errs.add(
+            [*path, "kind"],
+            f"indicator {first.id!r} is a milestone; rule {kind!r} needs numbers",
+            'use kind = "milestone"',
+        )
+        return None
+    if "unit" in spec and kind not in ("milestone",):
+        unit = fields.get("unit")
+        if unit is None and kind != "increase":
+            unit = _DEFAULT_UNIT.get(kind, first.unit)
+        if unit is not None:
+            try:
+                fields["unit"] = units.check(unit)
+            except UnitError as exc:
+                errs.add([*path, "unit"], exc.message, exc.hint)
+                return None
+    unit = fields.get("unit")
+    if unit == "%":
+        for key in _PERCENT_VALUE_KEYS:
+            value = fields.get(key)
+            if isinstance(value, float) and 0 < abs(value) < 1 and key not in explicit:
+                errs.add(
+                    [*path, key],
+                    f"{value:g} with unit '%' reads as {value:g}%, not {value * 100:g}%",
+                    f'write {key} = {value * 100:g} for {value * 100:g}%, or {key} = "{value:g}%" '
+                    f"if {value:g}% is meant",
+                )
+                ok = False
+    if not ok:
+        return None
+    try:
+        rule: Rule = cls(**fields)
+    except (ValueError, TypeError) as exc:
+        errs.add(path, str(exc), "")
+        return None
+    return rule
+
+
+def _parse_stages(raw: Any, path: list[str | int], errs: _Collector) -> tuple[Stage, ...] | None:
+    if not isinstance(raw, list):
+        errs.add(
+            path,
+            f"stages must be a list of tables (got {raw!r})",
+            'write stages = [{ id = "approved", name = "立项", due = 2023-06-30 }]',
+        )
+        return None
+    stages: list[Stage] = []
+    for i, item in enumerate(raw):
+        spath = [*path, i]
+        if not isinstance(item, dict):
+            errs.add(
+                spath,
+                f"a stage must be a table (got {item!r})",
+                'write { id = "approved", due = 2023-06-30 }',
+            )
+            return None
+        _check_keys(item, ("id", "name", "due"), spath, errs)
+        ident = _get(item, "id", spath, errs, _nonempty_text, required=True, expect='"approved"')
+        due = _get(item, "due", spath, errs, _date, required=True, expect="2023-06-30")
+        name = _get(item, "name", spath, errs, _text, default="")
+        if ident is None or due is None:
+            return None
+        try:
+            stages.append(Stage(id=ident, name=name, due=due))
+        except ValueError as exc:
+            errs.add([*spath, "id"], str(exc), "use letters, digits, '_', '-' and '.'")
+            return None
+    return tuple(stages)
+
+
+def _entry_point_factory(kind: str) -> Any:
+    """Find a rule kind an installed package offers under the ``targetkit.rules`` entry points."""
+    from importlib.metadata import entry_points  # noqa: PLC0415 - only for unknown kinds
+
+    for ep in entry_points(group="targetkit.rules"):
+        if ep.name == kind:
+            return ep.load()
+    return None
+
+
+def _parse_target(
+    raw: Any,
+    i: int,
+    indicators: dict[str, Indicator],
+    implicit: dict[str, Indicator],
+    units: UnitSystem,
+    period: tuple[dt.date, dt.date] | None,
+    errs: _Collector,
+) -> Target | None:
+    path: list[str | int] = ["targets", i]
+    if not isinstance(raw, dict):
+        errs.add(
+            path,
+            f"a target must be a table (got {raw!r})",
+            "write [[targets]] with id, title and rule",
+        )
+        return None
+    _check_keys(raw, _TARGET_KEYS, path, errs)
+    ident = _get(raw, "id", path, errs, _nonempty_text, required=True, expect='"rd_spending"')
+    title = _get(raw, "title", path, errs, _nonempty_text, required=True, expect="a short title")
+    deadline = _get(raw, "deadline", path, errs, _date, expect="a date such as 2023-12-31")
+    if deadline is not None and period is not None and not period[0] <= deadline <= period[1]:
+        errs.add(
+            [*path, "deadline"],
+            f"the deadline {deadline.isoformat()} is outside the plan period "
+            f"{period[0].isoformat()}..{period[1].isoformat()}",
+            "give a deadline within the period, or widen [plan].period",
+        )
+        deadline = None
+    settings = _parse_settings(raw, path, errs)
+    rule = None
+    if "rule" not in raw:
+        errs.add(
+            [*path, "rule"],
+            "the key 'rule' is missing",
+            'add rule = { kind = "at_least", indicator = "…", value = … }',
+        )
+    else:
+        rule = _parse_rule(
+            raw["rule"], [*path, "rule"], ident, indicators, units, errs, implicit, title or ""
+        )
+    if rule is not None and period is not None:
+        end = deadline or period[1]
+        for stage in getattr(rule, "stages", ()):
+            if not period[0] <= stage.due <= end:
+                errs.add(
+                    [*path, "rule", "stages"],
+                    f"stage {stage.id!r} is due {stage.due.isoformat()}, outside "
+                    f"{period[0].isoformat()}..{end.isoformat()}",
+                    "give a due date within the period and before the target's deadline",
+                )
+                rule = None
+                break
+    if ident is None or title is None or rule is None:
+        return None
+    item = _get(raw, "item", path, errs, _int, expect="the item number, e.g. 4")
+    try:
+        return Target(
+            id=ident,
+            title=title,
+            rule=rule,
+            deadline=deadline,
+            binding=_get(raw, "binding", path, errs, _bool, default=True, expect="true or false"),
+            section=_get(raw, "section", path, errs, _text, default=""),
+            item=item,
+            source=_get(raw, "source", path, errs, _text, default=""),
+            owner=_get(raw, "owner", path, errs, _text, default=""),
+            tags=_get(raw, "tags", path, errs, _text_list, default=(), expect='["tag", …]'),
+            **settings,
+        )
+    except ValueError as exc:
+        errs.add([*path, "id"], str(exc), "use letters, digits, '_', '-' and '.'")
+        return None
+
+
+def parse(data: Mapping[str, Any], *, source: str = "<mapping>", text: str | None = None) -> Plan:
+    """Build a Plan from a plan-file mapping (as read from TOML or JSON).
+
+    Args:
+        data: The parsed file.
+        source: The file name, used in error messages.
+        text: The file's text, used to find the line of each problem.
+
+    Raises:
+        ConfigError: listing every problem in the mapping.
+    """
+    errs = _Collector(source=source, lines=_Lines(text))
+    if not isinstance(data, Mapping):
+        errs.add(
+            [], "a plan file holds a table at its top level", "see docs/reference/plan-file.md"
+        )
+        raise ConfigError(errs.problems)
+    _check_keys(data, _TOP_KEYS, [], errs)
+    schema = data.get("schema", SCHEMA_VERSION)
+    if schema != SCHEMA_VERSION:
+        errs.add(
+            ["schema"],
+            f"this targetkit reads plan schema {SCHEMA_VERSION} (got {schema!r})",
+            "upgrade targetkit, or write schema = 1",
+        )
+        raise ConfigError(errs.problems)
+    head = data.get("plan")
+    if not isinstance(head, dict):
+        errs.add(["plan"], "the [plan] table is missing", "add [plan] with id, title and period")
+        head = {}
+    _check_keys(head, _PLAN_KEYS, ["plan"], errs)
+    plan_id = _get(
+        head, "id", ["plan"], errs, _nonempty_text, required=True, expect='"yichang-2023-sti"'
+    )
+    title = _get(
+        head, "title", ["plan"], errs, _nonempty_text, required=True, expect="the plan's title"
+    )
+    timezone = _get(head, "timezone", ["plan"], errs, _text, default=DEFAULT_TIMEZONE)
+    if timezone:
+        _check_timezone(timezone, errs)
+    period = _parse_period(head, errs)
+    defaults = data.get("defaults", {})
+    if not isinstance(defaults, dict):
+        errs.add(
+            ["defaults"], "[defaults] must be a table", 'write [defaults] then pace = "months"'
+        )
+        defaults = {}
+    _check_keys(defaults, _DEFAULT_KEYS, ["defaults"], errs)
+    settings = _parse_settings(defaults, ["defaults"], errs)
+    unit_pairs, units = _parse_units(data.get("units", {}), errs)
+
+    indicators: dict[str, Indicator] = {}
+    raw_indicators = data.get("indicators", [])
+    if not isinstance(raw_indicators, list):
+        errs.add(
+            ["indicators"], "indicators must be an array of tables", "write [[indicators]] for each"
+        )
+        raw_indicators = []
+    for i, raw in enumerate(raw_indicators):
+        ind = _parse_indicator(raw, i, units, errs)
+        if ind is None:
+            continue
+        if ind.id in indicators:
+            errs.add(
+                ["indicators", i, "id"],
+                f"duplicate indicator id {ind.id!r}",
+                "give each indicator its own id",
+            )
+            continue
+        indicators[ind.id] = ind
+
+    implicit: dict[str, Indicator] = {}
+    targets: list[Target] = []
+    raw_targets = data.get("targets", [])
+    if not isinstance(raw_targets, list):
+        errs.add(["targets"], "targets must be an array of tables", "write [[targets]] for each")
+        raw_targets = []
+    if not raw_targets and isinstance(raw_targets, list):
+        errs.add(["targets"], "the plan has no targets", "add at least one [[targets]] table")
+    seen: set[str] = set()
+    for i, raw in enumerate(raw_targets):
+        target = _parse_target(raw, i, indicators, implicit, units, period, errs)
+        if target is None:
+            continue
+        if target.id in seen:
+            errs.add(
+                ["targets", i, "id"],
+                f"duplicate target id {target.id!r}",
+                "give each target its own id",
+            )
+            continue
+        seen.add(target.id)
+        targets.append(target)
+
+    all_indicators = (*indicators.values(), *implicit.values())
+    if not errs.problems and period is not None:
+        probe = Plan(
+            id=plan_id,
+            title=title,
+            start=period[0],
+            end=period[1],
+            indicators=all_indicators,
+            targets=(),
+            unit_definitions=unit_pairs,
+        )
+        for i, target in enumerate(targets):
+            index = next(
+                j
+                for j, raw in enumerate(raw_targets)
+                if isinstance(raw, dict) and raw.get("id") == target.id
+            )
+            for field, message, hint in target.rule.check(probe):
+                errs.add(["targets", index, "rule", field], message, hint)
+            del i
+    if errs.problems:
+        raise ConfigError(errs.problems)
+    if period is None or plan_id is None or title is None:  # reported above
+        raise ConfigError(errs.problems)
+    try:
+        return Plan(
+            id=plan_id,
+            title=title,
+            start=period[0],
+            end=period[1],
+            indicators=all_indicators,
+            targets=tuple(targets),
+            issuer=_get(head, "issuer", ["plan"], errs, _text, default=""),
+            timezone=timezone or DEFAULT_TIMEZONE,
+            source=_get(head, "source", ["plan"], errs, _text, default=""),
+            unit_definitions=unit_pairs,
+            **settings,
+        )
+    except ValueError as exc:
+        raise ConfigError([Problem(source=source, path="plan", message=str(exc))]) from exc
+
+
+def _check_timezone(name: str, errs: _Collector) -> None:
+    import zoneinfo  # noqa: PLC0415 - only plans naming a zone pay for it
+
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        errs.add(
+            ["plan", "timezone"],
+            f"unknown time zone {name!r}",
+            'write an IANA name such as "Asia/Shanghai"',
+        )
+
+
+def _parse_period(head: Mapping[str, Any], errs: _Collector) -> tuple[dt.date, dt.date] | None:
+    raw = head.get("period")
+    path: list[str | int] = ["plan", "period"]
+    if raw is None:
+        errs.add(
+            path,
+            "the key 'period' is missing",
+            "add period = { start = 2023-01-01, end = 2023-12-31 }",
+        )
+        return None
+    if not isinstance(raw, dict):
+        errs.add(
+            path,
+            f"period must be a table (got {raw!r})",
+            "write period = { start = 2023-01-01, end = 2023-12-31 }",
+        )
+        return None
+    _check_keys(raw, ("start", "end"), path, errs)
+    start = _get(raw, "start", path, errs, _date, required=True, expect="2023-01-01")
+    end = _get(raw, "end", path, errs, _date, required=True, expect="2023-12-31")
+    if start is None or end is None:
+        return None
+    if end < start:
+        errs.add(path, f"the period ends ({end}) before it starts ({start})", "swap start and end")
+        return None
+    return start, end
+
+
+def load(path: str | Path) -> Plan:
+    """Read a plan file: ``.toml`` (or anything else) as TOML, ``.json`` as JSON.
+
+    Raises:
+        ConfigError: when the file cannot be read or holds problems (all listed).
+    """
+    path = Path(path)
+    source = str(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError.single(
+            source, "", f"cannot be read ({exc.strerror})", "check the path"
+        ) from exc
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ConfigError.single(
+            source, "", "is not UTF-8 text", "save the plan file as UTF-8"
+        ) from exc
+    if path.suffix.lower() == ".json":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ConfigError.single(
+                source, "", f"is not valid JSON: {exc.msg}", "fix the syntax", line=exc.lineno
+            ) from exc
+    else:
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            line = getattr(exc, "lineno", None)
+            msg = getattr(exc, "msg", str(exc))
+            raise ConfigError.single(
+                source, "", f"is not valid TOML: {msg}", "fix the syntax", line=line
+            ) from exc
+    return parse(data, source=source, text=text)
+
+
+# --------------------------------------------------------------------------- dumping
+
+
+def dump(plan: Plan) -> dict[str, Any]:
+    """Return the plan as a plan-file mapping; `parse` of it gives an equal plan."""
+    head: dict[str, Any] = {
+        "id": plan.id,
+        "title": plan.title,
+        "period": {"start": plan.start, "end": plan.end},
+    }
+    if plan.issuer:
+        head["issuer"] = plan.issuer
+    head["timezone"] = plan.timezone
+    if plan.source:
+        head["source"] = plan.source
+    out: dict[str, Any] = {"schema": SCHEMA_VERSION, "plan": head}
+    defaults = _dump_settings(
+        plan.pace, plan.thresholds, plan.warning_days, plan.aspirational_severity
+    )
+    if defaults:
+        out["defaults"] = defaults
+    if plan.unit_definitions:
+        out["units"] = dict(plan.unit_definitions)
+    out["indicators"] = [_dump_indicator(i) for i in plan.indicators]
+    out["targets"] = [_dump_target(t) for t in plan.targets]
+    return out
+
+
+def _dump_settings(
+    pace: Pace | None,
+    thresholds: Thresholds | None,
+    warning_days: int | None,
+    severity: Severity | None,
+) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if pace is not None:
+        if pace.method is PaceMethod.SCHEDULE:
+            out["pace"] = {
+                "method": "schedule",
+                "points": [{"date": d, "progress": round(f * 100, 10)} for d, f in pace.points],
+            }
+        else:
+            out["pace"] = pace.method.value
+    if thresholds is not None:
+        out["thresholds"] = {"on_track": thresholds.on_track, "behind": thresholds.behind}
+    if warning_days is not None:
+        out["warning_days"] = warning_days
+    if severity is not None:
+        out["aspirational_severity"] = severity.value
+    return out
+
+
+def _dump_indicator(ind: Indicator) -> dict[str, Any]:
+    out: dict[str, Any] = {"id": ind.id, "name": ind.name}
+    if ind.name_en:
+        out["name_en"] = ind.name_en
+    out["unit"] = ind.unit
+    out["kind"] = ind.kind.value
+    if ind.cadence:
+        out["cadence"] = ind.cadence
+    if ind.lag_days:
+        out["lag_days"] = ind.lag_days
+    if ind.description:
+        out["description"] = ind.description
+    return out
+
+
+def _dump_target(t: Target) -> dict[str, Any]:
+    out: dict[str, Any] = {"id": t.id, "title": t.title}
+    if t.section:
+        out["section"] = t.section
+    if t.item is not None:
+        out["item"] = t.item
+    if t.source:
+        out["source"] = t.source
+    out["binding"] = t.binding
+    if t.owner:
+        out["owner"] = t.owner
+    if t.tags:
+        out["tags"] = list(t.tags)
+    if t.deadline is not None:
+        out["deadline"] = t.deadline
+    out.update(_dump_settings(t.pace, t.thresholds, t.warning_days, t.aspirational_severity))
+    out["rule"] = t.rule.to_config()
+    return out
+
+
+def dumps(plan: Plan, *, format: str = "toml") -> str:  # noqa: A002 - mirrors the CLI flag
+    """Return the plan as TOML or JSON text."""
+    data = dump(plan)
+    if format == "json":
+        return json.dumps(data, ensure_ascii=False, indent=2, default=_json_default) + "\n"
+    if format != "toml":
+        raise ValueError(f"format must be 'toml' or 'json' (got {format!r})")
+    return _toml(data)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    raise TypeError(f"cannot write {type(value).__name__} as JSON")
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return (
+            repr(value)
+            if math.isfinite(value)
+            else ("nan" if math.isnan(value) else ("inf" if value > 0 else "-inf"))
+        )
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return (
+            "{ " + ", ".join(f"{_toml_key(k)} = {_toml_value(v)}" for k, v in value.items()) + " }"
+        )
+    raise TypeError(f"cannot write {type(value).__name__} as TOML")
+
+
+def _toml_key(key: str) -> str:
+    return key if re.match(r"^[A-Za-z0-9_-]+$", key) else json.dumps(key, ensure_ascii=False)
+
+
+def _toml(data: Mapping[str, Any]) -> str:
+    lines: list[str] = []
+    for key, value in data.items():
+        if not isinstance(value, dict | list):
+            lines.append(f"{_toml_key(key)} = {_toml_value(value)}")
+    for key, value in data.items():
+        if isinstance(value, dict):
+            lines += ["", f"[{_toml_key(key)}]"]
+            lines += [f"{_toml_key(k)} = {_toml_value(v)}" for k, v in value.items()]
+        elif isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+            for item in value:
+                lines += ["", f"[[{_toml_key(key)}]]"]
+                lines += [f"{_toml_key(k)} = {_toml_value(v)}" for k, v in item.items()]
+    return "\n".join(lines).lstrip("\n") + "\n"

@@ -1,0 +1,434 @@
+"""Evaluation: a plan, its actuals and an as-of date in; a result per target and alerts out.
+
+`evaluate` is pure: it reads no clock, file or environment, and gives the same answer for the same
+inputs whatever the order of the actuals' rows.
+
+Selection at as-of T (DESIGN § Actuals): rows dated on or before T and reported on or before T
+(when ``reported_at`` is given); per indicator and date the latest ``reported_at`` wins.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import attrs
+import numpy as np
+import pandas as pd
+
+from targetkit.actuals import Actuals
+from targetkit.model import Light, Plan, Severity, Status
+from targetkit.rules import Judgement, Observation, RuleContext, Series
+
+__all__ = ["Alert", "Evaluation", "Evidence", "TargetResult", "evaluate"]
+
+
+@attrs.frozen(kw_only=True)
+class Evidence:
+    """One actuals row a result used, as it was written, with where it came from."""
+
+    indicator: str
+    date: dt.date
+    value: float
+    raw_value: str
+    unit: str
+    reported_at: dt.date | None
+    source: str
+    note: str
+    file: str
+    line: int
+    stage: str = ""
+
+
+@attrs.frozen(kw_only=True)
+class TargetResult:
+    """Where one target stands at the as-of date, with the numbers and rows behind the verdict."""
+
+    target: str
+    title: str
+    status: Status
+    message_zh: str
+    message_en: str
+    indicators: tuple[str, ...]
+    deadline: dt.date
+    binding: bool
+    owner: str = ""
+    rule_kind: str = ""
+    actual: float | None = None
+    unit: str = ""
+    target_value: float | None = None
+    completion: float | None = None
+    expected: float | None = None
+    gap_pp: float | None = None
+    observed_on: dt.date | None = None
+    baseline: float | None = None
+    stretch_value: float | None = None
+    stretch_met: bool | None = None
+    evidence: tuple[Evidence, ...] = ()
+
+    @property
+    def light(self) -> Light:
+        """Return the traffic light of the status."""
+        return self.status.light
+
+    def message(self, lang: str = "zh") -> str:
+        """Return the one-sentence explanation in Chinese (``zh``) or English (``en``)."""
+        return self.message_en if lang == "en" else self.message_zh
+
+
+@attrs.frozen(kw_only=True)
+class Alert:
+    """A value describing something a person should hear about; sending it is not done here.
+
+    ``kind`` is ``status`` (a target behind, off track or missed) or ``overdue`` (data due and
+    not in). ``key`` identifies the alert across runs, for de-duplication.
+    """
+
+    key: str
+    kind: str
+    target: str
+    severity: Severity
+    status: Status | None
+    message_zh: str
+    message_en: str
+    indicator: str = ""
+    owner: str = ""
+
+    def message(self, lang: str = "zh") -> str:
+        """Return the alert's text in Chinese (``zh``) or English (``en``)."""
+        return self.message_en if lang == "en" else self.message_zh
+
+
+@attrs.frozen(kw_only=True)
+class Evaluation:
+    """All results of one evaluation, in plan order, and the alerts they raise."""
+
+    plan: Plan
+    as_of: dt.date
+    results: tuple[TargetResult, ...]
+    alerts: tuple[Alert, ...]
+
+    def __iter__(self) -> Iterator[TargetResult]:
+        return iter(self.results)
+
+    def __len__(self) -> int:
+        return len(self.results)
+
+    def result(self, target_id: str) -> TargetResult:
+        """Return the result of one target (KeyError if the plan has no such target)."""
+        for r in self.results:
+            if r.target == target_id:
+                return r
+        raise KeyError(target_id)
+
+    @property
+    def summary(self) -> dict[str, int]:
+        """Return how many targets are in each status (every status listed, zeros included)."""
+        counts = dict.fromkeys((s.value for s in Status), 0)
+        for r in self.results:
+            counts[r.status.value] += 1
+        return counts
+
+    @property
+    def worst_light(self) -> Light:
+        """Return the worst light over all results (grey < green < yellow < red)."""
+        lights = [r.light for r in self.results] or [Light.GREY]
+        return max(lights, key=lambda light: light.rank)
+
+    def to_frame(self) -> pd.DataFrame:
+        """Return one tidy row per target: ids, status, light, numbers, messages."""
+        rows = [
+            {
+                "target": r.target,
+                "title": r.title,
+                "rule": r.rule_kind,
+                "status": r.status.value,
+                "light": r.light.value,
+                "actual": r.actual,
+                "unit": r.unit,
+                "target_value": r.target_value,
+                "completion": r.completion,
+                "expected": r.expected,
+                "gap_pp": r.gap_pp,
+                "observed_on": r.observed_on,
+                "deadline": r.deadline,
+                "binding": r.binding,
+                "owner": r.owner,
+                "message_zh": r.message_zh,
+                "message_en": r.message_en,
+            }
+            for r in self.results
+        ]
+        frame = pd.DataFrame(rows, columns=list(_FRAME_COLUMNS))
+        for column in ("actual", "target_value", "completion", "expected", "gap_pp"):
+            frame[column] = frame[column].astype("float64")
+        return frame
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the JSON document of ``targetkit check --format json`` (documented schema)."""
+        return {
+            "plan": {"id": self.plan.id, "title": self.plan.title},
+            "as_of": self.as_of.isoformat(),
+            "results": [_result_dict(r) for r in self.results],
+            "alerts": [
+                {
+                    "key": a.key,
+                    "kind": a.kind,
+                    "target": a.target,
+                    "indicator": a.indicator or None,
+                    "severity": a.severity.value,
+                    "status": a.status.value if a.status else None,
+                    "owner": a.owner or None,
+                    "message": a.message_zh,
+                    "message_en": a.message_en,
+                }
+                for a in self.alerts
+            ],
+            "summary": self.summary,
+            "worst_light": self.worst_light.value,
+        }
+
+
+_FRAME_COLUMNS = (
+    "target",
+    "title",
+    "rule",
+    "status",
+    "light",
+    "actual",
+    "unit",
+    "target_value",
+    "completion",
+    "expected",
+    "gap_pp",
+    "observed_on",
+    "deadline",
+    "binding",
+    "owner",
+    "message_zh",
+    "message_en",
+)
+
+
+def _num(value: float | None, digits: int = 6) -> float | None:
+    return None if value is None else round(float(value), digits)
+
+
+def _result_dict(r: TargetResult) -> dict[str, Any]:
+    return {
+        "target": r.target,
+        "title": r.title,
+        "rule": r.rule_kind,
+        "status": r.status.value,
+        "light": r.light.value,
+        "actual": _num(r.actual),
+        "unit": r.unit,
+        "target_value": _num(r.target_value),
+        "completion": _num(r.completion),
+        "expected": _num(r.expected),
+        "gap_pp": _num(r.gap_pp, 4),
+        "observed_on": r.observed_on.isoformat() if r.observed_on else None,
+        "deadline": r.deadline.isoformat(),
+        "binding": r.binding,
+        "owner": r.owner or None,
+        "baseline": _num(r.baseline),
+        "stretch": _num(r.stretch_value),
+        "stretch_met": r.stretch_met,
+        "message": r.message_zh,
+        "message_en": r.message_en,
+        "evidence": [
+            {
+                "indicator": e.indicator,
+                "date": e.date.isoformat(),
+                "value": e.raw_value,
+                "unit": e.unit,
+                "reported_at": e.reported_at.isoformat() if e.reported_at else None,
+                "file": e.file,
+                "line": e.line,
+                **({"stage": e.stage} if e.stage else {}),
+            }
+            for e in r.evidence
+        ],
+    }
+
+
+# --------------------------------------------------------------------------- selection
+
+
+def _select(frame: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
+    """Return the visible rows at ``as_of``, one per (indicator, stage, date), latest revision."""
+    if frame.empty:
+        return frame
+    cutoff = np.datetime64(as_of, "s")
+    visible = (frame["date"].to_numpy() <= cutoff) & ~(frame["reported_at"].to_numpy() > cutoff)
+    rows = frame.loc[visible].copy()
+    rows["row"] = rows.index
+    # NaT sorts first: a revision with a reported_at beats a row without one.
+    rows = rows.sort_values(
+        ["indicator", "stage", "date", "reported_at", "value"],
+        na_position="first",
+        kind="mergesort",
+    )
+    return rows.drop_duplicates(["indicator", "stage", "date"], keep="last")
+
+
+def _series(selected: pd.DataFrame, needed: set[str]) -> dict[str, Series]:
+    out: dict[str, Series] = {}
+    if selected.empty:
+        return out
+    for indicator, group in selected.groupby("indicator", sort=False):
+        if indicator not in needed:
+            continue
+        g = group.sort_values(["date", "stage"], kind="mergesort")
+        dates = tuple(pd.Timestamp(d).date() for d in g["date"].to_numpy())
+        out[str(indicator)] = Series(
+            indicator=str(indicator),
+            dates=dates,
+            values=tuple(float(v) for v in g["value"].to_numpy()),
+            rows=tuple(int(r) for r in g["row"].to_numpy()),
+            stages=tuple(str(s) for s in g["stage"].to_numpy()),
+        )
+    return out
+
+
+def _evidence(frame: pd.DataFrame, obs: Observation) -> Evidence:
+    row = frame.loc[obs.row]
+    reported = row["reported_at"]
+    return Evidence(
+        indicator=obs.indicator,
+        date=obs.date,
+        value=obs.value,
+        raw_value=str(row["raw_value"]),
+        unit=str(row["unit"]),
+        reported_at=None if pd.isna(reported) else pd.Timestamp(reported).date(),
+        source=str(row["source"]),
+        note=str(row["note"]),
+        file=str(row["file"]),
+        line=int(frame["line"].to_numpy()[frame.index.get_loc(obs.row)]),
+        stage=obs.stage,
+    )
+
+
+# --------------------------------------------------------------------------- evaluate
+
+
+def evaluate(plan: Plan, actuals: Actuals | None, *, as_of: dt.date) -> Evaluation:
+    """Judge every target of ``plan`` against ``actuals`` as known on ``as_of``.
+
+    Args:
+        plan: The plan.
+        actuals: The observations (`read_actuals`, `Actuals.from_frame`); None for none yet.
+        as_of: The date the evaluation stands on. Rows dated or reported later are invisible.
+
+    Returns:
+        An `Evaluation` with one result per target, in plan order, and the alerts.
+    """
+    if isinstance(as_of, dt.datetime):
+        as_of = as_of.date()
+    frame = actuals.frame if actuals is not None else Actuals.empty().frame
+    needed = {ref for t in plan.targets for ref in t.rule.indicator_ids()}
+    selected = _select(frame, as_of)
+    series = _series(selected, needed)
+    results: list[TargetResult] = []
+    alerts: list[Alert] = []
+    for target in plan.targets:
+        ctx = RuleContext(plan=plan, target=target, as_of=as_of, series=series)
+        judgement: Judgement = target.rule.judge(ctx)
+        result = TargetResult(
+            target=target.id,
+            title=target.title,
+            status=judgement.status,
+            message_zh=judgement.message_zh,
+            message_en=judgement.message_en,
+            indicators=target.rule.indicator_ids(),
+            deadline=plan.deadline_of(target),
+            binding=target.binding,
+            owner=target.owner,
+            rule_kind=target.rule.kind,
+            actual=judgement.actual,
+            unit=judgement.unit,
+            target_value=judgement.target_value,
+            completion=judgement.completion,
+            expected=judgement.expected,
+            gap_pp=judgement.gap_pp,
+            observed_on=judgement.observed_on,
+            baseline=judgement.baseline,
+            stretch_value=judgement.stretch_value,
+            stretch_met=judgement.stretch_met,
+            evidence=tuple(_evidence(frame, o) for o in judgement.evidence),
+        )
+        results.append(result)
+        severity = plan.severity_of(target, result.status)
+        if severity is not None:
+            alerts.append(
+                Alert(
+                    key=f"{target.id}:status",
+                    kind="status",
+                    target=target.id,
+                    severity=severity,
+                    status=result.status,
+                    message_zh=f"{target.title}：{result.status.label_zh}。{result.message_zh}",
+                    message_en=f"{target.title}: {result.status.label_en}. {result.message_en}",
+                    owner=target.owner,
+                )
+            )
+    alerts.extend(_overdue_alerts(plan, series, as_of))
+    return Evaluation(plan=plan, as_of=as_of, results=tuple(results), alerts=tuple(alerts))
+
+
+_CADENCE_MONTHS = {"monthly": 1, "quarterly": 3, "annual": 12}
+
+
+def _latest_due_period_end(plan: Plan, months: int, lag: int, as_of: dt.date) -> dt.date | None:
+    """Return the end of the latest reporting period whose figure should be out by ``as_of``."""
+    due: dt.date | None = None
+    year, month = plan.start.year, plan.start.month
+    while True:
+        month += months
+        while month > 12:
+            year, month = year + 1, month - 12
+        end = dt.date(year, month, 1) - dt.timedelta(days=1)
+        if end > plan.end or end + dt.timedelta(days=lag) > as_of:
+            return due
+        due = end
+
+
+def _overdue_alerts(plan: Plan, series: Mapping[str, Series], as_of: dt.date) -> list[Alert]:
+    alerts: list[Alert] = []
+    for indicator in plan.indicators:
+        if indicator.cadence is None:
+            continue
+        due = _latest_due_period_end(
+            plan, _CADENCE_MONTHS[indicator.cadence], indicator.lag_days, as_of
+        )
+        if due is None:
+            continue
+        s = series.get(indicator.id)
+        latest = s.latest() if s is not None and len(s) else None
+        if latest is not None and latest.date >= due:
+            continue
+        have_zh = f"最新数据截至{latest.date.isoformat()}" if latest else "尚无数据"
+        have_en = f"latest figure dated {latest.date.isoformat()}" if latest else "no figure yet"
+        for target in plan.targets:
+            if indicator.id not in target.rule.indicator_ids():
+                continue
+            if target.deadline is not None and as_of > target.deadline:
+                continue
+            alerts.append(
+                Alert(
+                    key=f"{target.id}:overdue:{indicator.id}",
+                    kind="overdue",
+                    target=target.id,
+                    indicator=indicator.id,
+                    severity=Severity.WARNING,
+                    status=None,
+                    message_zh=f"{indicator.name}：截至{due.isoformat()}的数据应已报送，{have_zh}",
+                    message_en=(
+                        f"{indicator.name_en or indicator.name}: the figure to {due.isoformat()} "
+                        f"is overdue ({have_en})"
+                    ),
+                    owner=target.owner,
+                )
+            )
+    return alerts

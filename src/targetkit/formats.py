@@ -1,0 +1,189 @@
+"""Render an Evaluation as text: a terminal table, JSON, CSV or Markdown. Pure: returns strings."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import unicodedata
+from collections.abc import Sequence
+
+from targetkit.evaluation import Evaluation, TargetResult
+from targetkit.model import Light, Status
+from targetkit.rules import fmt
+
+__all__ = ["FORMATS", "render"]
+
+FORMATS = ("table", "json", "csv", "markdown")
+
+_LIGHT_MARK = {Light.GREEN: "●", Light.YELLOW: "▲", Light.RED: "■", Light.GREY: "○"}
+
+_HEAD = {
+    "zh": ("目标", "状态", "实际", "目标值", "完成率", "序时进度", "差距(百分点)", "说明"),
+    "en": ("target", "status", "actual", "target", "done", "expected", "gap (pp)", "explanation"),
+}
+
+
+def display_width(text: str) -> int:
+    """Return the terminal width of ``text``: East Asian wide characters take two columns."""
+    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+
+
+def _pad(text: str, width: int, *, right: bool = False) -> str:
+    space = " " * max(width - display_width(text), 0)
+    return space + text if right else text + space
+
+
+def _cells(r: TargetResult, lang: str) -> list[str]:
+    unit = r.unit
+    sep = "" if lang == "zh" or unit in ("", "%") else " "
+    status = r.status.label_zh if lang == "zh" else r.status.label_en
+    if r.rule_kind == "milestone":
+        done = r.completion == 1.0
+        zh_word = "已完成" if done else "未完成"
+        en_word = "done" if done else "not done"
+        return [
+            r.target,
+            f"{_LIGHT_MARK[r.light]} {status}",
+            zh_word if lang == "zh" else en_word,
+            "",
+            "" if r.completion is None else f"{100 * r.completion:.1f}%",
+            "",
+            "",
+            r.message(lang),
+        ]
+    return [
+        r.target,
+        f"{_LIGHT_MARK[r.light]} {status}",
+        "" if r.actual is None else f"{fmt(r.actual)}{sep}{unit}",
+        "" if r.target_value is None else f"{fmt(r.target_value)}{sep}{unit}",
+        "" if r.completion is None else f"{100 * r.completion:.1f}%",
+        "" if r.expected is None else f"{100 * r.expected:.1f}%",
+        "" if r.gap_pp is None else f"{r.gap_pp:+.1f}",
+        r.message(lang),
+    ]
+
+
+def _table(ev: Evaluation, lang: str) -> str:
+    head = list(_HEAD[lang])
+    rows = [_cells(r, lang) for r in ev.results]
+    widths = [
+        max(display_width(x) for x in [h, *(row[i] for row in rows)]) for i, h in enumerate(head)
+    ]
+    numeric = {2, 3, 4, 5, 6}
+    out = []
+    title = (
+        f"{ev.plan.title}（{ev.plan.id}）截至 {ev.as_of.isoformat()}"
+        if lang == "zh"
+        else (f"{ev.plan.title} ({ev.plan.id}) as of {ev.as_of.isoformat()}")
+    )
+    out.append(title)
+    out.append(
+        "  ".join(
+            _pad(h, w, right=i in numeric)
+            for i, (h, w) in enumerate(zip(head, widths, strict=True))
+        ).rstrip()
+    )
+    out.append("  ".join("-" * w for w in widths))
+    for row in rows:
+        out.append(
+            "  ".join(
+                _pad(c, w, right=i in numeric)
+                for i, (c, w) in enumerate(zip(row, widths, strict=True))
+            ).rstrip()
+        )
+    out.append("")
+    out.append(_summary_line(ev, lang))
+    if ev.alerts:
+        out.append("")
+        out.append("提醒：" if lang == "zh" else "Alerts:")
+        for a in ev.alerts:
+            out.append(f"  [{a.severity.value}] {a.target}: {a.message(lang)}")
+    return "\n".join(out) + "\n"
+
+
+def _summary_line(ev: Evaluation, lang: str) -> str:
+    counts = ev.summary
+    parts = []
+    for status in Status:
+        n = counts[status.value]
+        if n:
+            label = status.label_zh if lang == "zh" else status.label_en
+            parts.append(f"{label} {n}" + (" 项" if lang == "zh" else ""))
+    total = len(ev.results)
+    if lang == "zh":
+        return f"共 {total} 项目标：" + "，".join(parts)
+    return f"{total} targets: " + ", ".join(parts)
+
+
+def _csv(ev: Evaluation) -> str:
+    frame = ev.to_frame()
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(frame.columns)
+    for row in frame.itertuples(index=False):
+        writer.writerow([_csv_cell(v) for v in row])
+    return buf.getvalue()
+
+
+def _csv_cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return "" if math.isnan(value) else repr(round(value, 6))
+    text = str(value)
+    # A cell starting with =, +, - or @ would run as a formula when the file is opened in a
+    # spreadsheet; a leading apostrophe keeps it text.
+    if text[:1] in ("=", "+", "@") or (text[:1] == "-" and not _is_number(text)):
+        return "'" + text
+    return text
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _md_escape(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _markdown(ev: Evaluation, lang: str) -> str:
+    head: Sequence[str] = _HEAD[lang]
+    title = f"## {ev.plan.title} — " + (
+        f"截至 {ev.as_of.isoformat()}" if lang == "zh" else f"as of {ev.as_of.isoformat()}"
+    )
+    lines = [
+        title,
+        "",
+        _summary_line(ev, lang),
+        "",
+        "| " + " | ".join(head) + " |",
+        "|" + "---|" * len(head),
+    ]
+    for r in ev.results:
+        lines.append("| " + " | ".join(_md_escape(c) for c in _cells(r, lang)) + " |")
+    if ev.alerts:
+        lines += ["", "### 提醒" if lang == "zh" else "### Alerts", ""]
+        lines += [
+            f"- **{a.severity.value}** `{a.target}`: {_md_escape(a.message(lang))}"
+            for a in ev.alerts
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def render(ev: Evaluation, format: str = "table", *, lang: str = "zh") -> str:  # noqa: A002 - CLI flag name
+    """Return the evaluation as text in one of `FORMATS`."""
+    if format == "json":
+        return json.dumps(ev.to_dict(), ensure_ascii=False, indent=2) + "\n"
+    if format == "csv":
+        return _csv(ev)
+    if format == "markdown":
+        return _markdown(ev, lang)
+    if format == "table":
+        return _table(ev, lang)
+    raise ValueError(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}")

@@ -1,0 +1,43 @@
+"""Shared fixtures: build plans and actuals from small texts, as a user would write them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import textwrap
+import tomllib
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import targetkit as tk
+
+PLAN_HEAD = """
+[plan]
+id = "demo"
+title = "示例计划"
+period = { start = 2023-01-01, end = 2023-12-31 }
+"""
+
+
+def make_plan(body: str, head: str = PLAN_HEAD) -> tk.Plan:
+    """Parse a plan from TOML text (a [plan] head is prepended)."""
+    text = textwrap.dedent(head) + textwrap.dedent(body)
+    return tk.parse(tomllib.loads(text), source="plan.toml", text=text)
+
+
+def make_actuals(plan: tk.Plan, csv_text: str) -> tk.Actuals:
+    """Read actuals from CSV text (header included)."""
+    frame = pd.read_csv(io.StringIO(textwrap.dedent(csv_text).strip()), dtype=str, keep_default_na=False)
+    return tk.Actuals.from_frame(frame, plan, source="actuals.csv")
+
+
+def check(plan: tk.Plan, csv_text: str, as_of: str) -> tk.Evaluation:
+    """Evaluate a plan against CSV text at a date given as YYYY-MM-DD."""
+    return tk.evaluate(plan, make_actuals(plan, csv_text), as_of=dt.date.fromisoformat(as_of))
+
+
+@pytest.fixture
+def repo_root() -> Path:
+    return Path(__file__).resolve().parent.parent
