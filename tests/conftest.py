@@ -29,7 +29,9 @@ def make_plan(body: str, head: str = PLAN_HEAD) -> tk.Plan:
 
 def make_actuals(plan: tk.Plan, csv_text: str) -> tk.Actuals:
     """Read actuals from CSV text (header included)."""
-    frame = pd.read_csv(io.StringIO(textwrap.dedent(csv_text).strip()), dtype=str, keep_default_na=False)
+    frame = pd.read_csv(
+        io.StringIO(textwrap.dedent(csv_text).strip()), dtype=str, keep_default_na=False
+    )
     return tk.Actuals.from_frame(frame, plan, source="actuals.csv")
 
 

@@ -35,7 +35,9 @@ def test_220_yi_equals_2200000_wan() -> None:
     assert U.convert(220, "亿元", "万元") == pytest.approx(2_200_000)
 
 
-@pytest.mark.parametrize(("src", "dst"), [("家", "人"), ("人", "项"), ("笔", "家"), ("百分点", "%"), ("亿元", "家")])
+@pytest.mark.parametrize(
+    ("src", "dst"), [("家", "人"), ("人", "项"), ("笔", "家"), ("百分点", "%"), ("亿元", "家")]
+)
 def test_counts_and_points_do_not_mix(src: str, dst: str) -> None:
     with pytest.raises(UnitError) as err:
         U.factor(src, dst)
@@ -87,7 +89,10 @@ def test_redefining_a_builtin_unit_is_an_error() -> None:
         UnitSystem(("亿元 = 1e9 元",))
 
 
-@given(st.floats(min_value=-1e12, max_value=1e12, allow_nan=False), st.sampled_from(["元", "万元", "亿元", "千元"]))
+@given(
+    st.floats(min_value=-1e12, max_value=1e12, allow_nan=False),
+    st.sampled_from(["元", "万元", "亿元", "千元"]),
+)
 def test_conversion_round_trips(value: float, unit: str) -> None:
     there = U.convert(value, unit, "亿元")
     back = U.convert(there, "亿元", unit)
