@@ -60,9 +60,14 @@ def _cells(r: TargetResult, lang: str) -> list[str]:
         "" if r.target_value is None else f"{fmt(r.target_value)}{sep}{unit}",
         "" if r.completion is None else f"{100 * r.completion:.1f}%",
         "" if r.expected is None else f"{100 * r.expected:.1f}%",
-        "" if r.gap_pp is None else f"{r.gap_pp:+.1f}",
+        "" if r.gap_pp is None else _gap(r.gap_pp),
         r.message(lang),
     ]
+
+
+def _gap(gap: float) -> str:
+    """Format a gap in points with its sign; a gap that rounds to zero shows as 0.0."""
+    return "0.0" if abs(gap) < 0.05 else f"{gap:+.1f}"
 
 
 def _table(ev: Evaluation, lang: str) -> str:

@@ -146,6 +146,13 @@ class RuleContext:
         """Return expected progress (0..1) at an observation's date, or None when not pro-rated."""
         return expected_progress(self.plan.pace_of(self.target), self.plan.start, self.deadline, on)
 
+    def current(self, indicator_id: str, stage: str = "") -> Observation | None:
+        """Return the latest observation dated within the period (a baseline does not count)."""
+        obs = self.series_of(indicator_id).latest(stage)
+        if obs is None or obs.date < self.plan.start:
+            return None
+        return obs
+
     def baseline(self, indicator_id: str) -> Observation | None:
         """Return the observation dated the day before the period starts, if any."""
         return self.series_of(indicator_id).on(self.plan.start - dt.timedelta(days=1))
@@ -464,13 +471,14 @@ def _judge_level(
     what_zh: str = "",
     what_en: str = "",
     label: tuple[str, str] | None = None,
+    show_baseline: bool = True,
 ) -> Judgement:
     final = ctx.is_final(obs.date, indicator_id)
     status = _level_status(satisfied, final, regressing)
     label_zh, label_en = label or when_label(ctx, indicator_id, obs.date)
     zh = f"{label_zh}{what_zh} {qty(actual, unit)}（目标：{relation_zh} {qty(target_value, unit)}"
     en = f"{label_en}{what_en} {qty(actual, unit)} (target {relation_en} {qty(target_value, unit)}"
-    if baseline is not None:
+    if baseline is not None and show_baseline:
         zh += f"，基期 {qty(baseline, unit)}"
         en += f", baseline {qty(baseline, unit)}"
     wz, we = _status_words(status, final, ctx)
@@ -577,7 +585,7 @@ class AtLeast(_Threshold):
         ]
 
     def judge(self, ctx: RuleContext) -> Judgement:
-        obs = ctx.series_of(self.indicator).latest()
+        obs = ctx.current(self.indicator)
         if obs is None:
             return _no_data(ctx, self.indicator)
         factor = ctx.convert(1.0, self.unit, self.indicator)
@@ -634,7 +642,7 @@ class AtMost(_Threshold):
         ]
 
     def judge(self, ctx: RuleContext) -> Judgement:
-        obs = ctx.series_of(self.indicator).latest()
+        obs = ctx.current(self.indicator)
         if obs is None:
             return _no_data(ctx, self.indicator)
         factor = ctx.convert(1.0, self.unit, self.indicator)
@@ -751,7 +759,7 @@ class Between:
                 indicator=self.indicator, value=self.low, unit=self.unit, stretch=self.high
             )
             return floor.judge(ctx)
-        obs = ctx.series_of(self.indicator).latest()
+        obs = ctx.current(self.indicator)
         if obs is None:
             return _no_data(ctx, self.indicator)
         factor = ctx.convert(1.0, self.unit, self.indicator)
@@ -941,7 +949,7 @@ class NetIncrease:
         ]
 
     def judge(self, ctx: RuleContext) -> Judgement:
-        obs = ctx.series_of(self.indicator).latest()
+        obs = ctx.current(self.indicator)
         if obs is None:
             return _no_data(ctx, self.indicator)
         factor = ctx.convert(1.0, self.unit, self.indicator)
@@ -1039,7 +1047,7 @@ class Growth:
 
     def judge(self, ctx: RuleContext) -> Judgement:
         series = ctx.series_of(self.indicator)
-        obs = series.latest()
+        obs = ctx.current(self.indicator)
         if obs is None:
             return _no_data(ctx, self.indicator)
         rate_goal = self.value * ctx.plan.units.factor(self.unit, "")
@@ -1146,7 +1154,7 @@ class ChangePP:
         return out
 
     def judge(self, ctx: RuleContext) -> Judgement:
-        obs = ctx.series_of(self.indicator).latest()
+        obs = ctx.current(self.indicator)
         if obs is None:
             return _no_data(ctx, self.indicator)
         to_pct = ctx.plan.units.factor(ctx.indicator(self.indicator).unit, "%")
@@ -1207,7 +1215,7 @@ class Increase:
         return out
 
     def judge(self, ctx: RuleContext) -> Judgement:
-        obs = ctx.series_of(self.indicator).latest()
+        obs = ctx.current(self.indicator)
         if obs is None:
             return _no_data(ctx, self.indicator)
         unit = self.unit if self.unit is not None else ctx.indicator(self.indicator).unit
@@ -1231,6 +1239,7 @@ class Increase:
             unit=unit,
             relation_zh="高于基期",
             relation_en="above the baseline",
+            show_baseline=False,
             completion=None,
             gap_pp=(actual - base_v) if unit == "%" else None,
             baseline=base_v,
@@ -1270,7 +1279,7 @@ class Rank:
         return out
 
     def judge(self, ctx: RuleContext) -> Judgement:
-        obs = ctx.series_of(self.indicator).latest()
+        obs = ctx.current(self.indicator)
         if obs is None:
             return _no_data(ctx, self.indicator)
         base = ctx.baseline(self.indicator)
