@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
@@ -177,11 +178,39 @@ class RuleContext:
     def band(self, gap_pp: float) -> Status:
         """Return on_track, behind or off_track for a pace gap in percentage points."""
         th = self.plan.thresholds_of(self.target)
-        if gap_pp >= th.on_track:
+        if ge(gap_pp, th.on_track):
             return Status.ON_TRACK
-        if gap_pp >= th.behind:
+        if ge(gap_pp, th.behind):
             return Status.BEHIND
         return Status.OFF_TRACK
+
+
+# --------------------------------------------------------------------------- comparisons
+
+# Values reach a rule through a unit conversion (220 亿元 may arrive as 2,200,000 万元 × 1e-4), so
+# comparisons treat numbers within a relative 1e-9 as equal: a unit must never change a status.
+_REL = 1e-9
+_ABS = 1e-9
+
+
+def ge(a: float, b: float) -> bool:
+    """Return a ≥ b, counting nearly equal numbers as equal."""
+    return a >= b or math.isclose(a, b, rel_tol=_REL, abs_tol=_ABS)
+
+
+def le(a: float, b: float) -> bool:
+    """Return a ≤ b, counting nearly equal numbers as equal."""
+    return a <= b or math.isclose(a, b, rel_tol=_REL, abs_tol=_ABS)
+
+
+def gt(a: float, b: float) -> bool:
+    """Return a > b, where nearly equal numbers are not greater."""
+    return not le(a, b)
+
+
+def lt(a: float, b: float) -> bool:
+    """Return a < b, where nearly equal numbers are not less."""
+    return not ge(a, b)
 
 
 # --------------------------------------------------------------------------- judgements
@@ -374,7 +403,7 @@ def _status_words(status: Status, final: bool, ctx: RuleContext) -> tuple[str, s
 def _stretch(value: float, stretch: float | None, higher_is_better: bool = True) -> bool | None:
     if stretch is None:
         return None
-    return value >= stretch if higher_is_better else value <= stretch
+    return ge(value, stretch) if higher_is_better else le(value, stretch)
 
 
 # --------------------------------------------------------------------------- built-in kinds
@@ -590,7 +619,7 @@ class AtLeast(_Threshold):
             return _no_data(ctx, self.indicator)
         factor = ctx.convert(1.0, self.unit, self.indicator)
         actual = obs.value / factor
-        reached = actual > self.value if self.strict else actual >= self.value
+        reached = gt(actual, self.value) if self.strict else ge(actual, self.value)
         stretch_met = _stretch(actual, self.stretch)
         if ctx.indicator(self.indicator).kind is IndicatorKind.LEVEL:
             base = ctx.baseline(self.indicator)
@@ -600,7 +629,7 @@ class AtLeast(_Threshold):
                 indicator_id=self.indicator,
                 obs=obs,
                 satisfied=reached,
-                regressing=base_v is not None and actual < base_v,
+                regressing=base_v is not None and lt(actual, base_v),
                 actual=actual,
                 target_value=self.value,
                 unit=self.unit,
@@ -647,7 +676,7 @@ class AtMost(_Threshold):
             return _no_data(ctx, self.indicator)
         factor = ctx.convert(1.0, self.unit, self.indicator)
         actual = obs.value / factor
-        within = actual < self.value if self.strict else actual <= self.value
+        within = lt(actual, self.value) if self.strict else le(actual, self.value)
         stretch_met = _stretch(actual, self.stretch, higher_is_better=False)
         kind = ctx.indicator(self.indicator).kind
         if kind is not IndicatorKind.CUMULATIVE:
@@ -658,7 +687,7 @@ class AtMost(_Threshold):
                 indicator_id=self.indicator,
                 obs=obs,
                 satisfied=within,
-                regressing=base_v is not None and actual > base_v,
+                regressing=base_v is not None and gt(actual, base_v),
                 actual=actual,
                 target_value=self.value,
                 unit=self.unit,
@@ -683,10 +712,10 @@ class AtMost(_Threshold):
             status = Status.ON_TRACK
         else:
             status = ctx.band(gap)
-        lz, le = when_label(ctx, self.indicator, obs.date)
+        label_zh, label_en = when_label(ctx, self.indicator, obs.date)
         u = self.unit
-        zh = f"{lz}{fmt(actual)}{u}，已用上限{fmt(self.value)}{u}的{pct(completion)}"
-        en = f"{le} {fmt(actual)} {u}: {pct(completion)} of the cap {fmt(self.value)} {u}"
+        zh = f"{label_zh} {qty(actual, u)}，已用上限（{qty(self.value, u)}）的 {pct(completion)}"
+        en = f"{label_en} {qty(actual, u)}: {pct(completion)} of the cap {qty(self.value, u)}"
         if not within:
             zh += "，已超出上限"
             en += "; the cap is exceeded"
@@ -695,7 +724,7 @@ class AtMost(_Threshold):
             en += "; kept within the cap"
         elif gap is not None:
             if gap < 0:
-                zh += f"，快于序时进度{-gap:.1f}个百分点"
+                zh += f"，快于序时进度 {-gap:.1f} 个百分点"
                 en += f", {-gap:.1f} pp faster than pace (expected {pct(expected or 0.0)})"
             else:
                 zh += f"，未超序时进度（{pct(expected or 0.0)}）"
@@ -764,9 +793,9 @@ class Between:
             return _no_data(ctx, self.indicator)
         factor = ctx.convert(1.0, self.unit, self.indicator)
         actual = obs.value / factor
-        inside = self.low <= actual <= self.high
+        inside = ge(actual, self.low) and le(actual, self.high)
         kind = ctx.indicator(self.indicator).kind
-        if kind is IndicatorKind.CUMULATIVE and actual < self.low:
+        if kind is IndicatorKind.CUMULATIVE and lt(actual, self.low):
             j = _judge_progress(
                 ctx,
                 indicator_id=self.indicator,
@@ -787,9 +816,9 @@ class Between:
         def distance(v: float) -> float:
             return max(self.low - v, v - self.high, 0.0)
 
-        regressing = kind is IndicatorKind.CUMULATIVE and actual > self.high
+        regressing = kind is IndicatorKind.CUMULATIVE and gt(actual, self.high)
         if base_v is not None and not inside:
-            regressing = regressing or distance(actual) > distance(base_v)
+            regressing = regressing or gt(distance(actual), distance(base_v))
         return _judge_level(
             ctx,
             indicator_id=self.indicator,
@@ -895,8 +924,8 @@ class Share:
             ctx,
             indicator_id=self.numerator,
             obs=n_obs,
-            satisfied=actual >= self.value,
-            regressing=base_v is not None and actual < base_v,
+            satisfied=ge(actual, self.value),
+            regressing=base_v is not None and lt(actual, base_v),
             actual=actual,
             target_value=self.value,
             unit=self.unit,
@@ -974,7 +1003,7 @@ class NetIncrease:
             obs=obs,
             done_value=increase,
             goal=self.value,
-            reached=increase >= self.value,
+            reached=ge(increase, self.value),
             unit=self.unit,
             shown_actual=increase,
             shown_target=self.value,
@@ -1065,7 +1094,7 @@ class Growth:
                 obs=obs,
                 done_value=obs.value,
                 goal=goal,
-                reached=obs.value >= goal,
+                reached=ge(obs.value, goal),
                 unit=ind.unit,
                 shown_actual=obs.value,
                 shown_target=goal,
@@ -1084,8 +1113,8 @@ class Growth:
             ctx,
             indicator_id=self.indicator,
             obs=obs,
-            satisfied=rate >= self.value,
-            regressing=rate < 0,
+            satisfied=ge(rate, self.value),
+            regressing=lt(rate, 0.0),
             actual=rate,
             target_value=self.value,
             unit=self.unit,
@@ -1170,8 +1199,8 @@ class ChangePP:
             ctx,
             indicator_id=self.indicator,
             obs=obs,
-            satisfied=change >= self.value,
-            regressing=change < 0,
+            satisfied=ge(change, self.value),
+            regressing=lt(change, 0.0),
             actual=change,
             target_value=self.value,
             unit="个百分点",
@@ -1232,8 +1261,8 @@ class Increase:
             ctx,
             indicator_id=self.indicator,
             obs=obs,
-            satisfied=actual > base_v,
-            regressing=actual < base_v,
+            satisfied=gt(actual, base_v),
+            regressing=lt(actual, base_v),
             actual=actual,
             target_value=base_v,
             unit=unit,
@@ -1287,8 +1316,8 @@ class Rank:
             ctx,
             indicator_id=self.indicator,
             obs=obs,
-            satisfied=obs.value <= self.value,
-            regressing=base is not None and obs.value > base.value,
+            satisfied=le(obs.value, self.value),
+            regressing=base is not None and gt(obs.value, base.value),
             actual=obs.value,
             target_value=self.value,
             unit="",
