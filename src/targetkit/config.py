@@ -651,19 +651,18 @@ def _parse_rule(
             return None
         fields["stages"] = stages
     refs = [fields[k] for k in ("indicator", "numerator", "denominator") if k in fields]
-    known = {**indicators, **implicit}
     for key in ("indicator", "numerator", "denominator"):
         ref = fields.get(key)
-        if ref is not None and ref not in known:
+        if ref is not None and ref not in indicators and ref not in implicit:
             errs.add(
                 [*path, key],
                 f"unknown indicator {ref!r}",
-                _did_you_mean(ref, known) or "declare it under [[indicators]]",
+                _did_you_mean(ref, [*indicators, *implicit]) or "declare it under [[indicators]]",
             )
             ok = False
     if not ok:
         return None
-    first = known[refs[0]]
+    first = indicators.get(refs[0]) or implicit[refs[0]]
     if kind == "milestone" and first.kind is not IndicatorKind.MILESTONE:
         errs.add(
             [*path, "indicator"],
@@ -907,6 +906,7 @@ def parse(data: Mapping[str, Any], *, source: str = "<mapping>", text: str | Non
     if not raw_targets and isinstance(raw_targets, list):
         errs.add(["targets"], "the plan has no targets", "add at least one [[targets]] table")
     seen: set[str] = set()
+    positions: list[int] = []  # each parsed target's index in the file, for error paths
     for i, raw in enumerate(raw_targets):
         target = _parse_target(raw, i, indicators, implicit, units, period, errs)
         if target is None:
@@ -920,6 +920,7 @@ def parse(data: Mapping[str, Any], *, source: str = "<mapping>", text: str | Non
             continue
         seen.add(target.id)
         targets.append(target)
+        positions.append(i)
 
     all_indicators = (*indicators.values(), *implicit.values())
     if not errs.problems and period is not None:
@@ -932,15 +933,9 @@ def parse(data: Mapping[str, Any], *, source: str = "<mapping>", text: str | Non
             targets=(),
             unit_definitions=unit_pairs,
         )
-        for i, target in enumerate(targets):
-            index = next(
-                j
-                for j, raw in enumerate(raw_targets)
-                if isinstance(raw, dict) and raw.get("id") == target.id
-            )
+        for index, target in zip(positions, targets, strict=True):
             for field, message, hint in target.rule.check(probe):
                 errs.add(["targets", index, "rule", field], message, hint)
-            del i
     if errs.problems:
         raise ConfigError(errs.problems)
     if period is None or plan_id is None or title is None:  # reported above

@@ -10,6 +10,7 @@ Selection at as-of T (DESIGN § Actuals): rows dated on or before T and reported
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -257,16 +258,19 @@ def _result_dict(r: TargetResult) -> dict[str, Any]:
 
 
 def _select(frame: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
-    """Return the visible rows at ``as_of``, one per (indicator, stage, date), latest revision."""
+    """Return the visible rows at ``as_of``, one per (indicator, stage, date), latest revision.
+
+    The result is sorted by indicator, then date, then stage.
+    """
     if frame.empty:
-        return frame
+        return frame.assign(row=pd.Series(dtype="int64"))
     cutoff = np.datetime64(as_of, "s")
     visible = (frame["date"].to_numpy() <= cutoff) & ~(frame["reported_at"].to_numpy() > cutoff)
-    rows = frame.loc[visible].copy()
-    rows["row"] = rows.index
+    rows = frame.loc[visible, ["indicator", "stage", "date", "value", "reported_at"]]
+    rows = rows.assign(row=np.flatnonzero(visible))
     # NaT sorts first: a revision with a reported_at beats a row without one.
     rows = rows.sort_values(
-        ["indicator", "stage", "date", "reported_at", "value"],
+        ["indicator", "date", "stage", "reported_at", "value"],
         na_position="first",
         kind="mergesort",
     )
@@ -274,40 +278,56 @@ def _select(frame: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
 
 
 def _series(selected: pd.DataFrame, needed: set[str]) -> dict[str, Series]:
+    """Cut the selected rows into one `Series` per needed indicator, without per-group pandas calls."""
     out: dict[str, Series] = {}
     if selected.empty:
         return out
-    for indicator, group in selected.groupby("indicator", sort=False):
+    indicators = selected["indicator"].to_numpy()
+    dates = selected["date"].to_numpy().astype("datetime64[D]").astype(object)
+    values = selected["value"].to_numpy().tolist()
+    rows = selected["row"].to_numpy().tolist()
+    stages = selected["stage"].to_numpy()
+    starts = [0, *(np.flatnonzero(indicators[1:] != indicators[:-1]) + 1).tolist(), len(indicators)]
+    for a, b in itertools.pairwise(starts):
+        indicator = str(indicators[a])
         if indicator not in needed:
             continue
-        g = group.sort_values(["date", "stage"], kind="mergesort")
-        dates = tuple(pd.Timestamp(d).date() for d in g["date"].to_numpy())
-        out[str(indicator)] = Series(
-            indicator=str(indicator),
-            dates=dates,
-            values=tuple(float(v) for v in g["value"].to_numpy()),
-            rows=tuple(int(r) for r in g["row"].to_numpy()),
-            stages=tuple(str(s) for s in g["stage"].to_numpy()),
+        out[indicator] = Series(
+            indicator=indicator,
+            dates=tuple(dates[a:b]),
+            values=tuple(values[a:b]),
+            rows=tuple(rows[a:b]),
+            stages=tuple(str(x) for x in stages[a:b]),
         )
     return out
 
 
-def _evidence(frame: pd.DataFrame, obs: Observation) -> Evidence:
-    row = frame.loc[obs.row]
-    reported = row["reported_at"]
-    return Evidence(
-        indicator=obs.indicator,
-        date=obs.date,
-        value=obs.value,
-        raw_value=str(row["raw_value"]),
-        unit=str(row["unit"]),
-        reported_at=None if pd.isna(reported) else pd.Timestamp(reported).date(),
-        source=str(row["source"]),
-        note=str(row["note"]),
-        file=str(row["file"]),
-        line=int(frame["line"].to_numpy()[frame.index.get_loc(obs.row)]),
-        stage=obs.stage,
-    )
+class _EvidenceTable:
+    """Column arrays of the actuals frame, to build `Evidence` for the few rows a result cites."""
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self._cols = {
+            c: frame[c].to_numpy() for c in ("raw_value", "unit", "source", "note", "file", "line")
+        }
+        self._reported = frame["reported_at"].to_numpy().astype("datetime64[D]")
+
+    def evidence(self, obs: Observation) -> Evidence:
+        c = self._cols
+        i = obs.row
+        reported = self._reported[i]
+        return Evidence(
+            indicator=obs.indicator,
+            date=obs.date,
+            value=obs.value,
+            raw_value=str(c["raw_value"][i]),
+            unit=str(c["unit"][i]),
+            reported_at=None if np.isnat(reported) else reported.item(),
+            source=str(c["source"][i]),
+            note=str(c["note"][i]),
+            file=str(c["file"][i]),
+            line=int(c["line"][i]),
+            stage=obs.stage,
+        )
 
 
 # --------------------------------------------------------------------------- evaluate
@@ -330,6 +350,7 @@ def evaluate(plan: Plan, actuals: Actuals | None, *, as_of: dt.date) -> Evaluati
     needed = {ref for t in plan.targets for ref in t.rule.indicator_ids()}
     selected = _select(frame, as_of)
     series = _series(selected, needed)
+    table = _EvidenceTable(frame)
     results: list[TargetResult] = []
     alerts: list[Alert] = []
     for target in plan.targets:
@@ -356,7 +377,7 @@ def evaluate(plan: Plan, actuals: Actuals | None, *, as_of: dt.date) -> Evaluati
             baseline=judgement.baseline,
             stretch_value=judgement.stretch_value,
             stretch_met=judgement.stretch_met,
-            evidence=tuple(_evidence(frame, o) for o in judgement.evidence),
+            evidence=tuple(table.evidence(o) for o in judgement.evidence),
         )
         results.append(result)
         severity = plan.severity_of(target, result.status)
