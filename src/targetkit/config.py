@@ -53,7 +53,7 @@ __all__ = ["dump", "dumps", "load", "parse"]
 
 SCHEMA_VERSION = 1
 
-_TOP_KEYS = ("schema", "plan", "defaults", "units", "indicators", "targets")
+_TOP_KEYS = ("schema", "plan", "defaults", "units", "indicators", "targets", "notify")
 _PLAN_KEYS = ("id", "title", "issuer", "period", "timezone", "source")
 _DEFAULT_KEYS = ("pace", "thresholds", "warning_days", "aspirational_severity")
 _INDICATOR_KEYS = ("id", "name", "name_en", "unit", "kind", "cadence", "lag_days", "description")
