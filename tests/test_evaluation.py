@@ -707,3 +707,11 @@ def test_a_baseline_row_is_not_progress_within_the_period() -> None:
         plan, "indicator,date,value,unit\nturnover,2022-12-31,400,亿元\n", "2023-03-01"
     ).result("turnover")
     assert r.status is Status.NO_DATA
+
+
+def test_milestone_done_on_the_deadline_day_is_met() -> None:
+    plan = make_plan(MILESTONE)
+    r = check(
+        plan, "indicator,date,value,unit\nplan_issued,2023-12-31,done,\n", "2024-01-05"
+    ).result("plan_issued")
+    assert r.status is Status.MET

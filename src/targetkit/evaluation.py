@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from targetkit.actuals import Actuals
+from targetkit.kernels import NAT, STATUS_ORDER, Lookup, judge_vectorised
 from targetkit.model import Light, Plan, Severity, Status
 from targetkit.rules import Judgement, Observation, RuleContext, Series
 
@@ -101,44 +102,71 @@ class Alert:
         return self.message_en if lang == "en" else self.message_zh
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, eq=False)
 class Evaluation:
-    """All results of one evaluation, in plan order, and the alerts they raise."""
+    """All results of one evaluation, in plan order, and the alerts they raise.
+
+    Statuses and numbers are computed for all targets at once when the evaluation is made; the
+    per-target `TargetResult` objects (with their explanations and evidence) and the alerts are
+    built the first time they are asked for. ``summary``, ``statuses`` and ``worst_light`` never
+    need them, so checking ten thousand targets for the worst light stays cheap.
+    """
 
     plan: Plan
     as_of: dt.date
-    results: tuple[TargetResult, ...]
-    alerts: tuple[Alert, ...]
+    _work: _Work = attrs.field(alias="_work", repr=False)
 
     def __iter__(self) -> Iterator[TargetResult]:
         return iter(self.results)
 
     def __len__(self) -> int:
-        return len(self.results)
+        return len(self.plan.targets)
+
+    @property
+    def results(self) -> tuple[TargetResult, ...]:
+        """Return one result per target, in plan order."""
+        return self._work.results()
+
+    @property
+    def alerts(self) -> tuple[Alert, ...]:
+        """Return the alerts: lagging targets first (plan order), then overdue data."""
+        return self._work.alerts()
+
+    @property
+    def statuses(self) -> tuple[Status, ...]:
+        """Return each target's status, in plan order, without building the results."""
+        return tuple(_STATUSES[int(code)] for code in self._work.columns.status)
 
     def result(self, target_id: str) -> TargetResult:
         """Return the result of one target (KeyError if the plan has no such target)."""
-        for r in self.results:
-            if r.target == target_id:
-                return r
+        for i, t in enumerate(self.plan.targets):
+            if t.id == target_id:
+                return self._work.result(i)
         raise KeyError(target_id)
 
     @property
     def summary(self) -> dict[str, int]:
         """Return how many targets are in each status (every status listed, zeros included)."""
-        counts = dict.fromkeys((s.value for s in Status), 0)
-        for r in self.results:
-            counts[r.status.value] += 1
-        return counts
+        counts = np.bincount(self._work.columns.status.astype(np.int64), minlength=len(_STATUSES))
+        return {s.value: int(counts[i]) for i, s in enumerate(_STATUSES)}
 
     @property
     def worst_light(self) -> Light:
         """Return the worst light over all results (grey < green < yellow < red)."""
-        lights = [r.light for r in self.results] or [Light.GREY]
+        lights = {_STATUSES[int(c)].light for c in np.unique(self._work.columns.status)} or {
+            Light.GREY
+        }
         return max(lights, key=lambda light: light.rank)
 
-    def to_frame(self) -> pd.DataFrame:
-        """Return one tidy row per target: ids, status, light, numbers, messages."""
+    def to_frame(self, *, messages: bool = True) -> pd.DataFrame:
+        """Return one tidy row per target: ids, status, light, numbers and (optionally) messages.
+
+        Args:
+            messages: Include the Chinese and English explanations. Without them the frame is
+                built straight from the computed columns, which is much faster for large plans.
+        """
+        if not messages:
+            return self._work.frame_without_messages()
         rows = [
             {
                 "target": r.target,
@@ -277,29 +305,43 @@ def _select(frame: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
     return rows.drop_duplicates(["indicator", "stage", "date"], keep="last")
 
 
-def _series(selected: pd.DataFrame, needed: set[str]) -> dict[str, Series]:
-    """Cut the selected rows into one `Series` per needed indicator, without per-group pandas calls."""
-    out: dict[str, Series] = {}
-    if selected.empty:
-        return out
-    indicators = selected["indicator"].to_numpy()
-    dates = selected["date"].to_numpy().astype("datetime64[D]").astype(object)
-    values = selected["value"].to_numpy().tolist()
-    rows = selected["row"].to_numpy().tolist()
-    stages = selected["stage"].to_numpy()
-    starts = [0, *(np.flatnonzero(indicators[1:] != indicators[:-1]) + 1).tolist(), len(indicators)]
-    for a, b in itertools.pairwise(starts):
-        indicator = str(indicators[a])
-        if indicator not in needed:
-            continue
-        out[indicator] = Series(
-            indicator=indicator,
-            dates=tuple(dates[a:b]),
-            values=tuple(values[a:b]),
-            rows=tuple(rows[a:b]),
-            stages=tuple(str(x) for x in stages[a:b]),
-        )
-    return out
+class _SeriesMap(Mapping[str, Series]):
+    """The selected rows as one `Series` per indicator, each built the first time it is read."""
+
+    def __init__(self, selected: pd.DataFrame) -> None:
+        self._selected = selected
+        self._bounds: dict[str, tuple[int, int]] | None = None
+        self._built: dict[str, Series] = {}
+
+    def _index(self) -> dict[str, tuple[int, int]]:
+        if self._bounds is None:
+            ids = self._selected["indicator"].to_numpy()
+            starts = (
+                [0, *(np.flatnonzero(ids[1:] != ids[:-1]) + 1).tolist(), len(ids)]
+                if len(ids)
+                else [0]
+            )
+            self._bounds = {str(ids[a]): (a, b) for a, b in itertools.pairwise(starts)}
+        return self._bounds
+
+    def __getitem__(self, indicator: str) -> Series:
+        if indicator not in self._built:
+            a, b = self._index()[indicator]
+            part = self._selected.iloc[a:b]
+            self._built[indicator] = Series(
+                indicator=indicator,
+                dates=tuple(part["date"].to_numpy().astype("datetime64[D]").astype(object)),
+                values=tuple(part["value"].to_numpy().tolist()),
+                rows=tuple(part["row"].to_numpy().tolist()),
+                stages=tuple(str(x) for x in part["stage"].to_numpy()),
+            )
+        return self._built[indicator]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._index())
+
+    def __len__(self) -> int:
+        return len(self._index())
 
 
 class _EvidenceTable:
@@ -333,6 +375,151 @@ class _EvidenceTable:
 # --------------------------------------------------------------------------- evaluate
 
 
+_STATUSES = tuple(Status(v) for v in STATUS_ORDER)
+
+
+def _opt(value: float) -> float | None:
+    return None if np.isnan(value) else float(value)
+
+
+class _Work:
+    """What an evaluation computed, and what it builds on demand (results, alerts)."""
+
+    def __init__(self, plan: Plan, as_of: dt.date, frame: pd.DataFrame) -> None:
+        self.plan = plan
+        self.as_of = as_of
+        self.frame = frame
+        selected = _select(frame, as_of)
+        self.series = _SeriesMap(selected)
+        self.columns = judge_vectorised(plan, Lookup(plan, selected), as_of)
+        self.judgements: dict[int, Judgement] = {}
+        # targets without a kernel: judge them now, their verdicts fill the columns
+        for i in np.flatnonzero(~self.columns.done).tolist():
+            j = self._judge(i)
+            self.columns.put(
+                np.array([i]),
+                status=_STATUSES.index(j.status),
+                actual=np.nan if j.actual is None else j.actual,
+                target_value=np.nan if j.target_value is None else j.target_value,
+                completion=np.nan if j.completion is None else j.completion,
+                expected=np.nan if j.expected is None else j.expected,
+                gap=np.nan if j.gap_pp is None else j.gap_pp,
+                observed=NAT
+                if j.observed_on is None
+                else (j.observed_on - dt.date(1970, 1, 1)).days,
+                baseline=np.nan if j.baseline is None else j.baseline,
+                stretch=np.nan if j.stretch_value is None else j.stretch_value,
+                stretch_met=-1 if j.stretch_met is None else int(j.stretch_met),
+            )
+            self.columns.unit[i] = j.unit
+        self._results: list[TargetResult | None] = [None] * len(plan.targets)
+        self._all: tuple[TargetResult, ...] | None = None
+        self._alerts: tuple[Alert, ...] | None = None
+        self._evidence: _EvidenceTable | None = None
+
+    def _judge(self, i: int) -> Judgement:
+        if i not in self.judgements:
+            target = self.plan.targets[i]
+            ctx = RuleContext(plan=self.plan, target=target, as_of=self.as_of, series=self.series)
+            self.judgements[i] = target.rule.judge(ctx)
+        return self.judgements[i]
+
+    def result(self, i: int) -> TargetResult:
+        cached = self._results[i]
+        if cached is not None:
+            return cached
+        if self._evidence is None:
+            self._evidence = _EvidenceTable(self.frame)
+        table = self._evidence
+        plan, target, c = self.plan, self.plan.targets[i], self.columns
+        j = self._judge(i)  # the explanation and the evidence
+        observed = int(c.observed[i])
+        met = int(c.stretch_met[i])
+        result = TargetResult(
+            target=target.id,
+            title=target.title,
+            status=_STATUSES[int(c.status[i])],
+            message_zh=j.message_zh,
+            message_en=j.message_en,
+            indicators=target.rule.indicator_ids(),
+            deadline=plan.deadline_of(target),
+            binding=target.binding,
+            owner=target.owner,
+            rule_kind=target.rule.kind,
+            actual=_opt(c.actual[i]),
+            unit=c.unit[i],
+            target_value=_opt(c.target_value[i]),
+            completion=_opt(c.completion[i]),
+            expected=_opt(c.expected[i]),
+            gap_pp=_opt(c.gap[i]),
+            observed_on=None
+            if observed == NAT
+            else dt.date(1970, 1, 1) + dt.timedelta(days=observed),
+            baseline=_opt(c.baseline[i]),
+            stretch_value=_opt(c.stretch[i]),
+            stretch_met=None if met < 0 else bool(met),
+            evidence=tuple(table.evidence(o) for o in j.evidence),
+        )
+        self._results[i] = result
+        return result
+
+    def results(self) -> tuple[TargetResult, ...]:
+        if self._all is None:
+            self._all = tuple(self.result(i) for i in range(len(self.plan.targets)))
+        return self._all
+
+    def alerts(self) -> tuple[Alert, ...]:
+        if self._alerts is None:
+            alerts: list[Alert] = []
+            for i, target in enumerate(self.plan.targets):
+                status = _STATUSES[int(self.columns.status[i])]
+                severity = self.plan.severity_of(target, status)
+                if severity is None:
+                    continue
+                result = self.result(i)
+                alerts.append(
+                    Alert(
+                        key=f"{target.id}:status",
+                        kind="status",
+                        target=target.id,
+                        severity=severity,
+                        status=status,
+                        message_zh=f"{target.title}：{status.label_zh}。{result.message_zh}",
+                        message_en=f"{target.title}: {status.label_en}. {result.message_en}",
+                        owner=target.owner,
+                    )
+                )
+            alerts.extend(_overdue_alerts(self.plan, self.series, self.as_of))
+            self._alerts = tuple(alerts)
+        return self._alerts
+
+    def frame_without_messages(self) -> pd.DataFrame:
+        c, plan = self.columns, self.plan
+        observed = c.observed.copy()
+        return pd.DataFrame(
+            {
+                "target": [t.id for t in plan.targets],
+                "title": [t.title for t in plan.targets],
+                "rule": [t.rule.kind for t in plan.targets],
+                "status": np.array(STATUS_ORDER, dtype=object)[c.status.astype(np.int64)],
+                "light": [_STATUSES[int(x)].light.value for x in c.status],
+                "actual": c.actual,
+                "unit": c.unit,
+                "target_value": c.target_value,
+                "completion": c.completion,
+                "expected": c.expected,
+                "gap_pp": c.gap,
+                "observed_on": [
+                    None if d == NAT else dt.date(1970, 1, 1) + dt.timedelta(days=int(d))
+                    for d in observed
+                ],
+                "deadline": [plan.deadline_of(t) for t in plan.targets],
+                "binding": [t.binding for t in plan.targets],
+                "owner": [t.owner for t in plan.targets],
+            }
+        )
+
+
 def evaluate(plan: Plan, actuals: Actuals | None, *, as_of: dt.date) -> Evaluation:
     """Judge every target of ``plan`` against ``actuals`` as known on ``as_of``.
 
@@ -347,55 +534,7 @@ def evaluate(plan: Plan, actuals: Actuals | None, *, as_of: dt.date) -> Evaluati
     if isinstance(as_of, dt.datetime):
         as_of = as_of.date()
     frame = actuals.frame if actuals is not None else Actuals.empty().frame
-    needed = {ref for t in plan.targets for ref in t.rule.indicator_ids()}
-    selected = _select(frame, as_of)
-    series = _series(selected, needed)
-    table = _EvidenceTable(frame)
-    results: list[TargetResult] = []
-    alerts: list[Alert] = []
-    for target in plan.targets:
-        ctx = RuleContext(plan=plan, target=target, as_of=as_of, series=series)
-        judgement: Judgement = target.rule.judge(ctx)
-        result = TargetResult(
-            target=target.id,
-            title=target.title,
-            status=judgement.status,
-            message_zh=judgement.message_zh,
-            message_en=judgement.message_en,
-            indicators=target.rule.indicator_ids(),
-            deadline=plan.deadline_of(target),
-            binding=target.binding,
-            owner=target.owner,
-            rule_kind=target.rule.kind,
-            actual=judgement.actual,
-            unit=judgement.unit,
-            target_value=judgement.target_value,
-            completion=judgement.completion,
-            expected=judgement.expected,
-            gap_pp=judgement.gap_pp,
-            observed_on=judgement.observed_on,
-            baseline=judgement.baseline,
-            stretch_value=judgement.stretch_value,
-            stretch_met=judgement.stretch_met,
-            evidence=tuple(table.evidence(o) for o in judgement.evidence),
-        )
-        results.append(result)
-        severity = plan.severity_of(target, result.status)
-        if severity is not None:
-            alerts.append(
-                Alert(
-                    key=f"{target.id}:status",
-                    kind="status",
-                    target=target.id,
-                    severity=severity,
-                    status=result.status,
-                    message_zh=f"{target.title}：{result.status.label_zh}。{result.message_zh}",
-                    message_en=f"{target.title}: {result.status.label_en}. {result.message_en}",
-                    owner=target.owner,
-                )
-            )
-    alerts.extend(_overdue_alerts(plan, series, as_of))
-    return Evaluation(plan=plan, as_of=as_of, results=tuple(results), alerts=tuple(alerts))
+    return Evaluation(plan=plan, as_of=as_of, _work=_Work(plan, as_of, frame))
 
 
 _CADENCE_MONTHS = {"monthly": 1, "quarterly": 3, "annual": 12}

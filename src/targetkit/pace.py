@@ -7,6 +7,7 @@ All functions are pure and work on `datetime.date`. ``expected_progress`` return
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import itertools
 
 from targetkit.model import Pace, PaceMethod
@@ -19,7 +20,8 @@ def _month_end(year: int, month: int) -> dt.date:
     return nxt - dt.timedelta(days=1)
 
 
-def _month_ends(start: dt.date, end: dt.date) -> list[dt.date]:
+@functools.lru_cache(maxsize=1024)
+def _month_ends(start: dt.date, end: dt.date) -> tuple[dt.date, ...]:
     """Return the last days of the months that end within [start, end]."""
     ends = []
     year, month = start.year, start.month
@@ -30,7 +32,7 @@ def _month_ends(start: dt.date, end: dt.date) -> list[dt.date]:
         if last >= start:
             ends.append(last)
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return ends
+    return tuple(ends)
 
 
 def months_in_period(start: dt.date, end: dt.date) -> int:
@@ -46,6 +48,7 @@ def completed_months(start: dt.date, end: dt.date, on: dt.date) -> int:
     return sum(1 for last in _month_ends(start, end) if last <= on)
 
 
+@functools.lru_cache(maxsize=65536)
 def expected_progress(pace: Pace, start: dt.date, end: dt.date, on: dt.date) -> float | None:
     """Return the fraction of the period [start, end] expected done on ``on``, or None.
 
