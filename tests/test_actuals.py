@@ -212,12 +212,6 @@ def test_a_percent_sign_in_the_value_stands_for_the_unit(tmp_path: Path) -> None
     assert actuals.frame["value"][0] == pytest.approx(18.5)
 
 
-@pytest.mark.xfail(
-    reason="BUG: actuals._build treats a '%' indicator as unitless, so a bare 18.5 with an empty "
-    "unit is taken as the fraction 18.5 and stored as 1850%, turning a share below its 20% "
-    "target into on_track",
-    strict=True,
-)
 def test_an_empty_unit_for_a_percent_indicator_is_named(tmp_path: Path) -> None:
     path = write(tmp_path / "pct.csv", HEADER + "hitech_share,2023-06-30,18.5,\n")
     problem = only(problems_of(path))

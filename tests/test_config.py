@@ -297,12 +297,6 @@ target = tk.Target(id="t", title="x", rule=rule, tags=("a",))
 """
 
 
-@pytest.mark.xfail(
-    reason="BUG: model.Target.tags and rules.Milestone.stages use attrs.field(converter=tuple); "
-    "mypy then types the constructor argument as Iterable[_T_co] and rejects every value, so "
-    "typed user code cannot pass tags or stages",
-    strict=True,
-)
 def test_tags_and_stages_type_check(tmp_path: Path) -> None:
     pytest.importorskip("mypy")
     snippet = tmp_path / "snippet.py"
@@ -940,21 +934,12 @@ def test_a_progress_above_100_is_named_at_its_point(tmp_path: Path) -> None:
     assert "progress = 35 for 35%" in problems[0].hint
 
 
-@pytest.mark.xfail(
-    reason="BUG: config._parse_pace reports a second, misleading problem 'a schedule pace needs "
-    "at least one point' after dropping the point it has already reported as bad",
-    strict=True,
-)
 def test_a_bad_schedule_point_is_reported_once(tmp_path: Path) -> None:
     text = plan_text(schedule_target("{ date = 2023-06-30, progress = 160 }"))
     problem = only(problems_of(tmp_path, text))
     assert problem.path == "targets[0].pace.points[0].progress"
 
 
-@pytest.mark.xfail(
-    reason="BUG: config._parse_pace accepts schedule points dated outside the plan period",
-    strict=True,
-)
 def test_a_schedule_point_outside_the_period_is_rejected(tmp_path: Path) -> None:
     text = plan_text(
         schedule_target(
@@ -1023,12 +1008,6 @@ def test_bad_toml_syntax_names_the_line_in_the_message(tmp_path: Path) -> None:
     assert problem.hint == "fix the syntax"
 
 
-@pytest.mark.xfail(
-    sys.version_info < (3, 14),
-    reason="BUG: config.load reads TOMLDecodeError.lineno, which tomllib only has from Python "
-    "3.14; before that Problem.line is None (the line is only inside the message text)",
-    strict=True,
-)
 def test_bad_toml_syntax_gives_the_line_of_the_problem(tmp_path: Path) -> None:
     text = '[plan]\nid = "x"\ntitle = \n'
     problem = only(problems_of(tmp_path, text))
@@ -1150,11 +1129,6 @@ def test_a_json_plan_reports_problems_with_their_path_and_value(tmp_path: Path) 
     assert all(p.line is not None for p in problems)
 
 
-@pytest.mark.xfail(
-    reason="BUG: config._Lines.find has no notion of JSON nesting: every problem inside the "
-    "targets array gets the line of '\"targets\": [' instead of the line of the offending key",
-    strict=True,
-)
 def test_a_json_problem_gives_the_line_of_the_offending_key(tmp_path: Path) -> None:
     data: dict[str, Any] = json.loads(json.dumps(VALID_JSON))
     data["targets"][2]["rule"]["unit"] = "亿圆"
@@ -1211,12 +1185,6 @@ rule = { kind = "at_least", indicator = "turnover", value = 300 }
     assert all(p.hint for p in problems)
 
 
-@pytest.mark.xfail(
-    reason="BUG: config.parse runs Rule.check (unit compatible with the indicator, stretch vs "
-    "floor, share units, between bounds, rank >= 1, stage order) only when nothing else in the "
-    "file is wrong, so these problems are held back until the other ones are fixed",
-    strict=True,
-)
 def test_a_rule_check_problem_is_reported_with_the_other_problems(tmp_path: Path) -> None:
     text = plan_text(
         """
@@ -1235,12 +1203,6 @@ def test_a_rule_check_problem_is_reported_with_the_other_problems(tmp_path: Path
     assert [p.path for p in problems] == ["targets[0].rule.unit", "targets[1].rule.indicator"]
 
 
-@pytest.mark.xfail(
-    reason="BUG: config._parse_target returns as soon as the rule is bad, before binding, "
-    "section, item, source, owner, tags and the id's spelling are checked, so their problems "
-    "are lost",
-    strict=True,
-)
 def test_a_bad_field_is_reported_even_when_the_rule_is_bad(tmp_path: Path) -> None:
     text = plan_text(
         """
@@ -1255,11 +1217,6 @@ def test_a_bad_field_is_reported_even_when_the_rule_is_bad(tmp_path: Path) -> No
     assert sorted(p.path for p in problems) == ["targets[0].binding", "targets[0].rule.indicator"]
 
 
-@pytest.mark.xfail(
-    reason="BUG: config.parse records a target id as seen only when the target parsed, so a "
-    "second target with the id of one whose rule is bad is not reported as a duplicate",
-    strict=True,
-)
 def test_a_duplicate_of_a_target_with_a_bad_rule_is_reported(tmp_path: Path) -> None:
     text = plan_text(
         """
@@ -1278,11 +1235,6 @@ def test_a_duplicate_of_a_target_with_a_bad_rule_is_reported(tmp_path: Path) -> 
     assert [p.path for p in problems] == ["targets[0].rule.indicator", "targets[1].id"]
 
 
-@pytest.mark.xfail(
-    reason="BUG: config._Lines.find only knows [[targets]] headers; for a rule written as a "
-    "[targets.rule] sub-table it gives the line of the [[targets]] header",
-    strict=True,
-)
 def test_a_problem_in_a_rule_sub_table_gives_the_line_of_the_key(tmp_path: Path) -> None:
     text = plan_text(
         """
@@ -1335,11 +1287,6 @@ def test_dumps_rejects_an_unknown_format() -> None:
         tk.dumps(plan, format="yaml")
 
 
-@pytest.mark.xfail(
-    reason='BUG: config.dump writes a percent value below 1 (accepted as value = "0.2%") as '
-    'value = 0.2, unit = "%", which parse then rejects as a fraction written as percent',
-    strict=True,
-)
 @pytest.mark.parametrize("fmt", ["toml", "json"])
 def test_a_small_percent_round_trips(tmp_path: Path, fmt: str) -> None:
     text = plan_text(
@@ -1354,11 +1301,6 @@ def test_a_small_percent_round_trips(tmp_path: Path, fmt: str) -> None:
     assert reparse(plan, fmt) == plan
 
 
-@pytest.mark.xfail(
-    reason="BUG: config._toml_value writes text with json.dumps, which leaves U+007F (DEL) raw; "
-    "TOML forbids it, so dumps gives a file tomllib cannot read",
-    strict=True,
-)
 def test_a_title_with_a_control_character_round_trips_through_toml(tmp_path: Path) -> None:
     data = json.loads(json.dumps(VALID_JSON))
     data["targets"][0]["title"] = "技术合同\x7f成交额"

@@ -398,12 +398,21 @@ def _build(
         if not math.isfinite(number):
             problem(i, "value", f"{raw_values[i]!r} is not a finite number", "give a finite number")
             continue
-        if not unit and not units.is_dimensionless(indicator.unit):
+        if not unit and indicator.unit:
+            # an empty cell is never read as a fraction: 19.5 for a % indicator would become 1950%
             problem(
                 i,
                 "unit",
                 f"the unit is empty for {ind_id!r}, which is measured in {indicator.unit!r}",
                 f"write the unit, e.g. {indicator.unit!r}",
+            )
+            continue
+        if unit and not indicator.unit and unit != "1":
+            problem(
+                i,
+                "unit",
+                f"{ind_id!r} has no unit (a rank or a count without one), but the row gives {unit!r}",
+                "leave the unit cell empty",
             )
             continue
         key = (unit, indicator.unit)

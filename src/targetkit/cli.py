@@ -7,6 +7,7 @@ red · 3 the run could not evaluate (bad command line, plan or data) · 4 alerts
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import sys
 import traceback
@@ -168,7 +169,9 @@ def main(
     parser = _build_parser()
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
     try:
-        args = parser.parse_args(argv)
+        # --help and --version print through argparse: send them where this call's output goes
+        with contextlib.redirect_stdout(out):
+            args = parser.parse_args(argv)
     except _UsageError as exc:
         err.write(f"{exc}\n")
         err.write("run 'targetkit --help' (or 'targetkit COMMAND --help') for usage\n")

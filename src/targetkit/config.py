@@ -53,6 +53,10 @@ __all__ = ["dump", "dumps", "load", "parse"]
 
 SCHEMA_VERSION = 1
 
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_ID_HINT = "start with a letter or digit and use only letters, digits, '_', '-' and '.'"
+_CADENCES = ("monthly", "quarterly", "annual")
+
 _TOP_KEYS = ("schema", "plan", "defaults", "units", "indicators", "targets", "notify")
 _PLAN_KEYS = ("id", "title", "issuer", "period", "timezone", "source")
 _DEFAULT_KEYS = ("pace", "thresholds", "warning_days", "aspirational_severity")
@@ -76,46 +80,105 @@ _TARGET_KEYS = (
 
 
 class _Lines:
-    """Find the line of a key path in a TOML or JSON text (best effort; None when unsure)."""
+    """Find the line of a key path in a TOML or JSON text (best effort; None when unsure).
 
-    def __init__(self, text: str | None) -> None:
+    ``targets[3].rule.unit`` is found by going to the fourth ``[[targets]]`` table (or, in JSON,
+    to the line holding that target's ``"id"``), then to each key in turn from there, whether it
+    is written inline (``rule = { unit = … }``), in a sub-table (``[targets.rule]``) or nested.
+    """
+
+    def __init__(self, text: str | None, data: Any = None) -> None:
         self.lines = text.splitlines() if text else []
+        self.data = data
 
-    def _headers(self, name: str) -> list[int]:
-        pattern = re.compile(rf"^\s*\[\[?\s*{re.escape(name)}\s*\]\]?\s*(#.*)?$")
+    def _array_headers(self, name: str) -> list[int]:
+        pattern = re.compile(rf"^\s*\[\[\s*{re.escape(name)}\s*\]\]")
         return [i for i, line in enumerate(self.lines) if pattern.match(line)]
 
-    def _next_header(self, after: int) -> int:
-        for i in range(after + 1, len(self.lines)):
-            if re.match(r"^\s*\[", self.lines[i]):
+    def _segment_end(self, name: str, start: int) -> int:
+        for i in range(start + 1, len(self.lines)):
+            line = self.lines[i].lstrip()
+            if not line.startswith("["):
+                continue
+            inner = line.lstrip("[").lstrip()
+            if line.startswith("[[") and inner.startswith(f"{name}]"):
+                return i
+            if not inner.startswith(f"{name}."):
                 return i
         return len(self.lines)
+
+    def _key(self, key: str, start: int, end: int, parent: str) -> int | None:
+        quoted = re.escape(key)
+        pattern = re.compile(
+            rf'(^|[\s{{,])"?{quoted}"?\s*[=:]|^\s*\[\s*{re.escape(parent)}\.{quoted}\s*\]'
+        )
+        for i in range(start, end):
+            if pattern.search(self.lines[i]):
+                return i
+        return None
 
     def find(self, path: Sequence[str | int]) -> int | None:
         if not self.lines or not path:
             return None
         head = str(path[0])
-        starts = self._headers(head)
-        if not starts:
-            return self._key_line(0, len(self.lines), head)
-        index = 0
         rest = list(path[1:])
-        if rest and isinstance(rest[0], int):
-            index = int(rest.pop(0))
-        if index >= len(starts):
-            return None
-        start = starts[index]
-        if not rest:
-            return start + 1
-        end = self._next_header(start)
-        found = self._key_line(start, end, str(rest[0]))
-        return found if found is not None else start + 1
+        index = rest.pop(0) if rest and isinstance(rest[0], int) else None
+        start, end = 0, len(self.lines)
+        headers = self._array_headers(head) if index is not None else []
+        if headers:
+            if int(index or 0) >= len(headers):
+                return None
+            start = headers[int(index or 0)]
+            end = self._segment_end(head, start)
+        else:
+            found = next(iter(self._array_headers(head)), None)
+            if found is None:
+                found = self._key(head, 0, end, "")
+            if found is None:
+                found = next(
+                    (
+                        i
+                        for i, line in enumerate(self.lines)
+                        if re.match(rf"^\s*\[\s*{re.escape(head)}\s*\]", line)
+                    ),
+                    None,
+                )
+            if found is None:
+                return None
+            start = found
+            if index is not None:
+                anchor = self._json_anchor(head, int(index), start)
+                if anchor is None:
+                    return start + 1
+                start = anchor
+        line = start
+        parent = head
+        for part in rest:
+            if isinstance(part, int):
+                continue
+            found = self._key(part, line, end, parent)
+            if found is None:
+                break
+            line, parent = found, f"{parent}.{part}"
+        return line + 1
 
-    def _key_line(self, start: int, end: int, key: str) -> int | None:
-        pattern = re.compile(rf'^\s*"?{re.escape(key)}"?\s*[=:]')
-        for i in range(start, end):
-            if pattern.match(self.lines[i]):
-                return i + 1
+    def _json_anchor(self, head: str, index: int, start: int) -> int | None:
+        """Return the line of the ``index``-th item's id in a JSON array, found by its value."""
+        try:
+            ident = self.data[head][index]["id"]
+        except (KeyError, IndexError, TypeError):
+            return None
+        if not isinstance(ident, str):
+            return None
+        pattern = re.compile(rf'"id"\s*:\s*{re.escape(json.dumps(ident, ensure_ascii=False))}')
+        ascii_pattern = re.compile(rf'"id"\s*:\s*{re.escape(json.dumps(ident))}')
+        for i in range(start, len(self.lines)):
+            if pattern.search(self.lines[i]) or ascii_pattern.search(self.lines[i]):
+                # step back to the line that opens the item, so keys before "id" are found too
+                j = i
+                while j > start and "{" not in self.lines[j]:
+                    j -= 1
+                return j
         return None
 
 
@@ -257,7 +320,12 @@ def _choice(enum_type: Any) -> Callable[[Any], Any]:
 # --------------------------------------------------------------------------- sections
 
 
-def _parse_pace(raw: Any, path: Sequence[str | int], errs: _Collector) -> Pace | None:
+def _parse_pace(
+    raw: Any,
+    path: Sequence[str | int],
+    errs: _Collector,
+    period: tuple[dt.date, dt.date] | None = None,
+) -> Pace | None:
     if isinstance(raw, str):
         method = _get({"pace": raw}, "pace", path[:-1], errs, _choice(PaceMethod))
         if method is PaceMethod.SCHEDULE:
@@ -280,7 +348,16 @@ def _parse_pace(raw: Any, path: Sequence[str | int], errs: _Collector) -> Pace |
         raw, "method", path, errs, _choice(PaceMethod), required=True, expect='"schedule"'
     )
     points: list[tuple[dt.date, float]] = []
-    for i, point in enumerate(raw.get("points", [])):
+    bad_points = False
+    raw_points = raw.get("points", [])
+    if not isinstance(raw_points, list):
+        errs.add(
+            [*path, "points"],
+            f"points must be a list (got {raw_points!r})",
+            "write points = [{ date = 2023-03-31, progress = 10 }, …]",
+        )
+        return None
+    for i, point in enumerate(raw_points):
         ppath = [*path, "points", i]
         if not isinstance(point, dict):
             errs.add(
@@ -288,22 +365,43 @@ def _parse_pace(raw: Any, path: Sequence[str | int], errs: _Collector) -> Pace |
                 f"a point must be a table (got {point!r})",
                 "write { date = 2023-03-31, progress = 10 }",
             )
+            bad_points = True
             continue
         _check_keys(point, ("date", "progress"), ppath, errs)
         day = _get(point, "date", ppath, errs, _date, required=True, expect="2023-03-31")
         progress = _get(
             point, "progress", ppath, errs, _number, required=True, expect="a percentage such as 35"
         )
-        if day is not None and progress is not None:
-            if not 0 <= progress <= 100:
-                errs.add(
-                    [*ppath, "progress"],
-                    f"progress is a percentage from 0 to 100 (got {progress})",
-                    "write e.g. progress = 35 for 35%",
-                )
-                continue
-            points.append((day, progress / 100.0))
-    if method is None:
+        if day is None or progress is None:
+            bad_points = True
+            continue
+        if not 0 <= progress <= 100:
+            errs.add(
+                [*ppath, "progress"],
+                f"progress is a percentage from 0 to 100 (got {progress:g})",
+                "write e.g. progress = 35 for 35%",
+            )
+            bad_points = True
+            continue
+        if 0 < progress < 1:
+            errs.add(
+                [*ppath, "progress"],
+                f"progress {progress:g} reads as {progress:g}%, not {progress * 100:g}%",
+                f"progress is a percentage: write {progress * 100:g} for {progress * 100:g}%",
+            )
+            bad_points = True
+            continue
+        if period is not None and not period[0] <= day <= period[1]:
+            errs.add(
+                [*ppath, "date"],
+                f"the point {day.isoformat()} is outside the plan period "
+                f"{period[0].isoformat()}..{period[1].isoformat()}",
+                "give a date within the period",
+            )
+            bad_points = True
+            continue
+        points.append((day, progress / 100.0))
+    if method is None or bad_points:
         return None
     try:
         return Pace(method=method, points=tuple(points))
@@ -331,12 +429,15 @@ def _parse_thresholds(raw: Any, path: Sequence[str | int], errs: _Collector) -> 
 
 
 def _parse_settings(
-    table: Mapping[str, Any], path: Sequence[str | int], errs: _Collector
+    table: Mapping[str, Any],
+    path: Sequence[str | int],
+    errs: _Collector,
+    period: tuple[dt.date, dt.date] | None = None,
 ) -> dict[str, Any]:
     """Parse the keys [defaults] and a target share."""
     out: dict[str, Any] = {}
     if "pace" in table:
-        out["pace"] = _parse_pace(table["pace"], [*path, "pace"], errs)
+        out["pace"] = _parse_pace(table["pace"], [*path, "pace"], errs, period)
     if "thresholds" in table:
         out["thresholds"] = _parse_thresholds(table["thresholds"], [*path, "thresholds"], errs)
     if "warning_days" in table:
@@ -362,7 +463,7 @@ def _parse_units(raw: Any, errs: _Collector) -> tuple[tuple[tuple[str, str], ...
         errs.add(
             ["units"],
             f"[units] must be a table (got {raw!r})",
-            'write [units] then "人次" = "[person_time]"',
+            'write [units] then "床位" = "[bed]"',
         )
         return (), units_with(())
     pairs: list[tuple[str, str]] = []
@@ -371,7 +472,7 @@ def _parse_units(raw: Any, errs: _Collector) -> tuple[tuple[tuple[str, str], ...
             errs.add(
                 ["units", name],
                 f"a unit definition is text (got {definition!r})",
-                'write e.g. "万人次" = "10000 人次"',
+                'write e.g. "万床位" = "10000 床位"',
             )
             continue
         candidate = (*pairs, (name, definition))
@@ -409,6 +510,13 @@ def _parse_indicator(raw: Any, i: int, units: UnitSystem, errs: _Collector) -> I
         expect='"cumulative", "stock", "level" or "milestone"',
     )
     cadence = _get(raw, "cadence", path, errs, _text)
+    if cadence and cadence not in _CADENCES:
+        hint = _did_you_mean(cadence, _CADENCES) or "write " + ", ".join(repr(c) for c in _CADENCES)
+        errs.add([*path, "cadence"], f"unknown cadence {cadence!r}", hint)
+        return None
+    if ident is not None and not _ID.match(ident):
+        errs.add([*path, "id"], f"the id {ident!r} holds characters an id cannot have", _ID_HINT)
+        return None
     lag = _get(raw, "lag_days", path, errs, _int, default=0, expect="a number of days")
     if unit:
         try:
@@ -589,6 +697,7 @@ def _parse_rule(
     errs: _Collector,
     implicit: dict[str, Indicator],
     target_title: str,
+    broken: set[str],
 ) -> Rule | None:
     if not isinstance(raw, dict):
         errs.add(
@@ -642,6 +751,14 @@ def _parse_rule(
     if kind == "milestone":
         ind_id = fields.get("indicator") or target_id or ""
         fields["indicator"] = ind_id
+        if not _ID.match(ind_id):
+            if fields.get("indicator") != target_id:  # the target's own id is reported with it
+                errs.add(
+                    [*path, "indicator"],
+                    f"the id {ind_id!r} holds characters an id cannot have",
+                    _ID_HINT,
+                )
+            return None
         if ind_id not in indicators and ind_id not in implicit:
             implicit[ind_id] = Indicator(
                 id=ind_id, name=target_title or ind_id, unit="", kind=IndicatorKind.MILESTONE
@@ -653,7 +770,9 @@ def _parse_rule(
     refs = [fields[k] for k in ("indicator", "numerator", "denominator") if k in fields]
     for key in ("indicator", "numerator", "denominator"):
         ref = fields.get(key)
-        if ref is not None and ref not in indicators and ref not in implicit:
+        if ref is not None and ref in broken:
+            ok = False  # the indicator's own problem is reported where it is declared
+        elif ref is not None and ref not in indicators and ref not in implicit:
             errs.add(
                 [*path, key],
                 f"unknown indicator {ref!r}",
@@ -688,7 +807,7 @@ def _parse_rule(
                 errs.add([*path, "unit"], exc.message, exc.hint)
                 return None
     unit = fields.get("unit")
-    if unit == "%":
+    if unit and units.is_dimensionless(unit) and abs(units.factor(unit, "%") - 1.0) < 1e-12:
         for key in _PERCENT_VALUE_KEYS:
             value = fields.get(key)
             if isinstance(value, float) and 0 < abs(value) < 1 and key not in explicit:
@@ -759,6 +878,7 @@ def _parse_target(
     units: UnitSystem,
     period: tuple[dt.date, dt.date] | None,
     errs: _Collector,
+    broken: set[str],
 ) -> Target | None:
     path: list[str | int] = ["targets", i]
     if not isinstance(raw, dict):
@@ -780,7 +900,7 @@ def _parse_target(
             "give a deadline within the period, or widen [plan].period",
         )
         deadline = None
-    settings = _parse_settings(raw, path, errs)
+    settings = _parse_settings(raw, path, errs, period)
     rule = None
     if "rule" not in raw:
         errs.add(
@@ -790,7 +910,15 @@ def _parse_target(
         )
     else:
         rule = _parse_rule(
-            raw["rule"], [*path, "rule"], ident, indicators, units, errs, implicit, title or ""
+            raw["rule"],
+            [*path, "rule"],
+            ident,
+            indicators,
+            units,
+            errs,
+            implicit,
+            title or "",
+            broken,
         )
     if rule is not None and period is not None:
         end = deadline or period[1]
@@ -804,26 +932,20 @@ def _parse_target(
                 )
                 rule = None
                 break
+    fields = {
+        "binding": _get(raw, "binding", path, errs, _bool, default=True, expect="true or false"),
+        "section": _get(raw, "section", path, errs, _text, default=""),
+        "item": _get(raw, "item", path, errs, _int, expect="the item number, e.g. 4"),
+        "source": _get(raw, "source", path, errs, _text, default=""),
+        "owner": _get(raw, "owner", path, errs, _text, default=""),
+        "tags": _get(raw, "tags", path, errs, _text_list, default=(), expect='["tag", …]'),
+    }
+    if ident is not None and not _ID.match(ident):
+        errs.add([*path, "id"], f"the id {ident!r} holds characters an id cannot have", _ID_HINT)
+        return None
     if ident is None or title is None or rule is None:
         return None
-    item = _get(raw, "item", path, errs, _int, expect="the item number, e.g. 4")
-    try:
-        return Target(
-            id=ident,
-            title=title,
-            rule=rule,
-            deadline=deadline,
-            binding=_get(raw, "binding", path, errs, _bool, default=True, expect="true or false"),
-            section=_get(raw, "section", path, errs, _text, default=""),
-            item=item,
-            source=_get(raw, "source", path, errs, _text, default=""),
-            owner=_get(raw, "owner", path, errs, _text, default=""),
-            tags=_get(raw, "tags", path, errs, _text_list, default=(), expect='["tag", …]'),
-            **settings,
-        )
-    except ValueError as exc:
-        errs.add([*path, "id"], str(exc), "use letters, digits, '_', '-' and '.'")
-        return None
+    return Target(id=ident, title=title, rule=rule, deadline=deadline, **fields, **settings)
 
 
 def parse(data: Mapping[str, Any], *, source: str = "<mapping>", text: str | None = None) -> Plan:
@@ -837,7 +959,7 @@ def parse(data: Mapping[str, Any], *, source: str = "<mapping>", text: str | Non
     Raises:
         ConfigError: listing every problem in the mapping.
     """
-    errs = _Collector(source=source, lines=_Lines(text))
+    errs = _Collector(source=source, lines=_Lines(text, data))
     if not isinstance(data, Mapping):
         errs.add(
             [], "a plan file holds a table at its top level", "see docs/reference/plan-file.md"
@@ -863,6 +985,9 @@ def parse(data: Mapping[str, Any], *, source: str = "<mapping>", text: str | Non
     title = _get(
         head, "title", ["plan"], errs, _nonempty_text, required=True, expect="the plan's title"
     )
+    if plan_id is not None and not _ID.match(plan_id):
+        errs.add(["plan", "id"], f"the id {plan_id!r} holds characters an id cannot have", _ID_HINT)
+        plan_id = None
     timezone = _get(head, "timezone", ["plan"], errs, _text, default=DEFAULT_TIMEZONE)
     if timezone:
         _check_timezone(timezone, errs)
@@ -874,7 +999,7 @@ def parse(data: Mapping[str, Any], *, source: str = "<mapping>", text: str | Non
         )
         defaults = {}
     _check_keys(defaults, _DEFAULT_KEYS, ["defaults"], errs)
-    settings = _parse_settings(defaults, ["defaults"], errs)
+    settings = _parse_settings(defaults, ["defaults"], errs, period)
     unit_pairs, units = _parse_units(data.get("units", {}), errs)
 
     indicators: dict[str, Indicator] = {}
@@ -884,9 +1009,12 @@ def parse(data: Mapping[str, Any], *, source: str = "<mapping>", text: str | Non
             ["indicators"], "indicators must be an array of tables", "write [[indicators]] for each"
         )
         raw_indicators = []
+    broken: set[str] = set()  # indicators with a problem of their own: do not report their uses
     for i, raw in enumerate(raw_indicators):
         ind = _parse_indicator(raw, i, units, errs)
         if ind is None:
+            if isinstance(raw, dict) and isinstance(raw.get("id"), str):
+                broken.add(raw["id"].strip())
             continue
         if ind.id in indicators:
             errs.add(
@@ -908,36 +1036,40 @@ def parse(data: Mapping[str, Any], *, source: str = "<mapping>", text: str | Non
     seen: set[str] = set()
     positions: list[int] = []  # each parsed target's index in the file, for error paths
     for i, raw in enumerate(raw_targets):
-        target = _parse_target(raw, i, indicators, implicit, units, period, errs)
-        if target is None:
-            continue
-        if target.id in seen:
+        raw_id = raw.get("id") if isinstance(raw, dict) else None
+        if isinstance(raw_id, str) and raw_id.strip() in seen:
             errs.add(
                 ["targets", i, "id"],
-                f"duplicate target id {target.id!r}",
+                f"duplicate target id {raw_id.strip()!r}",
                 "give each target its own id",
             )
             continue
-        seen.add(target.id)
+        if isinstance(raw_id, str):
+            seen.add(raw_id.strip())
+        target = _parse_target(raw, i, indicators, implicit, units, period, errs, broken)
+        if target is None:
+            continue
         targets.append(target)
         positions.append(i)
 
     all_indicators = (*indicators.values(), *implicit.values())
-    if not errs.problems and period is not None:
-        probe = Plan(
-            id=plan_id,
-            title=title,
-            start=period[0],
-            end=period[1],
-            indicators=all_indicators,
-            targets=(),
-            unit_definitions=unit_pairs,
-        )
-        for index, target in zip(positions, targets, strict=True):
-            for field, message, hint in target.rule.check(probe):
-                errs.add(["targets", index, "rule", field], message, hint)
+    # Every rule checks itself against the indicators that did parse, whatever else is wrong,
+    # so that one run lists every problem of the file.
+    probe = Plan(
+        id="probe",
+        title="probe",
+        start=period[0] if period else dt.date(2000, 1, 1),
+        end=period[1] if period else dt.date(2000, 12, 31),
+        indicators=all_indicators,
+        targets=(),
+        unit_definitions=unit_pairs,
+    )
+    for index, target in zip(positions, targets, strict=True):
+        for field, message, hint in target.rule.check(probe):
+            errs.add(["targets", index, "rule", field], message, hint)
     if errs.problems:
-        raise ConfigError(errs.problems)
+        # in file order, so a user works down the file; problems without a line keep their order
+        raise ConfigError(sorted(errs.problems, key=lambda p: (p.line is None, p.line or 0)))
     if period is None or plan_id is None or title is None:  # reported above
         raise ConfigError(errs.problems)
     try:
@@ -1030,8 +1162,9 @@ def load(path: str | Path) -> Plan:
         try:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
-            line = getattr(exc, "lineno", None)
-            msg = getattr(exc, "msg", str(exc))
+            found = re.search(r"at line (\d+)", str(exc))
+            line = int(found[1]) if found else None
+            msg = str(exc)  # keeps "(at line 3, column 9)": the column helps
             raise ConfigError.single(
                 source, "", f"is not valid TOML: {msg}", "fix the syntax", line=line
             ) from exc
@@ -1121,7 +1254,13 @@ def _dump_target(t: Target) -> dict[str, Any]:
     if t.deadline is not None:
         out["deadline"] = t.deadline
     out.update(_dump_settings(t.pace, t.thresholds, t.warning_days, t.aspirational_severity))
-    out["rule"] = t.rule.to_config()
+    rule = t.rule.to_config()
+    if rule.get("unit") == "%":
+        for key in _PERCENT_VALUE_KEYS:
+            value = rule.get(key)
+            if isinstance(value, float) and 0 < abs(value) < 1:
+                rule[key] = f"{value!r}%"  # a plain 0.2 with '%' would read as a fraction
+    out["rule"] = rule
     return out
 
 
@@ -1155,7 +1294,8 @@ def _toml_value(value: Any) -> str:
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
+        # JSON's string escapes are TOML's, but TOML also forbids a raw DEL
+        return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
     if isinstance(value, list | tuple):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
     if isinstance(value, dict):

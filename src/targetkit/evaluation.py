@@ -194,12 +194,16 @@ class Evaluation:
             frame[column] = frame[column].astype("float64")
         return frame
 
-    def to_dict(self) -> dict[str, Any]:
-        """Return the JSON document of ``targetkit check --format json`` (documented schema)."""
+    def to_dict(self, *, lang: str = "zh") -> dict[str, Any]:
+        """Return the JSON document of ``targetkit check --format json`` (documented schema).
+
+        ``message`` is in ``lang``; ``message_zh`` and ``message_en`` are always both present.
+        """
         return {
             "plan": {"id": self.plan.id, "title": self.plan.title},
             "as_of": self.as_of.isoformat(),
-            "results": [_result_dict(r) for r in self.results],
+            "lang": lang,
+            "results": [_result_dict(r, lang) for r in self.results],
             "alerts": [
                 {
                     "key": a.key,
@@ -209,7 +213,8 @@ class Evaluation:
                     "severity": a.severity.value,
                     "status": a.status.value if a.status else None,
                     "owner": a.owner or None,
-                    "message": a.message_zh,
+                    "message": a.message(lang),
+                    "message_zh": a.message_zh,
                     "message_en": a.message_en,
                 }
                 for a in self.alerts
@@ -244,7 +249,7 @@ def _num(value: float | None, digits: int = 6) -> float | None:
     return None if value is None else round(float(value), digits)
 
 
-def _result_dict(r: TargetResult) -> dict[str, Any]:
+def _result_dict(r: TargetResult, lang: str) -> dict[str, Any]:
     return {
         "target": r.target,
         "title": r.title,
@@ -264,7 +269,8 @@ def _result_dict(r: TargetResult) -> dict[str, Any]:
         "baseline": _num(r.baseline),
         "stretch": _num(r.stretch_value),
         "stretch_met": r.stretch_met,
-        "message": r.message_zh,
+        "message": r.message(lang),
+        "message_zh": r.message_zh,
         "message_en": r.message_en,
         "evidence": [
             {
@@ -273,6 +279,8 @@ def _result_dict(r: TargetResult) -> dict[str, Any]:
                 "value": e.raw_value,
                 "unit": e.unit,
                 "reported_at": e.reported_at.isoformat() if e.reported_at else None,
+                "source": e.source or None,
+                "note": e.note or None,
                 "file": e.file,
                 "line": e.line,
                 **({"stage": e.stage} if e.stage else {}),
@@ -549,8 +557,8 @@ def _latest_due_period_end(plan: Plan, months: int, lag: int, as_of: dt.date) ->
         while month > 12:
             year, month = year + 1, month - 12
         end = dt.date(year, month, 1) - dt.timedelta(days=1)
-        if end > plan.end or end + dt.timedelta(days=lag) > as_of:
-            return due
+        if end > plan.end or end + dt.timedelta(days=lag) >= as_of:
+            return due  # a figure is late from the day after its end + lag
         due = end
 
 
@@ -573,8 +581,8 @@ def _overdue_alerts(plan: Plan, series: Mapping[str, Series], as_of: dt.date) ->
         for target in plan.targets:
             if indicator.id not in target.rule.indicator_ids():
                 continue
-            if target.deadline is not None and as_of > target.deadline:
-                continue
+            if as_of > plan.deadline_of(target) + dt.timedelta(days=indicator.lag_days):
+                continue  # judged for good by now; a late figure is no longer news
             alerts.append(
                 Alert(
                     key=f"{target.id}:overdue:{indicator.id}",

@@ -21,7 +21,7 @@ _LIGHT_MARK = {Light.GREEN: "●", Light.YELLOW: "▲", Light.RED: "■", Light.
 
 _HEAD = {
     "zh": ("目标", "状态", "实际", "目标值", "完成率", "序时进度", "差距(百分点)", "说明"),
-    "en": ("target", "status", "actual", "target", "done", "expected", "gap (pp)", "explanation"),
+    "en": ("target", "status", "actual", "goal", "done", "expected", "gap (pp)", "explanation"),
 }
 
 
@@ -119,7 +119,7 @@ def _summary_line(ev: Evaluation, lang: str) -> str:
     total = len(ev.results)
     if lang == "zh":
         return f"共 {total} 项目标：" + "，".join(parts)
-    return f"{total} targets: " + ", ".join(parts)
+    return f"{total} target{'s' if total != 1 else ''}: " + ", ".join(parts)
 
 
 def _csv(ev: Evaluation) -> str:
@@ -135,6 +135,8 @@ def _csv(ev: Evaluation) -> str:
 def _csv_cell(value: object) -> str:
     if value is None:
         return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
     if isinstance(value, float):
         return "" if math.isnan(value) else repr(round(value, 6))
     text = str(value)
@@ -184,7 +186,7 @@ def _markdown(ev: Evaluation, lang: str) -> str:
 def render(ev: Evaluation, format: str = "table", *, lang: str = "zh") -> str:  # noqa: A002 - CLI flag name
     """Return the evaluation as text in one of `FORMATS`."""
     if format == "json":
-        return json.dumps(ev.to_dict(), ensure_ascii=False, indent=2) + "\n"
+        return json.dumps(ev.to_dict(lang=lang), ensure_ascii=False, indent=2) + "\n"
     if format == "csv":
         return _csv(ev)
     if format == "markdown":

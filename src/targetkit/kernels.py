@@ -279,8 +279,11 @@ def _threshold_kernel(
             ON_TRACK,
             np.where(ge(gap_p, batch.behind_thr), BEHIND, OFF_TRACK),
         )
+        whole = obs >= batch.deadline
         status_p = np.select(
-            [~ok & final, ~ok, final, np.isnan(expected)], [MISSED, OFF_TRACK, MET, ON_TRACK], band
+            [~ok & final, ~ok, final & whole, final, np.isnan(expected)],
+            [MISSED, OFF_TRACK, MET, MISSED, ON_TRACK],
+            band,
         ).astype(np.int8)
         regressing = ~np.isnan(base) & gt(v, base)
         gap_l = np.where(is_pct, value - v, np.nan)

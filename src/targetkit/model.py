@@ -140,6 +140,10 @@ def _target_tuple(items: Iterable[Target]) -> tuple[Target, ...]:
     return tuple(items)
 
 
+def _str_tuple(items: Iterable[str]) -> tuple[str, ...]:
+    return tuple(items)
+
+
 def _pair_tuple(items: Iterable[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
     return tuple((str(a), str(b)) for a, b in items)
 
@@ -248,7 +252,7 @@ class Target:
     item: int | None = None
     source: str = ""
     owner: str = ""
-    tags: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    tags: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
 
 
 @attrs.frozen(kw_only=True)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import attrs
@@ -394,9 +394,9 @@ def _status_words(status: Status, final: bool, ctx: RuleContext) -> tuple[str, s
         d = ctx.deadline.isoformat()
         return f"目前达标，期末（{d}）确认", f"satisfied so far; confirmed at the deadline ({d})"
     if status is Status.BEHIND:
-        return "未达目标但未低于基期", "below target but not below the baseline"
+        return "尚未达到目标，但不差于基期", "not at target yet, but not worse than the baseline"
     if status is Status.OFF_TRACK:
-        return "低于基期水平", "below the baseline (regressing)"
+        return "差于基期水平", "worse than the baseline (regressing)"
     return "", ""
 
 
@@ -501,6 +501,7 @@ def _judge_level(
     what_en: str = "",
     label: tuple[str, str] | None = None,
     show_baseline: bool = True,
+    baseline_unit: str | None = None,
 ) -> Judgement:
     final = ctx.is_final(obs.date, indicator_id)
     status = _level_status(satisfied, final, regressing)
@@ -508,8 +509,9 @@ def _judge_level(
     zh = f"{label_zh}{what_zh} {qty(actual, unit)}（目标：{relation_zh} {qty(target_value, unit)}"
     en = f"{label_en}{what_en} {qty(actual, unit)} (target {relation_en} {qty(target_value, unit)}"
     if baseline is not None and show_baseline:
-        zh += f"，基期 {qty(baseline, unit)}"
-        en += f", baseline {qty(baseline, unit)}"
+        bu = unit if baseline_unit is None else baseline_unit
+        zh += f"，基期 {qty(baseline, bu)}"
+        en += f", baseline {qty(baseline, bu)}"
     wz, we = _status_words(status, final, ctx)
     zh += f"），{wz}"
     en += f"): {we}"
@@ -704,10 +706,13 @@ class AtMost(_Threshold):
         expected = ctx.expected(obs.date)
         final = ctx.is_final(obs.date, self.indicator)
         gap = None if expected is None else 100.0 * (expected - completion)
+        whole = obs.date >= ctx.deadline  # a figure covering the whole period
         if not within:
             status = Status.MISSED if final else Status.OFF_TRACK
         elif final:
-            status = Status.MET
+            # after the deadline (and the publication lag) only a whole-period figure shows the
+            # cap was kept; an older one cannot confirm it
+            status = Status.MET if whole else Status.MISSED
         elif gap is None:
             status = Status.ON_TRACK
         else:
@@ -722,6 +727,9 @@ class AtMost(_Threshold):
         elif status is Status.MET:
             zh += "，期末控制在上限以内"
             en += "; kept within the cap"
+        elif status is Status.MISSED:
+            zh += "，期限已过但缺少全期数据，无法确认控制在上限以内"
+            en += "; the deadline has passed without a figure for the whole period, so the cap is not confirmed"
         elif gap is not None:
             if gap < 0:
                 zh += f"，快于序时进度 {-gap:.1f} 个百分点"
@@ -1214,6 +1222,7 @@ class ChangePP:
             evidence=(obs,) if base is None else (base, obs),
             what_zh="较基期变化",
             what_en=" change on the baseline",
+            baseline_unit="%",
         )
 
 
@@ -1333,6 +1342,10 @@ class Rank:
         )
 
 
+def _stage_tuple(items: Iterable[Stage]) -> tuple[Stage, ...]:
+    return tuple(items)
+
+
 @attrs.frozen(kw_only=True)
 class Milestone:
     """出台, 立项, 动工, 验收 … by the deadline; optionally in stages, each with its own due date.
@@ -1343,7 +1356,7 @@ class Milestone:
 
     kind: ClassVar[str] = "milestone"
     indicator: str
-    stages: tuple[Stage, ...] = attrs.field(default=(), converter=tuple)
+    stages: tuple[Stage, ...] = attrs.field(default=(), converter=_stage_tuple)
 
     def indicator_ids(self) -> tuple[str, ...]:
         return (self.indicator,)

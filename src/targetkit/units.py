@@ -85,7 +85,7 @@ class UnitSystem:
             raise UnitError(
                 f"unit definition {definition!r} is not of the form 'name = definition'",
                 unit=definition,
-                hint="write e.g. '万人次 = 10000 人次' or '人次 = [person_time]'",
+                hint="write e.g. '床位 = [bed]' or '万床位 = 10000 床位'",
             )
         try:
             self._registry.define(text)
@@ -99,7 +99,7 @@ class UnitSystem:
             raise UnitError(
                 f"unit definition {definition!r} is not valid ({exc})",
                 unit=definition,
-                hint="write e.g. '万人次 = 10000 人次' or '人次 = [person_time]'",
+                hint="write e.g. '床位 = [bed]' or '万床位 = 10000 床位'",
             ) from exc
         self._names.append(name)
         self._names.extend(p.strip() for p in text.split("=")[2:] if p.strip() not in ("", "_"))
