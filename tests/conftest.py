@@ -10,8 +10,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import settings
 
 import targetkit as tk
+
+# Timing is for benchmarks/, not for tests: a loaded machine must not fail a property.
+settings.register_profile("targetkit", deadline=None, print_blob=True)
+settings.load_profile("targetkit")
 
 PLAN_HEAD = """
 [plan]

@@ -220,7 +220,7 @@ def _read_csv(path: Path, plan: Plan) -> Actuals:
                 header = record
                 header_line = reader.line_num
                 continue
-            if not any(c.strip() for c in record):
+            if not any(record) or "".join(record).isspace():
                 continue
             rows.append(record)
             lines.append(reader.line_num)
@@ -304,6 +304,17 @@ def _check_columns(
     return mapping
 
 
+def _by_unique(cells: Sequence[str], fn: Any) -> list[Any]:
+    """Apply ``fn`` once per distinct cell and spread the answers back over the column."""
+    codes, uniques = pd.factorize(pd.Series(cells, dtype="object"), use_na_sentinel=False)
+    answers = [fn(u) for u in uniques]
+    return [answers[c] for c in codes.tolist()]
+
+
+def _nfkc(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).strip()
+
+
 def _build(
     table: Mapping[str, list[str]],
     lines: list[int],
@@ -313,7 +324,12 @@ def _build(
     *,
     line_label: str,
 ) -> pd.DataFrame:
-    """Validate and convert raw text columns into the canonical frame."""
+    """Validate and convert raw text columns into the canonical frame.
+
+    Work is done once per distinct cell (dates, units, indicator ids) or column-wise (numbers);
+    only rows that need a closer look (thousands separators, a % sign, milestones, errors) are
+    read one by one.
+    """
     n = len(lines)
     units = plan.units
 
@@ -325,7 +341,7 @@ def _build(
             Problem(source=source, path=column, line=lines[i], message=message, hint=hint)
         )
 
-    indicators = [unicodedata.normalize("NFKC", c) for c in col("indicator")]
+    indicators = _by_unique(col("indicator"), _nfkc)
     known = {i.id for i in plan.indicators}
     unknown: dict[str, str] = {}
     for i, ind in enumerate(indicators):
@@ -353,18 +369,23 @@ def _build(
             stage_ids.setdefault(target.rule.indicator_ids()[0], set()).add(stage.id)
 
     raw_values = col("value")
-    raw_units = [unicodedata.normalize("NFKC", u) for u in col("unit")]
-    values = np.full(n, np.nan)
+    row_units = _by_unique(col("unit"), _nfkc)
+    ind_arr = np.array(indicators, dtype=object)
+    is_known = np.isin(ind_arr, list(known))
+    milestones = [i.id for i in plan.indicators if i.kind is IndicatorKind.MILESTONE]
+    is_milestone = np.isin(ind_arr, milestones) if milestones else np.zeros(n, dtype=bool)
+    # column-wise first: plain numbers parse in C; everything else is read row by row below
+    numbers = pd.to_numeric(pd.Series(raw_values, dtype="object"), errors="coerce").to_numpy(
+        dtype=np.float64, na_value=np.nan
+    )
+    plain = is_known & ~is_milestone & np.isfinite(numbers)
+    values = np.where(plain, numbers, np.nan)
     stages = [""] * n
-    factor_cache: dict[tuple[str, str], float | str] = {}
-    for i in range(n):
+    parsed = plain.copy()  # rows whose number is known, still in the row's own unit
+    for i in np.flatnonzero(is_known & ~plain).tolist():
         ind_id = indicators[i]
-        if ind_id not in known:
-            continue
-        indicator = plan.indicator(ind_id)
-        raw = unicodedata.normalize("NFKC", raw_values[i]).strip()
-        unit = raw_units[i]
-        if indicator.kind is IndicatorKind.MILESTONE:
+        raw = _nfkc(raw_values[i])
+        if is_milestone[i]:
             token = raw.lower()
             if token in _DONE:
                 values[i] = 1.0
@@ -381,8 +402,8 @@ def _build(
                     "write one of " + ", ".join(repr(a) for a in allowed),
                 )
             continue
-        if raw.endswith("%") and not unit:
-            raw, unit = raw[:-1].strip(), "%"
+        if raw.endswith("%") and not row_units[i]:
+            raw, row_units[i] = raw[:-1].strip(), "%"
         if not raw:
             problem(i, "value", "the value is empty", "give a number, or leave the row out")
             continue
@@ -398,43 +419,37 @@ def _build(
         if not math.isfinite(number):
             problem(i, "value", f"{raw_values[i]!r} is not a finite number", "give a finite number")
             continue
-        if not unit and indicator.unit:
-            # an empty cell is never read as a fraction: 19.5 for a % indicator would become 1950%
-            problem(
-                i,
-                "unit",
-                f"the unit is empty for {ind_id!r}, which is measured in {indicator.unit!r}",
-                f"write the unit, e.g. {indicator.unit!r}",
-            )
-            continue
-        if unit and not indicator.unit and unit != "1":
-            problem(
-                i,
-                "unit",
-                f"{ind_id!r} has no unit (a rank or a count without one), but the row gives {unit!r}",
-                "leave the unit cell empty",
-            )
-            continue
-        key = (unit, indicator.unit)
-        if key not in factor_cache:
-            try:
-                factor_cache[key] = units.factor(unit, indicator.unit)
-            except UnitError as exc:
-                factor_cache[key] = (
-                    f"{exc.message} (indicator {ind_id!r} is in {indicator.unit!r})|{exc.hint}"
-                )
-        factor = factor_cache[key]
-        if isinstance(factor, str):
-            message, _, hint = factor.partition("|")
-            problem(i, "unit", message, hint)
-            continue
-        values[i] = number * factor
+        values[i] = number
+        parsed[i] = True
+
+    # units: one check and one factor per distinct (indicator, unit) pair
+    if parsed.any():
+        rows = np.flatnonzero(parsed)
+        pairs = pd.Series(ind_arr[rows]) + "\x1f" + pd.Series([row_units[i] for i in rows.tolist()])
+        codes, uniques = pd.factorize(pairs)
+        factors = np.full(len(uniques), np.nan)
+        verdicts: list[tuple[str, str] | None] = []
+        for k, pair in enumerate(uniques):
+            ind_id, unit = str(pair).split("\x1f", 1)
+            verdict = _unit_verdict(plan, ind_id, unit)
+            if isinstance(verdict, float):
+                factors[k] = verdict
+                verdicts.append(None)
+            else:
+                verdicts.append(verdict)
+        values[rows] = values[rows] * factors[codes]
+        for k in np.flatnonzero(np.isnan(factors)).tolist():
+            message, hint = verdicts[k] or ("", "")
+            for i in rows[codes == k].tolist():
+                problem(i, "unit", message, hint)
     if problems:
+        problems.sort(key=lambda p: p.line or 0)
         if len(problems) > MAX_PROBLEMS:
             more = len(problems) - MAX_PROBLEMS
             del problems[MAX_PROBLEMS:]
             problems.append(Problem(source=source, path="", message=f"… and {more} more problems"))
         raise DataError(problems)
+    del units
     frame = pd.DataFrame(
         {
             "indicator": pd.Series(indicators, dtype="object"),
@@ -443,7 +458,7 @@ def _build(
             "value": values,
             "reported_at": pd.Series(reported, dtype="datetime64[s]"),
             "raw_value": pd.Series(raw_values, dtype="object"),
-            "unit": pd.Series(raw_units, dtype="object"),
+            "unit": pd.Series(row_units, dtype="object"),
             "source": pd.Series(col("source"), dtype="object"),
             "note": pd.Series(col("note"), dtype="object"),
             "file": pd.Series([source] * n, dtype="object"),
@@ -456,19 +471,42 @@ def _build(
     return frame
 
 
+def _unit_verdict(plan: Plan, ind_id: str, unit: str) -> float | tuple[str, str]:
+    """Return the factor from a row's unit to its indicator's, or (message, hint) when wrong."""
+    indicator_unit = plan.indicator(ind_id).unit
+    if not unit and indicator_unit:
+        # an empty cell is never read as a fraction: 19.5 for a % indicator would become 1950%
+        return (
+            f"the unit is empty for {ind_id!r}, which is measured in {indicator_unit!r}",
+            f"write the unit, e.g. {indicator_unit!r}",
+        )
+    if unit and not indicator_unit and unit != "1":
+        return (
+            f"{ind_id!r} has no unit (a rank or a count without one), but the row gives {unit!r}",
+            "leave the unit cell empty",
+        )
+    try:
+        return plan.units.factor(unit, indicator_unit)
+    except UnitError as exc:
+        return f"{exc.message} (indicator {ind_id!r} is in {indicator_unit!r})", exc.hint
+
+
 def _parse_dates(cells: list[str], column: str, problem: Any, *, required: bool) -> list[Any]:
-    out: list[Any] = []
-    for i, cell in enumerate(cells):
+    def one(cell: str) -> Any:
         if not cell:
-            if required:
-                problem(i, column, "the date is empty", DATE_HINT)
-            out.append(None)
-            continue
+            return None
         try:
-            out.append(np.datetime64(parse_date(cell), "s"))
+            return np.datetime64(parse_date(cell), "s")
         except ValueError as exc:
-            problem(i, column, str(exc), DATE_HINT)
-            out.append(None)
+            return exc
+
+    out = _by_unique(cells, one)
+    for i, value in enumerate(out):
+        if isinstance(value, ValueError):
+            problem(i, column, str(value), DATE_HINT)
+            out[i] = None
+        elif value is None and required:
+            problem(i, column, "the date is empty", DATE_HINT)
     return out
 
 
