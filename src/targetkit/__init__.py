@@ -15,6 +15,7 @@ from targetkit.exceptions import (
     DataError,
     DeliveryError,
     Problem,
+    StateError,
     TargetkitError,
     UnitError,
 )
@@ -86,6 +87,7 @@ __all__ = [
     "Severity",
     "Share",
     "Stage",
+    "StateError",
     "Status",
     "Target",
     "TargetResult",

@@ -8,6 +8,7 @@ value and a hint on how to fix it::
     ├── ConfigError (also ValueError)     a plan or notify file is wrong; .problems
     ├── DataError   (also ValueError)     an actuals file or frame is wrong; .problems
     ├── UnitError   (also ValueError)     a unit is unknown or incompatible; .unit
+    ├── StateError                         the alert state file is corrupted, newer or locked; .path
     └── DeliveryError                      alerts could not be delivered; .channel, .recipient
 
 `ConfigError` and `DataError` collect every problem of a source before raising, so a user fixes a
@@ -16,6 +17,7 @@ file in one pass instead of one error per run.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Sequence
 
 import attrs
@@ -25,6 +27,7 @@ __all__ = [
     "DataError",
     "DeliveryError",
     "Problem",
+    "StateError",
     "TargetkitError",
     "UnitError",
 ]
@@ -110,6 +113,17 @@ class UnitError(TargetkitError, ValueError):
         self.message = message
         self.hint = hint
         super().__init__(f"{message}; {hint}" if hint else message)
+
+
+class StateError(TargetkitError):
+    """The alert state file cannot be used: corrupted, not ours, newer, or locked.
+
+    The file is never reset silently; the message names it and says what to do.
+    """
+
+    def __init__(self, message: str, *, path: str | os.PathLike[str]) -> None:
+        self.path = str(path)
+        super().__init__(f"{self.path}: {message}")
 
 
 class DeliveryError(TargetkitError):

@@ -1,0 +1,888 @@
+"""The ``[notify]`` table: who hears about which alerts, how, and how often.
+
+`parse_settings` is pure (a mapping in, `NotifySettings` out); `load_settings` reads the table
+from a plan file or from a separate TOML/JSON file holding a ``[notify]`` table. Every problem is
+collected into one `ConfigError`, each with its key path (``notify.smtp.port``), line and fix.
+
+Secrets never live in these files: the SMTP password and webhook secrets are named by the
+environment variable that holds them (``password_env``, ``secret_env``, ``url_env``), and a
+literal ``password`` or ``secret`` key is refused without echoing its value.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import email.utils
+import enum
+import ipaddress
+import json
+import math
+import re
+import tomllib
+import urllib.parse
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from targetkit.exceptions import ConfigError, Problem
+from targetkit.model import Severity
+from targetkit.state import ChangePolicy, Notice, Policy, severity_rank
+
+__all__ = [
+    "DEFAULT_OUTBOX",
+    "DEFAULT_SENDER",
+    "DEFAULT_STATE",
+    "Matcher",
+    "NotifySettings",
+    "Route",
+    "Security",
+    "SmtpSettings",
+    "WebhookFormat",
+    "WebhookSettings",
+    "load_settings",
+    "parse_duration",
+    "parse_settings",
+    "redact_url",
+]
+
+DEFAULT_STATE = ".targetkit/state.sqlite"
+DEFAULT_OUTBOX = ".targetkit/outbox"
+DEFAULT_SENDER = "targetkit <targetkit@localhost>"
+LANGS = ("zh", "en")
+
+
+class Security(enum.StrEnum):
+    """How the SMTP connection is protected."""
+
+    STARTTLS = "starttls"
+    """Plain connection upgraded with STARTTLS (port 587); the default."""
+    TLS = "tls"
+    """Implicit TLS from the first byte (port 465)."""
+    NONE = "none"
+    """No encryption: only for a relay on this machine or a trusted network (port 25)."""
+
+
+_DEFAULT_PORTS = {Security.STARTTLS: 587, Security.TLS: 465, Security.NONE: 25}
+
+
+class WebhookFormat(enum.StrEnum):
+    """The JSON a webhook receives."""
+
+    WECOM = "wecom"
+    """企业微信 group bot: markdown message."""
+    DINGTALK = "dingtalk"
+    """钉钉 group bot: markdown message, signed when ``secret_env`` is set."""
+    FEISHU = "feishu"
+    """飞书 group bot: rich-text (post) message, signed when ``secret_env`` is set."""
+    GENERIC = "generic"
+    """targetkit's own JSON document, HMAC-signed in a header when ``secret_env`` is set."""
+
+
+def _str_tuple(items: Iterable[str]) -> tuple[str, ...]:
+    return tuple(items)
+
+
+@attrs.frozen(kw_only=True)
+class Matcher:
+    """Which notices a route or webhook takes: all given conditions must hold.
+
+    ``owners`` and ``tags`` match when the notice's owner (责任单位) is listed / it shares a tag;
+    empty means any. ``severity`` is the lowest severity taken.
+    """
+
+    owners: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
+    tags: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
+    severity: Severity = Severity.WARNING
+
+    def matches(self, notice: Notice) -> bool:
+        """Return True when the notice goes to this route."""
+        if severity_rank(notice.peak_severity) < severity_rank(self.severity):
+            return False
+        if self.owners and notice.owner not in self.owners:
+            return False
+        return not (self.tags and not set(self.tags) & set(notice.tags))
+
+
+@attrs.frozen(kw_only=True)
+class Route:
+    """Email recipients of the notices a matcher takes; ``lang`` None means notify.lang."""
+
+    to: tuple[str, ...] = attrs.field(converter=_str_tuple)
+    match: Matcher = Matcher()
+    lang: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class SmtpSettings:
+    """The SMTP server that sends email; without one, email goes to the Maildir outbox."""
+
+    host: str
+    port: int
+    security: Security = Security.STARTTLS
+    username: str = ""
+    password_env: str = ""
+    timeout: float = 30.0
+    ca_file: Path | None = None
+
+    def describe(self) -> str:
+        """Return ``host:port (security)`` for messages."""
+        how = {Security.STARTTLS: "STARTTLS", Security.TLS: "TLS", Security.NONE: "no TLS"}
+        return f"{self.host}:{self.port} ({how[self.security]})"
+
+
+@attrs.frozen(kw_only=True)
+class WebhookSettings:
+    """A JSON POST endpoint: a group bot or any HTTP receiver."""
+
+    name: str
+    format: WebhookFormat
+    url: str = ""
+    url_env: str = ""
+    secret_env: str = ""
+    match: Matcher = Matcher()
+    lang: str | None = None
+    timeout: float = 10.0
+    ca_file: Path | None = None
+
+
+def _route_tuple(items: Iterable[Route]) -> tuple[Route, ...]:
+    return tuple(items)
+
+
+def _webhook_tuple(items: Iterable[WebhookSettings]) -> tuple[WebhookSettings, ...]:
+    return tuple(items)
+
+
+@attrs.frozen(kw_only=True)
+class NotifySettings:
+    """Everything the alerting edge needs; built by `parse_settings` / `load_settings`.
+
+    Paths are absolute. ``source`` names the file the settings came from.
+    """
+
+    state: Path
+    outbox: Path
+    source: str = "<defaults>"
+    lang: str = "zh"
+    sender: str = DEFAULT_SENDER
+    subject_prefix: str = "[targetkit]"
+    repeat_interval: dt.timedelta = dt.timedelta(days=7)
+    send_resolved: bool = True
+    on_change: ChangePolicy = ChangePolicy.ANY
+    lock_timeout: float = 60.0
+    smtp: SmtpSettings | None = None
+    routes: tuple[Route, ...] = attrs.field(default=(), converter=_route_tuple)
+    webhooks: tuple[WebhookSettings, ...] = attrs.field(default=(), converter=_webhook_tuple)
+
+    @property
+    def policy(self) -> Policy:
+        """Return the notification policy of the alert lifecycle."""
+        return Policy(
+            repeat_interval=self.repeat_interval,
+            send_resolved=self.send_resolved,
+            on_change=self.on_change,
+        )
+
+    @classmethod
+    def defaults(cls, plan_dir: str | Path) -> NotifySettings:
+        """Return the settings of an empty ``[notify]`` table for a plan in ``plan_dir``."""
+        base = Path(plan_dir).resolve()
+        return cls(state=base / DEFAULT_STATE, outbox=base / DEFAULT_OUTBOX)
+
+
+# --------------------------------------------------------------------------- parsing helpers
+
+_TOP_KEYS = (
+    "lang",
+    "from",
+    "subject_prefix",
+    "repeat_interval",
+    "send_resolved",
+    "on_change",
+    "state",
+    "outbox",
+    "lock_timeout",
+    "smtp",
+    "routes",
+    "webhooks",
+)
+_SMTP_KEYS = ("host", "port", "security", "username", "password_env", "timeout", "ca_file")
+_MATCH_KEYS = ("owners", "tags", "severity")
+_ROUTE_KEYS = ("to", "lang", *_MATCH_KEYS)
+_WEBHOOK_KEYS = (
+    "name",
+    "format",
+    "url",
+    "url_env",
+    "secret_env",
+    "lang",
+    "timeout",
+    "ca_file",
+    *_MATCH_KEYS,
+)
+# Literal secrets a user may be tempted to write, and the key to write instead.
+_SECRET_KEYS = {
+    "smtp": {"password": "password_env", "passwd": "password_env", "pass": "password_env"},
+    "webhooks": {
+        "secret": "secret_env",
+        "sign_secret": "secret_env",
+        "token": "url_env",
+        "access_token": "url_env",
+        "key": "url_env",
+        "password": "secret_env",
+    },
+}
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_ADDRESS = re.compile(r"^[^@\s<>\"',;]+@[^@\s<>\"',;]+$")
+_DURATION = re.compile(
+    r"^\s*(?:(?P<w>\d+)\s*w)?\s*(?:(?P<d>\d+)\s*d)?\s*(?:(?P<h>\d+)\s*h)?"
+    r"\s*(?:(?P<m>\d+)\s*m)?\s*(?:(?P<s>\d+)\s*s)?\s*$"
+)
+_MISSING = object()
+
+PathT = Sequence[str | int]
+
+
+def _path_text(path: PathT) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else ("." if out else "") + part
+    return out
+
+
+class _Lines:
+    """Find the line of a key path such as notify.routes[1].to in a TOML text (best effort)."""
+
+    def __init__(self, text: str | None) -> None:
+        self.lines = text.splitlines() if text else []
+
+    def find(self, path: PathT) -> int | None:
+        if not self.lines:
+            return None
+        header = ""
+        start, end = 0, len(self.lines)
+        keys = list(path)
+        found_header = False
+        while keys:
+            part = keys[0]
+            if isinstance(part, int):
+                keys.pop(0)
+                continue
+            name = f"{header}.{part}" if header else part
+            heads = self._headers(name)
+            if not heads:
+                break
+            keys.pop(0)
+            index = 0
+            if keys and isinstance(keys[0], int):
+                index = int(keys.pop(0))
+            if index >= len(heads):
+                return None
+            header, start = name, heads[index]
+            end = self._next_header(start)
+            found_header = True
+        if not keys:
+            return start + 1 if found_header else None
+        key = str(keys[0])
+        pattern = re.compile(rf'^\s*"?{re.escape(key)}"?\s*[=:]')
+        for i in range(start, end):
+            if pattern.match(self.lines[i]):
+                return i + 1
+        return start + 1 if found_header else None
+
+    def _headers(self, name: str) -> list[int]:
+        pattern = re.compile(rf"^\s*\[\[?\s*{re.escape(name)}\s*\]\]?\s*(#.*)?$")
+        return [i for i, line in enumerate(self.lines) if pattern.match(line)]
+
+    def _next_header(self, after: int) -> int:
+        for i in range(after + 1, len(self.lines)):
+            if re.match(r"^\s*\[", self.lines[i]):
+                return i
+        return len(self.lines)
+
+
+@attrs.define
+class _Collector:
+    source: str
+    lines: _Lines
+    problems: list[Problem] = attrs.field(factory=list)
+
+    def add(self, path: PathT, message: str, hint: str = "") -> None:
+        self.problems.append(
+            Problem(
+                source=self.source,
+                path=_path_text(path),
+                message=message,
+                hint=hint,
+                line=self.lines.find(path),
+            )
+        )
+
+
+def _did_you_mean(value: str, choices: Iterable[str]) -> str:
+    close = difflib.get_close_matches(value, list(choices), n=1, cutoff=0.6)
+    return f"did you mean {close[0]!r}?" if close else ""
+
+
+def _check_keys(
+    table: Mapping[str, Any],
+    allowed: Sequence[str],
+    path: PathT,
+    errs: _Collector,
+    secrets: Mapping[str, str] | None = None,
+) -> None:
+    for key in table:
+        if key in allowed:
+            continue
+        if secrets and key in secrets:
+            instead = secrets[key]
+            errs.add(
+                [*path, key],
+                f"a literal {key} must not be written in a configuration file (files are "
+                "shared, versioned and backed up)",
+                f"put it in an environment variable and write {instead} = "
+                f'"{_env_example(instead)}"',
+            )
+            continue
+        hint = _did_you_mean(key, allowed) or "allowed keys: " + ", ".join(allowed)
+        errs.add([*path, key], f"unknown key {key!r}", hint)
+
+
+def _env_example(key: str) -> str:
+    return {
+        "password_env": "TARGETKIT_SMTP_PASSWORD",
+        "secret_env": "TARGETKIT_WEBHOOK_SECRET",
+        "url_env": "TARGETKIT_WEBHOOK_URL",
+    }.get(key, "NAME")
+
+
+def _get(
+    table: Mapping[str, Any],
+    key: str,
+    path: PathT,
+    errs: _Collector,
+    convert: Any,
+    *,
+    default: Any = None,
+    expect: str = "",
+) -> Any:
+    raw = table.get(key, _MISSING)
+    if raw is _MISSING:
+        return default
+    try:
+        return convert(raw)
+    except (ValueError, TypeError) as exc:
+        errs.add([*path, key], f"{exc} (got {raw!r})", f"write {expect}" if expect else "")
+        return default
+
+
+def _text(raw: Any) -> str:
+    if not isinstance(raw, str):
+        raise TypeError("expected text")
+    text = raw.strip()
+    if "\n" in text or "\r" in text:
+        raise ValueError("must be on one line")
+    return text
+
+
+def _nonempty(raw: Any) -> str:
+    text = _text(raw)
+    if not text:
+        raise ValueError("must not be empty")
+    return text
+
+
+def _bool(raw: Any) -> bool:
+    if not isinstance(raw, bool):
+        raise TypeError("expected true or false")
+    return raw
+
+
+def _seconds(raw: Any) -> float:
+    if isinstance(raw, bool) or not isinstance(raw, int | float):
+        raise TypeError("expected a number of seconds")
+    if not math.isfinite(raw) or raw <= 0:
+        raise ValueError("must be a positive number of seconds")
+    return float(raw)
+
+
+def _port(raw: Any) -> int:
+    if isinstance(raw, bool) or not isinstance(raw, int):
+        raise TypeError("expected a whole number")
+    if not 1 <= raw <= 65535:
+        raise ValueError("must be between 1 and 65535")
+    return raw
+
+
+def _env_name(raw: Any) -> str:
+    text = _nonempty(raw)
+    if not _ENV_NAME.match(text):
+        raise ValueError("is not an environment variable name (letters, digits and '_')")
+    return text
+
+
+def _text_list(raw: Any) -> tuple[str, ...]:
+    if isinstance(raw, str):
+        raw = [raw]
+    if not isinstance(raw, list) or not all(isinstance(x, str) for x in raw):
+        raise TypeError("expected a list of text")
+    return tuple(x.strip() for x in raw if x.strip())
+
+
+def _lang(raw: Any) -> str:
+    text = _text(raw)
+    if text not in LANGS:
+        hint = _did_you_mean(text, LANGS)
+        raise ValueError('must be "zh" or "en"' + (f"; {hint}" if hint else ""))
+    return text
+
+
+def _choice(enum_type: type[enum.StrEnum]) -> Any:
+    def convert(raw: Any) -> Any:
+        if not isinstance(raw, str):
+            raise TypeError("expected text")
+        try:
+            return enum_type(raw.strip().lower())
+        except ValueError:
+            choices = [e.value for e in enum_type]
+            hint = _did_you_mean(raw, choices)
+            raise ValueError(
+                f"must be one of {', '.join(choices)}" + (f"; {hint}" if hint else "")
+            ) from None
+
+    return convert
+
+
+def _address(raw: Any) -> str:
+    text = _nonempty(raw)
+    _, addr = email.utils.parseaddr(text)
+    if not addr or not _ADDRESS.match(addr):
+        raise ValueError(f"{text!r} is not an email address")
+    return text
+
+
+def parse_duration(text: str) -> dt.timedelta:
+    """Parse a duration such as ``7d``, ``36h``, ``1w``, ``1d12h`` or ``90m``.
+
+    Raises:
+        ValueError: for anything else, or a zero duration.
+    """
+    if not isinstance(text, str):
+        raise TypeError('expected a duration in quotes such as "7d"')
+    match = _DURATION.match(text)
+    if not text.strip() or match is None:
+        raise ValueError("is not a duration (weeks w, days d, hours h, minutes m, seconds s)")
+    parts = {k: int(v) for k, v in match.groupdict().items() if v}
+    delta = dt.timedelta(
+        weeks=parts.get("w", 0),
+        days=parts.get("d", 0),
+        hours=parts.get("h", 0),
+        minutes=parts.get("m", 0),
+        seconds=parts.get("s", 0),
+    )
+    if delta <= dt.timedelta(0):
+        raise ValueError("must be longer than zero")
+    return delta
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+# --------------------------------------------------------------------------- sections
+
+
+def _parse_matcher(table: Mapping[str, Any], path: PathT, errs: _Collector) -> Matcher:
+    return Matcher(
+        owners=_get(table, "owners", path, errs, _text_list, default=(), expect='["市科技局"]'),
+        tags=_get(table, "tags", path, errs, _text_list, default=(), expect='["创新平台"]'),
+        severity=_get(
+            table,
+            "severity",
+            path,
+            errs,
+            _choice(Severity),
+            default=Severity.WARNING,
+            expect='"warning" or "critical"',
+        ),
+    )
+
+
+def _parse_smtp(raw: Any, errs: _Collector, base: Path) -> SmtpSettings | None:
+    path: list[str | int] = ["notify", "smtp"]
+    if not isinstance(raw, dict):
+        errs.add(path, f"[notify.smtp] must be a table (got {raw!r})", 'write host = "…"')
+        return None
+    _check_keys(raw, _SMTP_KEYS, path, errs, _SECRET_KEYS["smtp"])
+    host = _get(raw, "host", path, errs, _nonempty, expect='host = "smtp.example.org"')
+    if "host" not in raw:
+        errs.add([*path, "host"], "the key 'host' is missing", 'add host = "smtp.example.org"')
+    security = _get(
+        raw,
+        "security",
+        path,
+        errs,
+        _choice(Security),
+        default=Security.STARTTLS,
+        expect='"starttls", "tls" or "none"',
+    )
+    port = _get(raw, "port", path, errs, _port, expect="e.g. 587 for starttls, 465 for tls")
+    username = _get(raw, "username", path, errs, _text, default="", expect='"alerts@example.org"')
+    password_env = _get(
+        raw, "password_env", path, errs, _env_name, default="", expect='"TARGETKIT_SMTP_PASSWORD"'
+    )
+    timeout = _get(raw, "timeout", path, errs, _seconds, default=30.0, expect="e.g. 30")
+    ca_file = _get(raw, "ca_file", path, errs, _nonempty, expect='"/etc/ssl/private-ca.pem"')
+    if username and not password_env:
+        errs.add(
+            [*path, "password_env"],
+            f"username {username!r} is set but no password variable is named",
+            'add password_env = "TARGETKIT_SMTP_PASSWORD" and set that variable where the job '
+            "runs, or remove username",
+        )
+    if password_env and not username:
+        errs.add(
+            [*path, "username"],
+            "password_env is set but username is not",
+            'add username = "alerts@example.org"',
+        )
+    if host and security is Security.NONE and (username or password_env) and not _is_loopback(host):
+        errs.add(
+            [*path, "security"],
+            f'security = "none" would send the password to {host} unencrypted',
+            'write security = "starttls" (port 587) or "tls" (port 465)',
+        )
+    if host is None or security is None:
+        return None
+    return SmtpSettings(
+        host=host,
+        port=port if port is not None else _DEFAULT_PORTS[security],
+        security=security,
+        username=username or "",
+        password_env=password_env or "",
+        timeout=timeout if timeout is not None else 30.0,
+        ca_file=(base / ca_file) if ca_file else None,
+    )
+
+
+def _parse_routes(raw: Any, errs: _Collector) -> list[Route]:
+    if not isinstance(raw, list):
+        errs.add(
+            ["notify", "routes"],
+            "routes must be an array of tables",
+            'write [[notify.routes]] with to = ["someone@example.org"]',
+        )
+        return []
+    routes: list[Route] = []
+    for i, item in enumerate(raw):
+        path: list[str | int] = ["notify", "routes", i]
+        if not isinstance(item, dict):
+            errs.add(path, f"a route must be a table (got {item!r})", "write [[notify.routes]]")
+            continue
+        _check_keys(item, _ROUTE_KEYS, path, errs)
+        to: list[str] = []
+        raw_to = item.get("to", _MISSING)
+        if raw_to is _MISSING:
+            errs.add([*path, "to"], "the key 'to' is missing", 'add to = ["someone@example.org"]')
+        elif isinstance(raw_to, str | list):
+            for address in [raw_to] if isinstance(raw_to, str) else raw_to:
+                try:
+                    to.append(_address(address))
+                except (ValueError, TypeError) as exc:
+                    errs.add(
+                        [*path, "to"],
+                        str(exc)
+                        if isinstance(exc, ValueError)
+                        else f"expected text (got {address!r})",
+                        'write addresses as "name@example.org" or "张三 <name@example.org>"',
+                    )
+            if not to and raw_to in ([], ""):
+                errs.add([*path, "to"], "lists no address", 'write to = ["someone@example.org"]')
+        else:
+            errs.add(
+                [*path, "to"],
+                f"expected a list of addresses (got {raw_to!r})",
+                'write to = ["someone@example.org"]',
+            )
+        match = _parse_matcher(item, path, errs)
+        lang = _get(item, "lang", path, errs, _lang, expect='"zh" or "en"')
+        if to:
+            routes.append(Route(to=tuple(to), match=match, lang=lang))
+    return routes
+
+
+def _parse_webhooks(raw: Any, errs: _Collector, base: Path) -> list[WebhookSettings]:
+    if not isinstance(raw, list):
+        errs.add(
+            ["notify", "webhooks"],
+            "webhooks must be an array of tables",
+            'write [[notify.webhooks]] with format = "dingtalk" and url_env = "…"',
+        )
+        return []
+    hooks: list[WebhookSettings] = []
+    names: set[str] = set()
+    for i, item in enumerate(raw):
+        path: list[str | int] = ["notify", "webhooks", i]
+        if not isinstance(item, dict):
+            errs.add(path, f"a webhook must be a table (got {item!r})", "write [[notify.webhooks]]")
+            continue
+        _check_keys(item, _WEBHOOK_KEYS, path, errs, _SECRET_KEYS["webhooks"])
+        fmt = _get(
+            item,
+            "format",
+            path,
+            errs,
+            _choice(WebhookFormat),
+            expect='"wecom", "dingtalk", "feishu" or "generic"',
+        )
+        if "format" not in item:
+            errs.add(
+                [*path, "format"],
+                "the key 'format' is missing",
+                'add format = "wecom", "dingtalk", "feishu" or "generic"',
+            )
+        url = _get(item, "url", path, errs, _nonempty, default="", expect='"https://…"')
+        url_env = _get(item, "url_env", path, errs, _env_name, default="", expect='"NAME"')
+        if url and url_env:
+            errs.add([*path, "url"], "give url or url_env, not both", "remove one of them")
+        elif not url and not url_env:
+            errs.add(
+                [*path, "url"],
+                "the webhook has no address",
+                'add url = "https://…" or, when the address holds a token, url_env = '
+                '"TARGETKIT_WEBHOOK_URL"',
+            )
+        elif url:
+            parts = urllib.parse.urlsplit(url)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                errs.add(
+                    [*path, "url"],
+                    f"is not an http(s) address (got {redact_url(url)!r})",
+                    'write url = "https://host/path"',
+                )
+        secret_env = _get(item, "secret_env", path, errs, _env_name, default="", expect='"NAME"')
+        if secret_env and fmt is WebhookFormat.WECOM:
+            errs.add(
+                [*path, "secret_env"],
+                "企业微信 group bots are not signed; the key in the url is the secret",
+                "remove secret_env and put the url in url_env",
+            )
+        name = _get(item, "name", path, errs, _nonempty, default="", expect='"ops-group"')
+        name = name or (fmt.value if fmt is not None else f"webhook{i}")
+        if name in names:
+            errs.add(
+                [*path, "name"],
+                f"duplicate webhook name {name!r}",
+                'give each webhook its own name = "…"',
+            )
+            continue
+        names.add(name)
+        match = _parse_matcher(item, path, errs)
+        lang = _get(item, "lang", path, errs, _lang, expect='"zh" or "en"')
+        timeout = _get(item, "timeout", path, errs, _seconds, default=10.0, expect="e.g. 10")
+        ca_file = _get(item, "ca_file", path, errs, _nonempty, expect='"/etc/ssl/private-ca.pem"')
+        if fmt is None:
+            continue
+        hooks.append(
+            WebhookSettings(
+                name=name,
+                format=fmt,
+                url=url or "",
+                url_env=url_env or "",
+                secret_env=secret_env or "",
+                match=match,
+                lang=lang,
+                timeout=timeout if timeout is not None else 10.0,
+                ca_file=(base / ca_file) if ca_file else None,
+            )
+        )
+    return hooks
+
+
+def redact_url(url: str) -> str:
+    """Return the url without its path and query, which often hold a bot's token."""
+    parts = urllib.parse.urlsplit(url)
+    if not parts.scheme or not parts.netloc:
+        return "…"
+    host = parts.hostname or ""
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{host}{port}/…"
+
+
+def parse_settings(
+    table: Mapping[str, Any] | None,
+    *,
+    source: str = "<mapping>",
+    text: str | None = None,
+    base_dir: str | Path = ".",
+    plan_dir: str | Path | None = None,
+) -> NotifySettings:
+    """Build the notify settings from a ``[notify]`` table.
+
+    Args:
+        table: The table's contents (None or empty: the defaults).
+        source: The file name, for error messages.
+        text: The file's text, to find the line of each problem.
+        base_dir: The folder that relative paths in the table (state, outbox, ca_file) start
+            from: the folder of the file holding the table.
+        plan_dir: The plan's folder, where the default state file and outbox go
+            (``.targetkit/``); defaults to ``base_dir``.
+
+    Raises:
+        ConfigError: listing every problem in the table.
+    """
+    base = Path(base_dir).resolve()
+    plan_base = Path(plan_dir).resolve() if plan_dir is not None else base
+    errs = _Collector(source=source, lines=_Lines(text))
+    if table is None:
+        table = {}
+    if not isinstance(table, Mapping):
+        errs.add(["notify"], f"[notify] must be a table (got {table!r})", "write [notify]")
+        raise ConfigError(errs.problems)
+    path: list[str | int] = ["notify"]
+    _check_keys(table, _TOP_KEYS, path, errs, {"password": "smtp.password_env"})
+    lang = _get(table, "lang", path, errs, _lang, default="zh", expect='"zh" or "en"')
+    sender = _get(
+        table,
+        "from",
+        path,
+        errs,
+        _address,
+        default=DEFAULT_SENDER,
+        expect='"目标监测 <alerts@example.org>"',
+    )
+    prefix = _get(table, "subject_prefix", path, errs, _text, default="[targetkit]")
+    repeat = _get(
+        table,
+        "repeat_interval",
+        path,
+        errs,
+        parse_duration,
+        default=dt.timedelta(days=7),
+        expect='a duration such as "7d", "36h" or "1w"',
+    )
+    send_resolved = _get(
+        table, "send_resolved", path, errs, _bool, default=True, expect="true or false"
+    )
+    on_change = _get(
+        table,
+        "on_change",
+        path,
+        errs,
+        _choice(ChangePolicy),
+        default=ChangePolicy.ANY,
+        expect='"any" or "worse"',
+    )
+    state = _get(table, "state", path, errs, _nonempty, expect='".targetkit/state.sqlite"')
+    outbox = _get(table, "outbox", path, errs, _nonempty, expect='".targetkit/outbox"')
+    lock_timeout = _get(table, "lock_timeout", path, errs, _seconds, default=60.0, expect="e.g. 60")
+    smtp = _parse_smtp(table["smtp"], errs, base) if "smtp" in table else None
+    routes = _parse_routes(table["routes"], errs) if "routes" in table else []
+    webhooks = _parse_webhooks(table["webhooks"], errs, base) if "webhooks" in table else []
+    if smtp is not None and not routes and "routes" not in table:
+        errs.add(
+            ["notify", "smtp"],
+            "an SMTP server is configured but no route says whom to email",
+            'add [[notify.routes]] with to = ["someone@example.org"]',
+        )
+    if errs.problems:
+        raise ConfigError(errs.problems)
+    return NotifySettings(
+        state=(base / state) if state else plan_base / DEFAULT_STATE,
+        outbox=(base / outbox) if outbox else plan_base / DEFAULT_OUTBOX,
+        source=source,
+        lang=lang,
+        sender=sender,
+        subject_prefix=prefix,
+        repeat_interval=repeat,
+        send_resolved=send_resolved,
+        on_change=on_change,
+        lock_timeout=lock_timeout,
+        smtp=smtp,
+        routes=tuple(routes),
+        webhooks=tuple(webhooks),
+    )
+
+
+def _read(path: Path) -> tuple[Mapping[str, Any], str]:
+    source = str(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError.single(
+            source, "", f"cannot be read ({exc.strerror})", "check the path"
+        ) from exc
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ConfigError.single(source, "", "is not UTF-8 text", "save it as UTF-8") from exc
+    if path.suffix.lower() == ".json":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ConfigError.single(
+                source, "", f"is not valid JSON: {exc.msg}", "fix the syntax", line=exc.lineno
+            ) from exc
+    else:
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError.single(
+                source,
+                "",
+                f"is not valid TOML: {getattr(exc, 'msg', exc)}",
+                "fix the syntax",
+                line=getattr(exc, "lineno", None),
+            ) from exc
+    if not isinstance(data, dict):
+        raise ConfigError.single(source, "", "holds no table at its top level", "write [notify]")
+    return data, text
+
+
+def load_settings(plan_path: str | Path, config_path: str | Path | None = None) -> NotifySettings:
+    """Read the notify settings of a plan.
+
+    Args:
+        plan_path: The plan file. Its ``[notify]`` table is used when ``config_path`` is None
+            (no table: the defaults — email to the Maildir outbox next to the plan).
+        config_path: A separate TOML (or JSON) file holding a ``[notify]`` table; it replaces
+            the plan's table entirely.
+
+    Raises:
+        ConfigError: a file cannot be read, or the table has problems (all listed).
+    """
+    plan_path = Path(plan_path)
+    plan_dir = plan_path.resolve().parent
+    if config_path is None:
+        data, text = _read(plan_path)
+        return parse_settings(
+            data.get("notify"),
+            source=str(plan_path),
+            text=text,
+            base_dir=plan_dir,
+            plan_dir=plan_dir,
+        )
+    config_path = Path(config_path)
+    data, text = _read(config_path)
+    if "notify" not in data:
+        raise ConfigError.single(
+            str(config_path),
+            "notify",
+            "the file has no [notify] table",
+            "start the file with [notify] (the same table a plan file may hold)",
+        )
+    return parse_settings(
+        data["notify"],
+        source=str(config_path),
+        text=text,
+        base_dir=config_path.resolve().parent,
+        plan_dir=plan_dir,
+    )
