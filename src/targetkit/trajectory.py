@@ -1,0 +1,250 @@
+"""How each target got where it is: its judged values over time, with the pace curve and target.
+
+A `Trajectory` holds, for one target, a point per observation date up to the as-of date (the
+value the target is judged on, in the target's unit, and the status it had then), the expected
+progress curve (序时进度) over the period, the target value and the baseline. Charts and reports
+draw from it; nothing here draws.
+
+Points are computed by judging the target again at each observation date, from the rows visible
+at the evaluation's as-of date (latest revision per date, DESIGN § Actuals). Every rule kind,
+shares and net increases included, is thus plotted in the terms it is judged in. A point shows
+what is known now about that date, not what was known then: a revised figure replaces the first
+estimate everywhere.
+
+Pure: no file, clock or environment is read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable
+
+import attrs
+import pandas as pd
+
+from targetkit.actuals import Actuals
+from targetkit.evaluation import Evaluation, TargetResult, evaluate
+from targetkit.model import IndicatorKind, PaceMethod, Plan, Status, Target
+from targetkit.pace import expected_progress
+
+__all__ = ["Trajectory", "TrajectoryPoint", "pace_curve", "trajectories", "visible_rows"]
+
+# Rule kinds whose progress is pro-rated by pace when their indicator is a flow or a stock.
+_PACED_KINDS = frozenset({"at_least", "at_most", "net_increase", "between"})
+# Rule kinds where a smaller value is the better one.
+_LOWER_IS_BETTER = frozenset({"rank", "at_most"})
+# Rule kinds whose judged value is not in the terms of the result's baseline (an increase, a
+# growth rate or a change against a baseline level).
+_BASELINE_ELSEWHERE = frozenset({"net_increase", "growth", "change_pp"})
+
+
+@attrs.frozen(kw_only=True)
+class TrajectoryPoint:
+    """The target as judged on one observation date, from the figures known at the as-of date.
+
+    ``actual`` is in the target's unit (for a net increase, the increase; for a share, the share).
+    ``completion`` and ``expected`` are fractions; ``gap_pp`` is in percentage points.
+    """
+
+    date: dt.date
+    actual: float
+    status: Status
+    completion: float | None = None
+    expected: float | None = None
+    gap_pp: float | None = None
+
+
+@attrs.frozen(kw_only=True)
+class Trajectory:
+    """One target's path through the period.
+
+    Attributes:
+        pace: Vertices (date, expected fraction 0..1) of the expected-progress curve from the day
+            before the period starts to the deadline; empty when the target is not pro-rated.
+            Multiply by ``target_value`` for the expected value in the target's unit.
+        lower_is_better: True for ranks and caps, where the value should stay at or below target.
+        from_zero: True for flows and stocks counted up from zero through the period (a chart's
+            value axis starts at zero); False for levels such as shares and ranks.
+        baseline: The level at the period's start, in the terms of ``points``; None where the
+            judged value is itself a change (net increase, growth) or there is no baseline.
+        done_on: For a milestone, the date it was done (None while not done).
+    """
+
+    target: str
+    title: str
+    rule_kind: str
+    unit: str
+    start: dt.date
+    deadline: dt.date
+    as_of: dt.date
+    status: Status
+    target_value: float | None = None
+    baseline: float | None = None
+    points: tuple[TrajectoryPoint, ...] = ()
+    pace: tuple[tuple[dt.date, float], ...] = ()
+    lower_is_better: bool = False
+    from_zero: bool = False
+    done_on: dt.date | None = None
+
+    @property
+    def is_milestone(self) -> bool:
+        """Return True when the target is a milestone (done or not done)."""
+        return self.rule_kind == "milestone"
+
+    def pace_value(self, fraction: float) -> float | None:
+        """Return the expected value in the target's unit for an expected fraction, if any."""
+        return None if self.target_value is None else fraction * self.target_value
+
+
+def visible_rows(actuals: Actuals, as_of: dt.date) -> pd.DataFrame:
+    """Return the rows of ``actuals`` visible at ``as_of``: one per indicator, stage and date.
+
+    A row is visible when it is dated on or before ``as_of`` and reported on or before it (when
+    ``reported_at`` is given); among revisions of the same date the latest ``reported_at`` wins,
+    a revision with a date beating one without (DESIGN § Actuals). Sorted by indicator, date, stage.
+    """
+    frame = actuals.frame
+    if frame.empty:
+        return frame
+    cutoff = pd.Timestamp(as_of)
+    shown = (frame["date"] <= cutoff) & ~(frame["reported_at"] > cutoff)
+    rows = frame.loc[shown]
+    rows = rows.sort_values(
+        ["indicator", "date", "stage", "reported_at", "value"],
+        na_position="first",
+        kind="mergesort",
+    )
+    return rows.drop_duplicates(["indicator", "stage", "date"], keep="last")
+
+
+def pace_curve(plan: Plan, target: Target) -> tuple[tuple[dt.date, float], ...]:
+    """Return the vertices (date, fraction) of the target's expected-progress curve.
+
+    The curve runs from the day before the period starts (0) to the deadline (1). A ``months``
+    pace is a staircase (a step on each month's last day), ``days`` a straight line, a
+    ``schedule`` its points. Empty for ``none``.
+    """
+    pace = plan.pace_of(target)
+    if pace.method is PaceMethod.NONE:
+        return ()
+    start, deadline = plan.start, plan.deadline_of(target)
+    first = start - dt.timedelta(days=1)
+    days = [first + dt.timedelta(days=i) for i in range((deadline - first).days + 1)]
+    values = [expected_progress(pace, start, deadline, d) or 0.0 for d in days]
+    keep = [0]
+    for i in range(1, len(days) - 1):
+        before, after = values[i] - values[i - 1], values[i + 1] - values[i]
+        if not math.isclose(before, after, rel_tol=1e-9, abs_tol=1e-12):
+            keep.append(i)
+    if len(days) > 1:
+        keep.append(len(days) - 1)
+    return tuple((days[i], values[i]) for i in keep)
+
+
+def _counts_up(plan: Plan, target: Target) -> bool:
+    """Return True when the target's judged value is a flow or stock growing from zero."""
+    ids = target.rule.indicator_ids()
+    if target.rule.kind not in _PACED_KINDS or len(ids) != 1:
+        return False
+    kind = plan.indicator(ids[0]).kind
+    if target.rule.kind in ("at_most", "between"):
+        return kind is IndicatorKind.CUMULATIVE
+    return kind in (IndicatorKind.CUMULATIVE, IndicatorKind.STOCK)
+
+
+def _is_paced(plan: Plan, target: Target, points: Iterable[TrajectoryPoint]) -> bool:
+    if plan.pace_of(target).method is PaceMethod.NONE:
+        return False
+    return any(p.expected is not None for p in points) or _counts_up(plan, target)
+
+
+def _point(result: TargetResult) -> TrajectoryPoint | None:
+    if result.actual is None or result.observed_on is None or result.status is Status.NO_DATA:
+        return None
+    return TrajectoryPoint(
+        date=result.observed_on,
+        actual=result.actual,
+        status=result.status,
+        completion=result.completion,
+        expected=result.expected,
+        gap_pp=result.gap_pp,
+    )
+
+
+def _build(
+    plan: Plan, result: TargetResult, as_of: dt.date, points: tuple[TrajectoryPoint, ...]
+) -> Trajectory:
+    target = plan.target(result.target)
+    milestone = result.rule_kind == "milestone"
+    done = milestone and result.completion == 1.0 and result.observed_on is not None
+    return Trajectory(
+        target=result.target,
+        title=result.title,
+        rule_kind=result.rule_kind,
+        unit=result.unit,
+        start=plan.start,
+        deadline=result.deadline,
+        as_of=as_of,
+        status=result.status,
+        target_value=result.target_value,
+        baseline=None if result.rule_kind in _BASELINE_ELSEWHERE else result.baseline,
+        points=() if milestone else points,
+        pace=() if milestone or not _is_paced(plan, target, points) else pace_curve(plan, target),
+        lower_is_better=result.rule_kind in _LOWER_IS_BETTER,
+        from_zero=not milestone and _counts_up(plan, target),
+        done_on=result.observed_on if done else None,
+    )
+
+
+def trajectories(evaluation: Evaluation, actuals: Actuals | None = None) -> dict[str, Trajectory]:
+    """Return every target's trajectory, keyed by target id, in plan order.
+
+    Args:
+        evaluation: The evaluation whose plan and as-of date set the scene.
+        actuals: The observations the evaluation was made from. Without them each trajectory
+            holds only the point the evaluation itself judged.
+
+    Returns:
+        One `Trajectory` per result of ``evaluation``.
+    """
+    plan, as_of = evaluation.plan, evaluation.as_of
+    if actuals is None:
+        return {
+            r.target: _build(plan, r, as_of, tuple(p for p in (_point(r),) if p is not None))
+            for r in evaluation.results
+        }
+    rows = visible_rows(actuals, as_of)
+    # Every visible row is now final for this picture: a later evaluation date must not bring
+    # back a first estimate that a revision replaced, so the report date's selection is frozen.
+    unknown = pd.Series(pd.NaT, index=rows.index, dtype="datetime64[s]")
+    frozen = Actuals(rows.assign(reported_at=unknown))
+    dates_of: dict[str, set[dt.date]] = {}
+    if not rows.empty:
+        for indicator, date in zip(
+            rows["indicator"].tolist(), rows["date"].dt.date.tolist(), strict=True
+        ):
+            dates_of.setdefault(str(indicator), set()).add(date)
+    wanted: dict[str, set[dt.date]] = {}
+    for target in plan.targets:
+        wanted[target.id] = {
+            d
+            for ref in target.rule.indicator_ids()
+            for d in dates_of.get(ref, ())
+            if plan.start <= d <= as_of
+        }
+    points: dict[str, list[TrajectoryPoint]] = {t.id: [] for t in plan.targets}
+    for date in sorted(set().union(*wanted.values()) if wanted else set()):
+        # Judge only the targets with a figure on this date: the work grows with the points drawn.
+        due = tuple(t for t in plan.targets if date in wanted[t.id])
+        judged = evaluate(attrs.evolve(plan, targets=due), frozen, as_of=date)
+        for result in judged.results:
+            point = _point(result)
+            # A result judged on an older date (a share whose denominator is not in yet) adds
+            # nothing new on this date.
+            if point is not None and point.date == date:
+                points[result.target].append(point)
+    return {
+        r.target: _build(plan, r, as_of, tuple(points.get(r.target, ())))
+        for r in evaluation.results
+    }

@@ -1,0 +1,210 @@
+"""Charts with matplotlib, drawn headless (Agg): the right lines, markers and bars, in a CJK font.
+
+``filterwarnings = error`` turns matplotlib's "Glyph … missing from font" warning into a failure,
+so saving a figure with Chinese labels also checks that no character is drawn as a box.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import logging
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import targetkit as tk
+
+matplotlib = pytest.importorskip("matplotlib", reason="charts need the 'plots' extra (matplotlib)")
+matplotlib.use("Agg")
+
+from matplotlib import font_manager  # noqa: E402
+from matplotlib.axes import Axes  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
+
+from targetkit import charts  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "examples" / "yichang_2023"
+
+
+@pytest.fixture(scope="module")
+def plan() -> tk.Plan:
+    return tk.load(EXAMPLE / "plan.toml")
+
+
+@pytest.fixture(scope="module")
+def actuals(plan: tk.Plan) -> tk.Actuals:
+    return tk.read_actuals(EXAMPLE / "actuals", plan)
+
+
+@pytest.fixture(scope="module")
+def autumn(plan: tk.Plan, actuals: tk.Actuals) -> tk.Evaluation:
+    return tk.evaluate(plan, actuals, as_of=dt.date(2023, 10, 31))
+
+
+def gids(ax: Axes) -> list[str | None]:
+    return [line.get_gid() for line in ax.lines]
+
+
+def ydata(line: Line2D) -> list[float]:
+    return np.asarray(line.get_ydata(), dtype=float).tolist()  # type: ignore[no-any-return]
+
+
+def render(fig: Figure) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=60)
+    return buf.getvalue()
+
+
+def test_a_cjk_font_is_found() -> None:
+    family = charts.find_cjk_font()
+    if family is None:
+        pytest.fail(
+            "no font with Chinese glyphs: install one (Debian: apt-get install fonts-noto-cjk, "
+            "or run scripts/install-test-deps as root)"
+        )
+    assert family in charts.CJK_FONT_FAMILIES or family
+    path = font_manager.findfont(font_manager.FontProperties(family=family))
+    assert charts._has_glyphs(path)
+
+
+def test_paced_target_has_actual_pace_target_and_as_of(
+    autumn: tk.Evaluation, actuals: tk.Actuals
+) -> None:
+    fig = charts.plot_target(autumn, "talent_recruited", actuals)
+    ax = fig.axes[0]
+    assert gids(ax) == ["pace", "target", "actual", "as_of"]
+    actual = next(line for line in ax.lines if line.get_gid() == "actual")
+    # 1–3月 620, 1–6月 1340 (revised), 1–9月 2310: the figures reported by 2023-10-31
+    assert ydata(actual) == [620, 1340, 2310]
+    pace = next(line for line in ax.lines if line.get_gid() == "pace")
+    assert max(ydata(pace)) == 3000
+    target = next(line for line in ax.lines if line.get_gid() == "target")
+    assert ydata(target) == [3000, 3000]
+    # markers by status: two yellow (behind in March and June), one green (on track in September)
+    markers = {c.get_gid(): len(c.get_offsets()) for c in ax.collections}  # type: ignore[arg-type]
+    assert markers == {"status-green": 1, "status-yellow": 2}
+    assert ax.get_title(loc="left") == "● 达序时 · 引育各类科技人才3000人"
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [  # type: ignore[union-attr]
+        "序时进度",
+        "目标",
+        "实际",
+        "截至 2023-10-31",
+    ]
+    assert render(fig).startswith(b"\x89PNG")
+
+
+def test_level_target_has_a_baseline_and_no_pace(
+    autumn: tk.Evaluation, actuals: tk.Actuals
+) -> None:
+    fig = charts.plot_target(autumn, "hightech_va_share", actuals)
+    ax = fig.axes[0]
+    assert gids(ax) == ["target", "baseline", "actual", "as_of"]
+    assert len(ax.lines[2].get_xdata()) == 3  # type: ignore[arg-type]
+    render(fig)
+
+
+def test_rank_is_drawn_upside_down(autumn: tk.Evaluation, actuals: tk.Actuals) -> None:
+    ax = charts.plot_target(autumn, "rd_intensity_rank", actuals).axes[0]
+    bottom, top = ax.get_ylim()
+    assert bottom > top  # rank 1 at the top
+
+
+def test_milestone_is_a_timeline(autumn: tk.Evaluation, actuals: tk.Actuals) -> None:
+    fig = charts.plot_target(autumn, "lab_work_plan_issued", actuals)
+    ax = fig.axes[0]
+    assert gids(ax) == ["period", "deadline"]
+    assert [c.get_gid() for c in ax.collections] == ["status-green"]
+    assert any(t.get_text() == "完成 2023-05-26" for t in ax.texts)
+    render(fig)
+
+
+def test_no_data_target_says_so(autumn: tk.Evaluation, actuals: tk.Actuals) -> None:
+    ax = charts.plot_target(autumn, "rd_spending", actuals).axes[0]
+    assert gids(ax) == ["as_of"]
+    assert [t.get_text() for t in ax.texts] == ["暂无数据"]
+
+
+def test_draws_into_given_axes_in_english(autumn: tk.Evaluation, actuals: tk.Actuals) -> None:
+    fig = Figure()
+    ax = fig.add_subplot()
+    got = charts.plot_target(autumn, "tech_contract_turnover", actuals, ax, lang="en")
+    assert got is fig
+    assert ax.get_title(loc="left") == "● on track · 技术合同成交额达到360亿元以上"
+    assert "expected pace" in [t.get_text() for t in ax.get_legend().get_texts()]  # type: ignore[union-attr]
+
+
+def test_without_actuals_only_the_current_value(autumn: tk.Evaluation) -> None:
+    ax = charts.plot_target(autumn, "talent_recruited").axes[0]
+    actual = next(line for line in ax.lines if line.get_gid() == "actual")
+    assert ydata(actual) == [2310]
+
+
+def test_unknown_target(autumn: tk.Evaluation) -> None:
+    with pytest.raises(KeyError):
+        charts.plot_target(autumn, "no_such_target")
+
+
+def test_overview_has_a_bar_per_target(autumn: tk.Evaluation) -> None:
+    fig = charts.plot_overview(autumn)
+    ax = fig.axes[0]
+    bars = ax.containers[0]
+    assert len(bars) == len(autumn.results)
+    # bar lengths are completion rates in %; targets without one get no bar
+    widths = [patch.get_width() for patch in bars]
+    for width, r in zip(widths, autumn.results, strict=True):
+        expected = 0.0 if r.completion is None else min(max(100 * r.completion, 0.0), 150.0)
+        assert width == pytest.approx(expected)
+    colours = {r.light for r in autumn.results}
+    assert len({patch.get_facecolor() for patch in bars}) == len(colours)
+    expected_ticks = [c for c in ax.collections if c.get_gid() == "expected"]
+    assert len(expected_ticks) == 1
+    assert len(expected_ticks[0].get_offsets()) == sum(  # type: ignore[arg-type]
+        1 for r in autumn.results if r.expected is not None
+    )
+    assert [t.get_text() for t in ax.get_yticklabels()] == [r.title for r in autumn.results]
+    labels = [t.get_text() for t in ax.texts]
+    assert "50.0% ▲ 滞后" in labels  # new_innovation_platforms: colour and words
+    render(fig)
+
+
+def test_missing_font_warns_once(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(charts, "CJK_FONT_FAMILIES", ("No Such Font",))
+    monkeypatch.setattr(charts, "_CJK_FILE", re.compile("no-such-font-file"))
+    charts.find_cjk_font.cache_clear()
+    try:
+        with caplog.at_level(logging.WARNING, logger="targetkit.charts"):
+            assert charts.find_cjk_font() is None
+            assert charts.find_cjk_font() is None
+        warnings = [r for r in caplog.records if r.name == "targetkit.charts"]
+        assert len(warnings) == 1
+        assert "fonts-noto-cjk" in warnings[0].getMessage()
+    finally:
+        charts.find_cjk_font.cache_clear()
+
+
+def test_without_matplotlib_the_error_says_what_to_install() -> None:
+    code = (
+        "import sys; sys.modules['matplotlib'] = None\n"
+        "import datetime as dt, targetkit as tk\n"
+        "from targetkit import charts\n"
+        "plan = tk.load('examples/yichang_2023/plan.toml')\n"
+        "ev = tk.evaluate(plan, None, as_of=dt.date(2023, 6, 30))\n"
+        "try:\n"
+        "    charts.plot_overview(ev)\n"
+        "except tk.TargetkitError as exc:\n"
+        "    print(type(exc).__name__, exc)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.startswith("PlotsUnavailableError ")
+    assert "pip install 'targetkit[plots]'" in done.stdout
