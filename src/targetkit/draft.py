@@ -1,0 +1,2260 @@
+"""Draft a plan file from a plan's raw text (工作要点, 工作计划) for a person to review.
+
+`draft_plan` is pure: the text in, a `Draft` out. It finds the document's structure (sections
+一、…, items 1. 2. …, and the （一）/(1) variants), splits each sentence into clauses and reads the
+quantitative and dated commitments in them with the wording table of DESIGN § Rule:
+
+    不低于/以上/达到/突破/超过 X        → at_least        控制在…以内/不超过 X → at_most
+    X到Y                               → between         占…比重(提高到) X%    → share
+    净增 N                             → net_increase    新增 N               → at_least on a flow
+    增长 X%                            → growth          提高 X 个百分点       → change_pp
+    …比重逐步提高                       → increase        位居…前列/前 N        → rank
+    出台/立项/动工/开工/验收/建成 … 年内/上半年/X月底前                        → milestone
+
+力争/争取 make the rest of their sentence aspirational (``binding = false``), 确保 binding.
+Every sentence whose numbers were not turned into a target is kept as an "untracked" finding,
+so nothing is dropped silently. `Draft.to_toml` writes the draft as a commented plan file that
+`targetkit validate` accepts.
+
+`read_text_file` and `save_draft` are the edges: they read the source text (UTF-8, or GB18030/GBK
+as many government sites still publish) and write the draft without overwriting a file.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import itertools
+import os
+import re
+import tempfile
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Literal
+
+import attrs
+
+from targetkit.config import dump, dumps, parse
+from targetkit.exceptions import ConfigError
+from targetkit.model import Indicator, IndicatorKind, Plan, Target
+from targetkit.rules import (
+    AtLeast,
+    AtMost,
+    Between,
+    ChangePP,
+    Growth,
+    Increase,
+    Milestone,
+    NetIncrease,
+    Rank,
+    Rule,
+    Share,
+)
+
+__all__ = [
+    "Draft",
+    "Finding",
+    "FindingKind",
+    "draft_plan",
+    "parse_number",
+    "read_text_file",
+    "save_draft",
+]
+
+FindingKind = Literal["target", "untracked", "uncertain"]
+
+
+# --------------------------------------------------------------------------- public values
+
+
+@attrs.frozen(kw_only=True)
+class Finding:
+    """One thing the drafter read in a sentence.
+
+    Attributes:
+        kind: ``target`` (drafted as a target), ``uncertain`` (drafted, but the reading needs a
+            look: the note says why) or ``untracked`` (a sentence with numbers, or a step, that was
+            not turned into a target; the note says which numbers and why).
+        sentence: The source sentence, as written.
+        section: The section heading the sentence stands under ('' before the first one).
+        item: The item number, when the document numbers its items.
+        note: Why the reading is uncertain, or what was left untracked.
+        target_id: The drafted target's id (targets and uncertain findings only).
+    """
+
+    kind: FindingKind
+    sentence: str
+    section: str = ""
+    item: int | None = None
+    note: str = ""
+    target_id: str = ""
+
+
+def _finding_tuple(items: Iterable[Finding]) -> tuple[Finding, ...]:
+    return tuple(items)
+
+
+@attrs.frozen(kw_only=True)
+class Draft:
+    """A drafted plan and what was read to draft it, in the order of the source."""
+
+    plan: Plan
+    findings: tuple[Finding, ...] = attrs.field(converter=_finding_tuple)
+    source: str = "<text>"
+
+    @property
+    def untracked(self) -> tuple[Finding, ...]:
+        """Return the findings left untracked."""
+        return tuple(f for f in self.findings if f.kind == "untracked")
+
+    @property
+    def uncertain(self) -> tuple[Finding, ...]:
+        """Return the drafted targets whose reading needs a second look."""
+        return tuple(f for f in self.findings if f.kind == "uncertain")
+
+    def to_toml(self) -> str:
+        """Return the draft as a commented TOML plan file.
+
+        The data part is `targetkit.dumps` of `plan`, so `targetkit.parse` of the file gives the
+        same plan; comments quote each target's source sentence and any doubt about its reading,
+        and list the untracked sentences where they stand in the document.
+        """
+        return _render_toml(self)
+
+
+# --------------------------------------------------------------------------- edges
+
+
+def read_text_file(path: str | Path) -> str:
+    """Read a plan's text: UTF-8 (with or without BOM), UTF-16 with BOM, else GB18030/GBK.
+
+    Raises:
+        ConfigError: when the file cannot be read or is not text in one of these encodings.
+    """
+    path = Path(path)
+    source = str(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError.single(
+            source, "", f"cannot be read ({exc.strerror})", "check the path"
+        ) from exc
+    hint = "save the text as UTF-8 (e.g. iconv -f GB18030 -t UTF-8), or copy it from the web page again"
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return raw.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise ConfigError.single(
+                source, "", "starts like UTF-16 but is not valid UTF-16", hint
+            ) from exc
+    if b"\x00" in raw:
+        raise ConfigError.single(source, "", "is a binary file, not text", hint)
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        text = raw.decode("gb18030")
+    except UnicodeDecodeError as exc:
+        raise ConfigError.single(
+            source,
+            "",
+            f"is neither UTF-8 nor GB18030/GBK text (undecodable byte at offset {exc.start})",
+            hint,
+        ) from exc
+    if not _looks_chinese(text):
+        raise ConfigError.single(
+            source,
+            "",
+            "is neither UTF-8 nor GB18030/GBK text (decoding it as GB18030 gives no Chinese text)",
+            hint,
+        )
+    return text
+
+
+def _looks_chinese(text: str) -> bool:
+    """Tell GB18030-decoded Chinese from another encoding decoded by mistake."""
+    wide = [ch for ch in text if ord(ch) > 0x7F]
+    if not wide:
+        return True
+    good = sum(
+        1
+        for ch in wide
+        if "\u4e00" <= ch <= "\u9fff"
+        or "\u3000" <= ch <= "\u303f"
+        or "\uff00" <= ch <= "\uffef"
+        or ch in "“”‘’—…·"
+    )
+    return good / len(wide) >= 0.8
+
+
+def save_draft(draft: Draft, path: str | Path, *, force: bool = False) -> None:
+    """Write ``draft.to_toml()`` to ``path`` (UTF-8), never overwriting a file unless ``force``.
+
+    The file is written to a temporary name next to it and renamed, so a failed write leaves no
+    half-written plan behind.
+
+    Raises:
+        ConfigError: when the file exists (and not ``force``) or cannot be written.
+    """
+    path = Path(path)
+    text = draft.to_toml()
+    if path.exists() and not force:
+        raise ConfigError.single(
+            str(path),
+            "",
+            "already exists; the draft was not written",
+            "choose another -o file, or pass --force to overwrite it",
+        )
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+        Path(tmp).replace(path)
+    except OSError as exc:
+        raise ConfigError.single(
+            str(path), "", f"cannot be written ({exc.strerror})", "check the folder and permissions"
+        ) from exc
+
+
+# --------------------------------------------------------------------------- numbers
+
+_CN_DIGITS = {
+    "零": 0,
+    "〇": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
+_CN_SMALL = {"十": 10, "百": 100, "千": 1000}
+_CN_BIG = {"万": 10_000, "亿": 100_000_000}
+_MULTIPLIERS = {**_CN_SMALL, **_CN_BIG}
+_AR = r"\d+(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
+_CN = r"[一二两三四五六七八九十][零〇一二两三四五六七八九十百千万亿]*"
+_NUMBER_TEXT = re.compile(rf"^\s*(?:(?P<ar>{_AR})\s*(?P<mult>[十百千万亿]*)|(?P<cn>{_CN}))\s*$")
+
+
+def _cn_value(text: str) -> float:
+    """Return the value of a Chinese numeral: 三千 3000, 一百零五 105, 两万三 23000, 1亿5千万."""
+    total = 0
+    section = 0
+    number = 0
+    last_unit = 0
+    after_unit = False
+    for ch in text:
+        if ch in _CN_DIGITS:
+            number = _CN_DIGITS[ch]
+            after_unit = False
+            if ch in "零〇":
+                last_unit = 0
+        elif ch in _CN_SMALL:
+            unit = _CN_SMALL[ch]
+            section += (number or 1) * unit
+            number = 0
+            last_unit = unit
+            after_unit = True
+        elif ch in _CN_BIG:
+            unit = _CN_BIG[ch]
+            if unit == 100_000_000:
+                total = (total + section + number) * unit
+            else:
+                total += (section + number) * unit
+            section = number = 0
+            last_unit = unit
+            after_unit = True
+        else:
+            raise ValueError(f"{text!r} is not a Chinese numeral")
+    if number and not after_unit and last_unit >= 100 and text[-2] not in "零〇":
+        # 三千五 = 3500, 两万三 = 23000: a last digit right after a unit counts in the next lower one
+        number *= last_unit // 10
+    return float(total + section + number)
+
+
+def parse_number(text: str) -> float:
+    """Return the value of a number as plans write it: 220, 1,300, 1.5万, 3千, 三千, 两百五十.
+
+    Raises:
+        ValueError: when the text is not one number.
+    """
+    match = _NUMBER_TEXT.match(_normalise(text))
+    if match is None:
+        raise ValueError(f"{text!r} is not a number")
+    if match["cn"] is not None:
+        return _cn_value(match["cn"])
+    value = float(match["ar"].replace(",", ""))
+    for ch in match["mult"]:
+        value *= _MULTIPLIERS[ch]
+    return value
+
+
+# --------------------------------------------------------------------------- units
+
+# surface form → (unit written in the plan, definition added to [units] when not built in).
+# Extra count units get a dimension of their own, so that a wrong unit is still caught.
+_UNITS: dict[str, tuple[str, str | None]] = {
+    "个亿": ("亿元", None),
+    "个百分点": ("百分点", None),
+    "百分点": ("百分点", None),
+    "%": ("%", None),
+    "‰": ("‰", None),
+    "万亿元": ("万亿元", None),
+    "亿元": ("亿元", None),
+    "千万元": ("千万元", None),
+    "百万元": ("百万元", None),
+    "十万元": ("十万元", None),
+    "万元": ("万元", None),
+    "千元": ("千元", None),
+    "元": ("元", None),
+    "亿美元": ("亿美元", "1e8 美元"),
+    "万美元": ("万美元", "1e4 美元"),
+    "美元": ("美元", "[usd]"),
+    "万人次": ("万人次", None),
+    "人次": ("人次", None),
+    "万人": ("万人", None),
+    "人": ("人", None),
+    "名": ("名", None),
+    "位": ("位", None),
+    "万户": ("万户", "1e4 户"),
+    "户": ("户", None),
+    "家次": ("家次", "[organization_visit]"),
+    "家": ("家", None),
+    "项次": ("项次", "[item_time]"),
+    "项": ("项", None),
+    "件": ("件", None),
+    "笔": ("笔", None),
+    "个工作日": ("工作日", "[working_day]"),
+    "工作日": ("工作日", "[working_day]"),
+    "个": ("个", None),
+    "台套": ("台套", None),
+    "台": ("台", None),
+    "套": ("套", "[set]"),
+    "座": ("座", None),
+    "所": ("所", "[institution]"),
+    "条": ("条", "[line]"),
+    "篇": ("篇", "[article]"),
+    "场次": ("场次", "[session_time]"),
+    "场": ("场", "[session]"),
+    "次": ("次", "[times]"),
+    "批": ("批", "[batch]"),
+    "部": ("部", "[work]"),
+    "处": ("处", "[site]"),
+    "支": ("支", "[team]"),
+    "辆": ("辆", "[vehicle]"),
+    "张": ("张", "[sheet]"),
+    "株": ("株", "[plant]"),
+    "棵": ("棵", "[tree]"),
+    "头": ("头", "[head]"),
+    "间": ("间", "[room]"),
+    "栋": ("栋", "[building]"),
+    "艘": ("艘", "[ship]"),
+    "款": ("款", "[model]"),
+    "万亩": ("万亩", "1e4 亩"),
+    "亩": ("亩", None),
+    "公顷": ("公顷", None),
+    "万平方米": ("万平方米", "1e4 m2"),
+    "平方米": ("平方米", None),
+    "平方公里": ("平方公里", None),
+    "公里": ("公里", None),
+    "千米": ("千米", None),
+    "万立方米": ("万立方米", None),
+    "立方米": ("立方米", None),
+    "微克/立方米": ("微克/立方米", None),
+    "万吨标准煤": ("万吨标准煤", None),
+    "吨标准煤": ("吨标准煤", None),
+    "吨标煤": ("吨标煤", None),
+    "亿吨": ("亿吨", None),
+    "万吨": ("万吨", None),
+    "吨": ("吨", None),
+    "千克": ("千克", None),
+    "公斤": ("公斤", None),
+    "亿千瓦时": ("亿千瓦时", None),
+    "万千瓦时": ("万千瓦时", None),
+    "千瓦时": ("千瓦时", None),
+    "万千瓦": ("万千瓦", None),
+    "千瓦": ("千瓦", None),
+    "兆瓦": ("兆瓦", None),
+    "天": ("天", None),
+    "小时": ("小时", None),
+    "分钟": ("分钟", None),
+}
+_UNIT_RE = "|".join(re.escape(u) for u in sorted(_UNITS, key=len, reverse=True))
+_MONEY_UNITS = {
+    "元",
+    "千元",
+    "万元",
+    "十万元",
+    "百万元",
+    "千万元",
+    "亿元",
+    "万亿元",
+    "美元",
+    "万美元",
+    "亿美元",
+}
+# A unit character followed by one of these starts a word instead (4人才, 3部门, 名单 …).
+_BAD_NEXT = {
+    "人": "才民口大员工类社",
+    "名": "单牌校师称企品镇村医录额",
+    "家": "庭居乡具电属长族",
+    "项": "目",
+    "次": "级要生",
+    "条": "件例款",
+    "所": "有属在得以谓",
+    "场": "所景地馆",
+    "部": "门署分委长",
+    "处": "理置罚长室",
+    "支": "持撑付部",
+    "台": "账阶湾风",
+    "天": "然津府地空",
+    "头": "部",
+    "件": "事",
+    "批": "准复示",
+    "个": "人体性别案",
+    "套": "餐",
+    "款": "项",
+    "间": "接",
+    "位": "于居列次",
+}
+_UNIT_SLUGS = {
+    "亿元": "yi",
+    "万亿元": "wanyi",
+    "千万元": "qianwan_yuan",
+    "百万元": "baiwan_yuan",
+    "十万元": "shiwan_yuan",
+    "万元": "wan_yuan",
+    "千元": "qian_yuan",
+    "元": "yuan",
+    "亿美元": "yi_usd",
+    "万美元": "wan_usd",
+    "美元": "usd",
+    "万人次": "wan_renci",
+    "人次": "renci",
+    "万人": "wan_ren",
+    "人": "ren",
+    "名": "ming",
+    "位": "wei",
+    "万户": "wan_hu",
+    "户": "hu",
+    "家次": "jiaci",
+    "家": "jia",
+    "项次": "xiangci",
+    "项": "xiang",
+    "件": "jian",
+    "笔": "bi",
+    "工作日": "workdays",
+    "个": "ge",
+    "台套": "taitao",
+    "台": "tai",
+    "套": "tao",
+    "座": "zuo",
+    "所": "suo",
+    "条": "tiao",
+    "篇": "pian",
+    "场次": "changci",
+    "场": "chang",
+    "次": "ci",
+    "批": "pi",
+    "部": "bu",
+    "处": "chu",
+    "支": "zhi",
+    "辆": "liang",
+    "张": "zhang",
+    "株": "zhu",
+    "棵": "ke",
+    "头": "tou",
+    "间": "jian",
+    "栋": "dong",
+    "艘": "sou",
+    "款": "kuan",
+    "万亩": "wan_mu",
+    "亩": "mu",
+    "公顷": "ha",
+    "万平方米": "wan_m2",
+    "平方米": "m2",
+    "平方公里": "km2",
+    "公里": "km",
+    "千米": "km",
+    "万立方米": "wan_m3",
+    "立方米": "m3",
+    "微克/立方米": "ugm3",
+    "万吨标准煤": "wan_tce",
+    "吨标准煤": "tce",
+    "吨标煤": "tce",
+    "亿吨": "yi_t",
+    "万吨": "wan_t",
+    "吨": "t",
+    "千克": "kg",
+    "公斤": "kg",
+    "亿千瓦时": "yi_kwh",
+    "万千瓦时": "wan_kwh",
+    "千瓦时": "kwh",
+    "万千瓦": "wan_kw",
+    "千瓦": "kw",
+    "兆瓦": "mw",
+    "天": "days",
+    "小时": "h",
+    "分钟": "min",
+    "%": "pct",
+    "‰": "permille",
+    "百分点": "pp",
+}
+
+
+# --------------------------------------------------------------------------- text and structure
+
+_FULLWIDTH = {i: i - 0xFEE0 for i in range(0xFF01, 0xFF5F)}
+_FULLWIDTH.update({0x3000: 0x20, 0xA0: 0x20, 0xFE6A: 0x25, 0x2236: 0x3A})
+
+
+def _normalise(text: str) -> str:
+    """Map full-width ASCII to ASCII, keeping every character's position."""
+    return text.translate(_FULLWIDTH)
+
+
+_CN_ORD = "一二三四五六七八九十"
+_MARKERS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("cn", re.compile(rf"^\s*([{_CN_ORD}]{{1,3}})\s*、\s*")),
+    ("paren_cn", re.compile(rf"^\s*\(\s*([{_CN_ORD}]{{1,3}})\s*\)\s*[、.]?\s*")),
+    ("arabic", re.compile(r"^\s*(\d{1,2})\s*(?:\.(?!\d)|、|\s(?=[\u4e00-\u9fff]))\s*")),
+    ("paren_ar", re.compile(r"^\s*\(\s*(\d{1,2})\s*\)\s*[、.]?\s*")),
+)
+_LEVEL_RANK = {"cn": 0, "paren_cn": 1, "arabic": 2, "paren_ar": 3}
+_MIDLINE_MARKER = re.compile(
+    rf"(?<=[。;!?])\s*(?=(?:(?P<ar>\d{{1,2}})(?:\.(?!\d)|、)|\((?P<pcn>[{_CN_ORD}]{{1,3}})\)|(?P<cn>[{_CN_ORD}]{{1,3}})、))"
+)
+_SENTENCE_END = re.compile(r"[。!?]+")
+_PAST_SECTION = re.compile(r"回顾|总结|成效|完成情况|主要成绩|工作成绩|取得的成绩")
+_URL = re.compile(r"(?:https?://|www\.)\S+")
+
+
+def _ordinal(text: str) -> int:
+    if text.isdigit():
+        return int(text)
+    return int(_cn_value(text))
+
+
+@attrs.frozen
+class _Segment:
+    """A piece of a line: a heading marker (or none) and the text after it."""
+
+    level: str | None
+    number: int | None
+    text: str
+    norm: str
+
+
+@attrs.frozen
+class _Sentence:
+    text: str
+    norm: str
+    section: str
+    section_no: int
+    item: int | None
+    past: bool
+
+
+def _segments(text: str) -> list[_Segment]:
+    """Split the text into lines, and lines at markers that follow a full stop in sequence."""
+    out: list[_Segment] = []
+    last: dict[str, int] = {}
+    for line in _logical_lines(text):
+        norm_line = _normalise(line)
+        for name, pattern in _MARKERS:
+            head = pattern.match(norm_line)
+            if head:
+                last[name] = _ordinal(head[1])
+                break
+        cuts = [0]
+        for m in _MIDLINE_MARKER.finditer(norm_line):
+            kind, raw = (
+                ("arabic", m["ar"])
+                if m["ar"]
+                else ("paren_cn", m["pcn"])
+                if m["pcn"]
+                else ("cn", m["cn"])
+            )
+            if _ordinal(raw) == last.get(kind, 0) + 1:
+                cuts.append(m.end())
+                last[kind] = _ordinal(raw)
+        cuts.append(len(line))
+        for a, b in itertools.pairwise(cuts):
+            piece, norm = line[a:b], norm_line[a:b]
+            level: str | None = None
+            number: int | None = None
+            for name, pattern in _MARKERS:
+                marker = pattern.match(norm)
+                if marker:
+                    level, number = name, _ordinal(marker[1])
+                    piece, norm = piece[marker.end() :], norm[marker.end() :]
+                    last[name] = number
+                    break
+            if piece.strip() or level:
+                out.append(_Segment(level=level, number=number, text=piece, norm=norm))
+    return out
+
+
+def _logical_lines(text: str) -> list[str]:
+    """Return the non-empty lines, re-joining body text broken mid-sentence (copied from PDFs).
+
+    A line is continued by the next when it holds a comma (body text, not a heading), does not
+    end a sentence, and the next line does not start with a marker.
+    """
+    out: list[str] = []
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line:
+            continue
+        norm = _normalise(line)
+        if out:
+            prev = _normalise(out[-1])
+            continued = (
+                len(prev) >= 20
+                and "," in prev
+                and prev[-1] not in "。!?;:”)》"
+                and not any(pattern.match(norm) for _, pattern in _MARKERS)
+            )
+            if continued:
+                out[-1] += line
+                continue
+        out.append(line)
+    return out
+
+
+def _heading_title(segment: _Segment, marker: str) -> str:
+    head = segment.text.strip()
+    stop = _SENTENCE_END.search(_normalise(head))
+    if stop:
+        head = head[: stop.start()]
+    return marker + head.strip()
+
+
+def _structure(text: str) -> list[_Sentence]:
+    """Return the sentences of the text with the section and item each stands under."""
+    segments = _segments(text)
+    present = {s.level for s in segments if s.level}
+    item_level: str | None
+    if "arabic" in present:
+        item_level = "arabic"
+    elif "paren_ar" in present:
+        item_level = "paren_ar"
+    elif "paren_cn" in present:
+        item_level = "paren_cn"
+    else:
+        item_level = None
+    item_rank = _LEVEL_RANK[item_level] if item_level else 99
+    section_levels = [
+        lv for lv in ("cn", "paren_cn") if lv in present and _LEVEL_RANK[lv] < item_rank
+    ]
+    headings: dict[str, str] = {}
+    section_no = 0
+    item: int | None = None
+    out: list[_Sentence] = []
+    for seg in segments:
+        if seg.level in section_levels:
+            rank = _LEVEL_RANK[seg.level]
+            for lv in list(headings):
+                if _LEVEL_RANK[lv] >= rank:
+                    del headings[lv]
+            marker = (
+                f"{_cn_numeral(seg.number or 0)}、"
+                if seg.level == "cn"
+                else f"（{_cn_numeral(seg.number or 0)}）"
+            )
+            headings[seg.level] = _heading_title(seg, marker)
+            if seg.level == section_levels[0]:
+                section_no += 1
+            item = None
+        elif seg.level == item_level:
+            item = seg.number
+        section = " ".join(headings[lv] for lv in section_levels if lv in headings)
+        past = bool(_PAST_SECTION.search(section))
+        start = 0
+        for m in [*_SENTENCE_END.finditer(seg.norm), None]:
+            end = m.start() if m else len(seg.norm)
+            nxt = m.end() if m else len(seg.norm)
+            raw, norm = seg.text[start:end], seg.norm[start:end]
+            lead = len(norm) - len(norm.lstrip())
+            trail = len(norm.rstrip())
+            if norm.strip():
+                out.append(
+                    _Sentence(
+                        text=raw[lead:trail],
+                        norm=norm[lead:trail],
+                        section=section,
+                        section_no=section_no,
+                        item=item,
+                        past=past,
+                    )
+                )
+            start = nxt
+    return out
+
+
+def _cn_numeral(n: int) -> str:
+    """Write 1..99 in Chinese numerals (for section markers)."""
+    digits = "零一二三四五六七八九"
+    if n < 10:
+        return digits[n]
+    tens, ones = divmod(n, 10)
+    return ("" if tens == 1 else digits[tens]) + "十" + (digits[ones] if ones else "")
+
+
+# --------------------------------------------------------------------------- wording
+
+_SOFT = "力争|争取|力求|努力|争创|冲刺"
+_MODAL = re.compile(rf"(?P<soft>{_SOFT})|(?P<hard>确保)")
+_TIME = re.compile(
+    r"(?:(?P<year>(?:19|20)\d{2})\s*年?\s*)?"
+    r"(?:(?P<ye>年内|年底前|年底|年末|今年内|本年度内|本年度|年度内|全年|下半年|四季度末|第四季度|四季度)"
+    r"|(?P<h1>上半年|年中|二季度末|第二季度|二季度)"
+    r"|(?P<q1>一季度末|第一季度|一季度)"
+    r"|(?P<q3>前三季度|三季度末|第三季度|三季度)"
+    r"|(?P<month>\d{1,2}|[一二三四五六七八九十]{1,2})\s*月\s*(?:(?P<day>\d{1,2})\s*[日号])?\s*(?P<end>底|末)?\s*(?P<before>前|之前|以前)?)"
+)
+_KEYWORDS: tuple[tuple[str, str], ...] = (
+    ("net", "净增加|净增"),
+    (
+        "at_least",
+        "不低于|不少于|不小于|达到|突破|超过|高于|多于|提高到|提高至|提升到|提升至|增加到|增加至|"
+        "增长到|增长至|扩大到|扩大至|增至|升至|提至|保持在|稳定在|稳定|保持|实现|完成|达|超",
+    ),
+    (
+        "at_most",
+        "不超过|不高于|不多于|不大于|控制在|低于|少于|小于|下降到|下降至|降到|降至|降低到|降低至|"
+        "减少到|减少至|压缩到|压缩至|压减到|压减至|缩短到|缩短至|缩减到|缩减至|减至|控制到",
+    ),
+    ("growth", "同比增长|年均增长|增长率|增长|增速|增幅|递增|提高|提升|增加(?!值)|上升|扩大"),
+    ("decline", "下降|降低|减少|压减|压缩|缩短|削减|缩减"),
+)
+# one regex, longest words first, so that 不低于 is never read as 低于 nor 提高到 as 提高
+_KEYWORD_WORDS = sorted(
+    ((w, name) for name, words in _KEYWORDS for w in words.split("|")),
+    key=lambda wn: -len(wn[0].replace("(?!值)", "")),
+)
+_KEYWORD_RE = re.compile("|".join(f"(?:{w})" for w, _ in _KEYWORD_WORDS))
+_KEYWORD_KIND = {w.replace("(?!值)", ""): name for w, name in _KEYWORD_WORDS}
+_GROWTH_NOUN = re.compile(r"增速|增长率|增幅|增长")
+_FROM = re.compile(r"(?:由|从)\s*$")
+_TO = re.compile(
+    r"^\s*(?:以上|左右)?\s*(?:提高|提升|增加|增长|扩大|降低|下降|减少|缩小|压缩|压减|降|升)\s*(?:到|至)"
+)
+_INCENTIVE_AFTER = re.compile(r"^\s*的?(?:奖励|补助|补贴|资助|支持|奖补)")
+_QUALIFIER = re.compile(r"^\s*(?P<q>及以上|以上|以内|以下|之内|左右|上下|内)?")
+_FLOW_VERBS = re.compile(
+    r"新增|新认定|新建|新开工|新引进|新培育|新设|引育|引进|培育|培养|招引|引培|组建|认定|实施|开展|举办|"
+    r"组织|签约|完成|实现|争取|获批|转化|登记|输送|服务|帮扶|带动|吸引|接待|发放|投放|兑现|撬动|融资|助力|"
+    r"新入库|入库|入选|解决|建设|建成|打造|推动"
+)
+_STOCK_WORDS = re.compile(r"达到|总数|总量|累计|保有量|拥有量|存量|余额|规模|总计|数量|家数|个数")
+_LEVEL_WORDS = re.compile(
+    r"率|比重|占比|比例|份额|强度|指数|密度|拥有量|人均|每万|每千|平均|浓度|水平|时限|时间|时长|周期|天数"
+)
+_MEASURABLE = re.compile(
+    r"(?:比重|占比|比例|份额|率|强度|指数|投入|支出|总量|规模|数量|人数|家数|个数|产值|收入|增加值|营收|"
+    r"成交额|金额|额|密度|拥有量|贡献率)$"
+)
+_INCREASE = re.compile(
+    r"(?P<adv>逐步|持续|稳步|不断|进一步|逐年|明显|显著|大幅|稳定)(?P<verb>提高|提升|增长|增加|上升|扩大|增强)\s*$"
+)
+_RANK_VERBS = r"(?:位居|位列|排名|排位|排在|稳居|保持|进入|跻身|挺进|晋级|居)"
+_RANK_NUM = r"(?P<n>\d{1,3}|[一二两三四五六七八九十]{1,3})"
+_RANK_TOP = re.compile(
+    rf"{_RANK_VERBS}[^,;:]{{0,20}}?前\s*{_RANK_NUM}\s*(?:位|名|强)?(?!\s*(?:季度|个月|月|年|天|批|期|次|\d))"
+)
+_RANK_ORD = re.compile(
+    rf"{_RANK_VERBS}[^,;:]{{0,20}}?第\s*{_RANK_NUM}\s*(?:位|名)?(?![产方批次期届])"
+)
+_RANK_FRONT = re.compile(rf"{_RANK_VERBS}[^,;:]{{0,20}}?前列")
+_INCENTIVE = re.compile(
+    r"给予|奖励|奖补|补助|补贴|资助|最高|最多|贴息|每家|每个|每人|每项|每户|一次性"
+)
+_PAST_CLAUSE = re.compile(
+    r"已经|已有|已达|已建|已完成|已认定|已培育|已累计|截至目前|目前已|现有|去年|上年(?![增提下减])"
+)
+_PAST_START = re.compile(
+    r"^(?:过去一年|过去的一年|一年来|去年|上年|(?P<y>\d{4})\s*年\s*(?:以来)?\s*[,，])"
+)
+_ENUM = r"\(\s*(?:\d{1,2}|[一二三四五六七八九十]{1,3})\s*\)|[①-⑳]"
+_LEAD = re.compile(
+    rf"^(?:\s|[,;:、]|{_ENUM}|{_SOFT}|确保|并且|并|同时|其中|另外|以及|和|及|与|全年|年内|今年|到年底|年底前|年底|上半年|下半年|"
+    r"积极|全力|努力|进一步|实现|[一二三四]季度(?:末)?|第[一二三四]季度|"
+    r"(?:\d{1,2}|[一二三四五六七八九十]{1,2})月(?:\d{1,2}[日号])?(?:底|末)?(?:前|之前|以前)?)+"
+)
+_TRAIL = re.compile(
+    "(?:"
+    + "|".join(re.escape(w) for w, _ in sorted(_KEYWORD_KIND.items(), key=lambda kv: -len(kv[0])))
+    + rf"|{_SOFT}|确保|分别|比上年|较上年|比去年|同比|的目标|目标|以及|和|及|与|为|在|于|的|\s|[,;:、])+$"
+)
+_TITLE_LEAD = re.compile(rf"^(?:\s|[,;:、]|{_ENUM}|{_SOFT}|确保|并且|并|同时|另外)+")
+_SHARE = re.compile(r"^(?P<num>.*?)占(?P<den>[^,;]+?)(?:的)?(?:比重|比例|份额|的比|比)")
+
+# milestones
+_DOC_VERBS = {"出台", "印发", "制定", "制订", "发布", "修订", "编制", "编制完成"}
+_MS_LABELS = {
+    "出台": "issued",
+    "印发": "issued",
+    "制定": "drafted",
+    "制订": "drafted",
+    "发布": "published",
+    "修订": "revised",
+    "编制": "compiled",
+    "编制完成": "compiled",
+    "立项": "approved",
+    "获批": "approved",
+    "动工": "started",
+    "开工": "started",
+    "启动": "launched",
+    "竣工验收": "accepted",
+    "竣工": "completed",
+    "验收": "accepted",
+    "建成": "built",
+    "投产": "producing",
+    "投用": "in_use",
+    "投入使用": "in_use",
+    "启用": "in_use",
+    "投运": "operating",
+    "挂牌": "opened",
+    "揭牌": "opened",
+    "上线": "online",
+    "开通": "opened",
+    "通车": "opened",
+    "签约": "signed",
+    "完成": "done",
+    "交付": "delivered",
+}
+_MS_VERB_RE = re.compile("|".join(sorted(_MS_LABELS, key=len, reverse=True)))
+_DOC_NOUN = re.compile(
+    r"(?:方案|办法|意见|规划|计划|细则|条例|规定|指引|指南|标准|规范|清单|目录|制度|纲要|决定|通知|政策措施|》)$"
+)
+_ASSESSMENT_NOUN = re.compile(
+    r"(?:评估|考核|验收|评审|审计|认定|备案|复核|普查|调查|编制|修编|修订|申报|建设|改造|搬迁|整改|评价)$"
+)
+_FACILITY_NOUN = re.compile(
+    r"(?:项目|工程|中心|基地|园区|产业园|实验室|研究院|研究所|平台|医院|学校|大楼|场馆|馆|站|线|港|桥|厂|"
+    r"系统|网|大道|公园|小区)$"
+)
+_VAGUE = re.compile(r"一批|若干|多个|一些|更多|各类|一系列|相关|有关|任务|各项工作")
+_EFFORT = re.compile(
+    r"(?:加快|推进|推动|加速|力促|促进|支持|鼓励|引导|谋划|抓好|做好|抓紧|协调)\S{0,4}$"
+)
+_EFFORT_LEAD = re.compile(
+    r"^(?:加快推进|加快推动|加快|推进|推动|加速|力促|促进|抓好|做好|抓紧|全力|积极|全面|深入)+"
+)
+_EFFORT_TRAIL = re.compile(r"(?:建设|工作|进度|步伐|进程|的)+$")
+
+
+# --------------------------------------------------------------------------- reading one sentence
+
+
+@attrs.define
+class _Qty:
+    start: int
+    end: int
+    value: float
+    unit: str
+    raw: str
+    low: float | None = None
+    low_start: int | None = None
+    scale: float = 1.0
+    hint: str = ""
+    notes: list[str] = attrs.Factory(list)
+
+
+@attrs.define
+class _Reading:
+    """One target read from a sentence, before it becomes a Target."""
+
+    kind: str
+    start: int
+    end: int
+    title: str
+    name: str
+    binding: bool
+    value: float | None = None
+    high: float | None = None
+    stretch: float | None = None
+    unit: str = ""
+    deadline: dt.date | None = None
+    indicator_kind: IndicatorKind = IndicatorKind.CUMULATIVE
+    indicator_unit: str = ""
+    numerator: str = ""
+    denominator: str = ""
+    label: str = ""
+    high_is_stretch: bool = False
+    label_first: bool = False
+    inherited: bool = False
+    notes: list[str] = attrs.Factory(list)
+    spans: list[tuple[int, int]] = attrs.Factory(list)
+
+
+@attrs.define
+class _Clause:
+    start: int
+    end: int
+
+
+@attrs.frozen(kw_only=True)
+class _Slot:
+    """One number in its clause, with what the clause said before it."""
+
+    clause: _Clause
+    q: _Qty
+    seg_start: int
+    subject_end: int
+    lo_start: int
+    qual: str
+    qual_end: int
+    nxt_start: int
+    last: bool
+    prev_subject: str
+    prev_kw: str
+    flow_prefix: str
+
+
+def _clauses(norm: str) -> list[_Clause]:
+    """Split a sentence at , ; : (not inside 1,300 nor inside quotes)."""
+    out: list[_Clause] = []
+    start = 0
+    depth = 0
+    for i, ch in enumerate(norm):
+        if ch in "“《(「【":
+            depth += 1
+        elif ch in "”》)」】":
+            depth = max(0, depth - 1)
+        elif ch in ",;:" and depth == 0:
+            if (
+                ch == ","
+                and i
+                and norm[i - 1].isdigit()
+                and re.match(r"\d{3}(?!\d)", norm[i + 1 :])
+            ):
+                continue  # 1,300
+            out.append(_Clause(start, i))
+            start = i + 1
+    out.append(_Clause(start, len(norm)))
+    return [c for c in out if norm[c.start : c.end].strip()]
+
+
+def _masks(norm: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """Return (quoted or titled spans, year/date/URL spans)."""
+    names = [
+        (m.start(), m.end())
+        for m in re.finditer(r"“[^”]*”|‘[^’]*’|《[^》]*》|\"[^\"]*\"|「[^」]*」|【[^】]*】", norm)
+    ]
+    dates = [
+        (m.start(), m.end())
+        for m in re.finditer(
+            r"(?<!\d)(?:19|20)\d{2}\s*(?:[-—–~至到]\s*(?:19|20)\d{2}\s*)?年(?:\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*[日号])?)?"
+            r"|(?<!\d)(?:19|20)\d{2}[-/.]\d{1,2}(?:[-/.]\d{1,2})?(?!\d)",
+            norm,
+        )
+    ]
+    dates += [(m.start(), m.end()) for m in _URL.finditer(norm)]
+    # enumerators inside a sentence: (1) … ;(2) …, and 1. 2. after a semicolon
+    dates += [
+        (m.start(), m.end())
+        for m in re.finditer(rf"{_ENUM}|(?:^|(?<=[;]))\s*\d{{1,2}}\s*(?:\.(?!\d)|、)", norm)
+    ]
+    return names, dates
+
+
+def _inside(spans: Iterable[tuple[int, int]], a: int, b: int) -> bool:
+    return any(s < b and a < e for s, e in spans)
+
+
+_QTY_RE = re.compile(
+    rf"(?:(?P<ar>{_AR})\s*(?P<mult>[十百千万亿]{{0,2}})|(?P<cn>{_CN}))\s*(?P<unit>{_UNIT_RE})?"
+)
+_DOUBLING = re.compile(r"翻\s*(?P<n>[一两二三])?\s*番")
+_PERCENT_WORDS = re.compile(rf"(?P<k>百分之|千分之)(?P<n>{_AR}|{_CN})")
+_BETWEEN_BEFORE = re.compile(
+    rf"(?P<lo>{_AR}|{_CN})\s*(?P<lounit>{_UNIT_RE})?\s*(?:到|至|-|–|—|~)\s*$"
+)
+_MENTION_CN = re.compile(
+    rf"(?<![第前])(?P<n>[二两三四五六七八九十][零〇一二两三四五六七八九十百千万亿]*|[一][零〇一二两三四五六七八九十百千万亿]+)"
+    rf"(?={_UNIT_RE}|大|类|种|级|倍|番)"
+)
+
+# a quoted name that starts with a numeral: “四敢”, “一谷、一圈”, “三个三” (not “三峡…”)
+_NUMERAL_NAME = re.compile(r"^(?:[二两三四五六七八九十](?!峡)|一[\u4e00-\u9fff]、一)")
+
+
+class _SentenceReader:
+    """Read the targets of one sentence; collect the numbers it leaves over."""
+
+    def __init__(self, sentence: _Sentence, year: int) -> None:
+        self.s = sentence
+        self.norm = sentence.norm
+        self.text = sentence.text
+        self.year = year
+        self.names, self.dates = _masks(self.norm)
+        self.rejected: dict[int, str] = {}
+        self.modals = [(m.start(), m["hard"] is not None) for m in _MODAL.finditer(self.norm)]
+        self.times = [m for m in _TIME.finditer(self.norm) if not self._bad_time(m)]
+        self.readings: list[_Reading] = []
+        self.consumed: list[tuple[int, int]] = []
+
+    # ---- context
+
+    def _bad_time(self, m: re.Match[str]) -> bool:
+        if m["month"] is not None:
+            if _inside(self.names, m.start(), m.end()):
+                return True
+            try:
+                month = _ordinal(m["month"])
+            except ValueError:
+                return True
+            if not 1 <= month <= 12:
+                return True
+            before = self.norm[max(0, m.start() - 1) : m.start()]
+            if before and before in "-–—~至到":
+                return True  # 1-6月 is a span of months, not a date
+            if m["end"] is None and m["before"] is None and m["day"] is None:
+                # a bare month is a date only as 6月份 or ahead of a comma ("6月,…")
+                after = self.norm[m.end() : m.end() + 1]
+                return after not in ("份", "", ",", ";") and not after.isspace()
+        return False
+
+    def binding_at(self, pos: int) -> bool:
+        state = True
+        for start, hard in self.modals:
+            if start < pos:
+                state = hard
+        return state
+
+    def time_at(self, clause: _Clause, pos: int) -> re.Match[str] | None:
+        found: re.Match[str] | None = None
+        for m in self.times:
+            if m.start() < pos or clause.start <= m.start() < clause.end:
+                found = m  # the last time word before the number, or one in its clause
+        return found
+
+    def deadline_of(self, m: re.Match[str], notes: list[str]) -> dt.date:
+        year = int(m["year"]) if m["year"] else self.year
+        if year != self.year:
+            notes.append(
+                f"the text dates this to {year}, outside the plan year {self.year}: "
+                "the deadline is set to the plan's end; check whether it belongs in this plan"
+            )
+            year = self.year
+        if m["h1"]:
+            return dt.date(year, 6, 30)
+        if m["q1"]:
+            return dt.date(year, 3, 31)
+        if m["q3"]:
+            return dt.date(year, 9, 30)
+        if m["month"]:
+            month = _ordinal(m["month"])
+            last = calendar.monthrange(year, month)[1]
+            if m["day"]:
+                return dt.date(year, month, min(int(m["day"]), last))
+            if m["before"] and not m["end"]:
+                notes.append(
+                    f"“{m.group(0).strip()}” read as by the end of month {month - 1 or 1}; "
+                    "check the deadline"
+                )
+                if month == 1:
+                    return dt.date(year, 1, 31)
+                return dt.date(year, month - 1, calendar.monthrange(year, month - 1)[1])
+            return dt.date(year, month, last)
+        return dt.date(year, 12, 31)
+
+    def is_past(self, clause: _Clause) -> bool:
+        if self.s.past:
+            return True
+        start = _PAST_START.match(self.norm.strip())
+        if start and (start["y"] is None or int(start["y"]) < self.year):
+            return True
+        return bool(_PAST_CLAUSE.search(self.norm[clause.start : clause.end]))
+
+    # ---- numbers
+
+    def quantities(self) -> list[_Qty]:
+        out: list[_Qty] = []
+        for m in _QTY_RE.finditer(self.norm):
+            q = self._quantity(m)
+            if q is not None:
+                out.append(q)
+        for m in _DOUBLING.finditer(self.norm):
+            if not _inside(self.names, m.start(), m.end()):
+                times = 1 if m["n"] in (None, "一") else int(parse_number(m["n"]))
+                out.append(
+                    _Qty(
+                        start=m.start(),
+                        end=m.end(),
+                        value=100.0 * (2**times - 1),
+                        unit="%",
+                        raw=m.group(0),
+                        hint="growth",
+                        notes=[f"{m.group(0)} read as growth of {100 * (2**times - 1)}%"],
+                    )
+                )
+        for m in _PERCENT_WORDS.finditer(self.norm):
+            if _inside(self.names, m.start(), m.end()):
+                continue
+            try:
+                value = parse_number(m["n"])
+            except ValueError:
+                continue
+            unit = "%" if m["k"] == "百分之" else "‰"
+            out.append(_Qty(start=m.start(), end=m.end(), value=value, unit=unit, raw=m.group(0)))
+        out.sort(key=lambda q: q.start)
+        for q in out:
+            self._find_low(q)
+        return out
+
+    def _quantity(self, m: re.Match[str]) -> _Qty | None:
+        start, end = m.start(), m.end()
+        norm = self.norm
+        unit_text = m["unit"]
+        if m["ar"] is not None and not unit_text and not m["mult"].endswith("亿"):
+            return None
+        if m["cn"] is not None and not unit_text:
+            return None
+        prev = norm[start - 1] if start else ""
+        nxt = norm[end] if end < len(norm) else ""
+        if _inside(self.dates, start, end):
+            return None
+        if _inside(self.names, start, end):
+            self.rejected[start] = "inside quotes or a title: part of a name"
+            return None
+        if prev and (prev.isascii() and (prev.isalnum() or prev in "._")):
+            self.rejected[start] = "part of a code or name"
+            return None
+        if (
+            prev == "+"
+            or nxt == "+"
+            or norm[m.end("ar") if m["ar"] else m.end("cn") :].startswith("+")
+        ):
+            self.rejected[start] = "part of a name such as 1+N"
+            return None
+        if prev in ("第", "前"):
+            return None  # ordinals; ranks are read separately
+        if prev == "每":
+            self.rejected[start] = "a rate (每…)"
+            return None
+        if unit_text and nxt and nxt in _BAD_NEXT.get(unit_text[-1], ""):
+            return None
+        value, unit, scale, notes = self._value_unit(m)
+        if value is None:
+            return None
+        if m["cn"] is not None:
+            cn = m["cn"]
+            if value < 2 and not any(ch in cn for ch in "十百千万亿"):
+                return None  # 一批, 一个: not a count
+            if unit_text == "个" and not re.match(
+                r"^\s*(?:以上|左右)?\s*(?:[,;、。]|$)", norm[end:]
+            ):
+                self.rejected[start] = (
+                    "a Chinese numeral with 个 before a noun (a slogan such as 两个…)"
+                )
+                return None
+        after = norm[end:]
+        if re.match(r"^\s*(?:以上|以下)?\s*(?:的|级|规模|量级|体量)", after) or (
+            unit in _MONEY_UNITS and re.match(r"^\s*(?:以上|以下)\s*[企项产工重大龙园]", after)
+        ):
+            self.rejected[start] = "an attribute of a noun (…级, …以上的)"
+            return None
+        return _Qty(
+            start=start, end=end, value=value, unit=unit, raw=m.group(0), scale=scale, notes=notes
+        )
+
+    def _value_unit(self, m: re.Match[str]) -> tuple[float | None, str, float, list[str]]:
+        """Return (value, unit, the multiplier applied to the written number, notes)."""
+        notes: list[str] = []
+        unit_text = m["unit"] or ""
+        if m["ar"] is not None:
+            number = float(m["ar"].replace(",", ""))
+            mult = m["mult"]
+        else:
+            cn = m["cn"]
+            mult = ""
+            if cn[-1] in "万亿" and len(cn) > 1 and (cn[-1] + unit_text) in _UNITS:
+                cn, mult = cn[:-1], cn[-1]
+            try:
+                number = _cn_value(cn)
+            except ValueError:
+                return None, "", 1.0, notes
+        if not unit_text:
+            # only "3亿": money is by far the likeliest reading
+            notes.append("a bare 亿 read as 亿元")
+            scale = _multiplier(mult[:-1])
+            return number * scale, "亿元", scale, notes
+        if mult and (mult + unit_text) in _UNITS:
+            return number, _UNITS[mult + unit_text][0], 1.0, notes
+        if mult and (mult[-1] + unit_text) in _UNITS:
+            scale = _multiplier(mult[:-1])
+            return number * scale, _UNITS[mult[-1] + unit_text][0], scale, notes
+        scale = _multiplier(mult)
+        return number * scale, _UNITS[unit_text][0], scale, notes
+
+    def _find_low(self, q: _Qty) -> None:
+        m = _BETWEEN_BEFORE.search(self.norm[: q.start])
+        if m is None or _inside(self.dates, m.start(), m.end()):
+            return
+        before = self.norm[m.start() - 1] if m.start() else ""
+        if before and before.isascii() and (before.isalnum() or before in "._"):
+            return
+        if m["lounit"] and _UNITS[m["lounit"]][0] != q.unit:
+            return
+        try:
+            low = parse_number(m["lo"])
+        except ValueError:
+            return
+        if not m["lounit"]:
+            low *= q.scale  # 1-1.5万家: the 万 of the upper end applies to both
+        if low >= q.value:
+            return
+        q.low, q.low_start = low, m.start()
+
+    # ---- reading
+
+    def read(self) -> None:
+        clauses = _clauses(self.norm)
+        quantities = self.quantities()
+        prev_subject = ""
+        for ci, clause in enumerate(clauses):
+            past = self.is_past(clause)
+            ranks = self._ranks(clause, prev_subject)
+            inside = [q for q in quantities if clause.start <= q.start < clause.end]
+            inside = [q for q in inside if not any(r.start <= q.start < r.end for r in ranks)]
+            if past:
+                for q in inside:
+                    self.rejected.setdefault(q.start, "a past figure (已…, 上年, a review section)")
+                for r in ranks:
+                    self.rejected.setdefault(r.start, "a past figure")
+                continue
+            readings = list(ranks)
+            readings += self._quantity_readings(clause, inside, prev_subject)
+            if not readings:
+                readings += self._increase(clause, prev_subject)
+            if not readings:
+                readings += self._milestones(clause, clauses[ci - 1] if ci else None)
+            for r in readings:
+                if r.name and not r.inherited and r.kind not in ("milestone",):
+                    prev_subject = _strip_share(r.name)
+            self.readings += readings
+        self._merge_stretch()
+        for r in self.readings:
+            self.consumed += [(r.start, r.end), *r.spans]
+
+    def _trim(self, a: int, b: int, *, title: bool = False) -> tuple[int, int]:
+        """Return (a, b) narrowed past leading modal/time words and trailing rule words."""
+        seg = self.norm[a:b]
+        lead = (_TITLE_LEAD if title else _LEAD).match(seg)
+        lo = lead.end() if lead else 0
+        if title:
+            hi = len(seg.rstrip(" ,;:、"))
+        else:
+            trail = _TRAIL.search(seg[lo:])
+            hi = lo + trail.start() if trail else len(seg)
+        return a + lo, a + max(lo, hi)
+
+    def _slice(self, a: int, b: int) -> str:
+        return self.text[a:b].strip()
+
+    def _subject(self, a: int, b: int) -> str:
+        lo, hi = self._trim(a, b)
+        return self._slice(lo, hi)
+
+    def _quantity_readings(
+        self, clause: _Clause, qs: Sequence[_Qty], prev_subject: str
+    ) -> list[_Reading]:
+        out: list[_Reading] = []
+        seg_start = clause.start
+        prev_kw = ""
+        flow_prefix = ""
+        baseline: _Qty | None = None
+        subject_end: int | None = None
+        for i, q in enumerate(qs):
+            if q.start in self.rejected:
+                continue  # an attribute (营收10亿元以上企业) stays part of the next subject
+            nxt_start = qs[i + 1].start if i + 1 < len(qs) else clause.end
+            qual = _QUALIFIER.match(self.norm[q.end : nxt_start])
+            qual_word = qual["q"] if qual and qual["q"] else ""
+            qual_end = q.end + (qual.end() if qual else 0)
+            lo_start = q.low_start if q.low_start is not None else q.start
+            pre = self.norm[seg_start:lo_start]
+            after = self.norm[qual_end:nxt_start]
+            if _INCENTIVE.search(pre[-10:]) or _INCENTIVE_AFTER.match(after):
+                self.rejected[q.start] = "an incentive or subsidy amount, not a target"
+                seg_start = qual_end
+                continue
+            from_word = _FROM.search(pre)
+            if i + 1 < len(qs) and from_word and _TO.match(self.norm[q.end : nxt_start]):
+                baseline, subject_end = q, seg_start + from_word.start()
+                continue  # 由X提高到Y: X is the level Y starts from
+            slot = _Slot(
+                clause=clause,
+                q=q,
+                seg_start=seg_start,
+                subject_end=subject_end if subject_end is not None else lo_start,
+                lo_start=lo_start,
+                qual=qual_word,
+                qual_end=qual_end,
+                nxt_start=nxt_start,
+                last=i + 1 == len(qs),
+                prev_subject=prev_subject,
+                prev_kw=prev_kw,
+                flow_prefix=flow_prefix,
+            )
+            reading, kw, tail_end = self._classify(slot)
+            if baseline is not None:
+                reading.notes.append(
+                    f"the text gives the starting level {baseline.raw.strip()} (a baseline)"
+                )
+                reading.spans.append((baseline.start, baseline.end))
+                reading.start = min(reading.start, baseline.start)
+                baseline, subject_end = None, None
+            out.append(reading)
+            prev_kw = kw
+            if not out[:-1]:
+                flow = _FLOW_VERBS.match(reading.name)
+                flow_prefix = flow.group(0) if flow else ""
+            if not reading.inherited:
+                prev_subject = _strip_share(reading.name)
+            seg_start = max(qual_end, tail_end)
+        if len(out) > 1 and "分别" in self.norm[clause.start : clause.end]:
+            for r in out:
+                r.notes.append("分别: check which subject each figure belongs to")
+        return out
+
+    def _classify(self, slot: _Slot) -> tuple[_Reading, str, int]:
+        """Read one number in its clause; return the reading, its wording kind and tail end."""
+        norm, q = self.norm, slot.q
+        pre = norm[slot.seg_start : slot.lo_start]
+        keyword = None
+        for m in _KEYWORD_RE.finditer(pre):
+            keyword = m
+        kw_kind = _KEYWORD_KIND.get(keyword.group(0), "") if keyword else ""
+        if q.hint:
+            kw_kind = q.hint
+        notes = list(q.notes)
+        unit = q.unit
+        binding = self.binding_at(q.start)
+        time = self.time_at(slot.clause, q.start)
+        deadline: dt.date | None = None
+        if time is not None and not time["ye"]:
+            deadline = self.deadline_of(time, notes)
+        elif time is not None and time["year"] and int(time["year"]) != self.year:
+            self.deadline_of(time, notes)
+        spans = [(time.start(), time.end())] if time is not None else []
+        # the subject is the text before the number; with the count first (推动3家企业上市)
+        # it is the noun phrase after it
+        subject = self._subject(slot.seg_start, slot.subject_end)
+        after = norm[slot.qual_end : slot.nxt_start]
+        tail, tail_end = "", slot.qual_end
+        if (
+            after.strip()
+            and not re.match(r"^\s*[、和及与,;]", after)
+            and (not subject or slot.last)
+        ):
+            stop = re.search(r"[、,;]", after)
+            end = slot.qual_end + (stop.start() if stop else len(after))
+            tail_lo, tail_hi = self._trim(slot.qual_end, end)
+            tail, tail_end = self._slice(tail_lo, tail_hi), end
+        if (
+            kw_kind == ""
+            and slot.prev_kw
+            and not (slot.prev_kw == "growth" and _LEVEL_WORDS.search(subject))
+        ):
+            kw_kind = slot.prev_kw  # 分别增长7%和8%, 净增A 100家、B 50家
+        inherited = False
+        if not subject and not tail:
+            subject = slot.prev_subject
+            inherited = bool(subject)
+            if inherited:
+                notes.append("the sentence names no subject here: taken from the clause before")
+        elif subject.startswith("占") and slot.prev_subject:
+            subject = slot.prev_subject + subject
+        name = (subject + tail).strip()
+        if slot.flow_prefix and name and not inherited and not _FLOW_VERBS.match(name):
+            name = slot.flow_prefix + name  # 引进人才100名、团队10个 → 引进团队
+        title_lo, _ = self._trim(slot.seg_start, slot.qual_end, title=True)
+        title = self._slice(title_lo, max(tail_end if tail else slot.qual_end, q.end))
+        if not name:
+            name = title
+        later = [
+            int(y)
+            for y in re.findall(r"((?:19|20)\d{2})\s*年", norm[: q.start])
+            if int(y) > self.year
+        ]
+        if later:
+            notes.append(
+                f"the text names {later[-1]}: this may be a target for a later year, not {self.year}"
+            )
+        elif re.search(r"十四五|期间|累计", norm[slot.clause.start : q.start]):
+            notes.append("a total over several years (期间, 累计): check the figure for this year")
+        if re.match(r"^\s*其中", norm[slot.clause.start : slot.clause.end]):
+            notes.append("其中: a part of the figure before")
+        reading = _Reading(
+            kind="at_least",
+            start=slot.lo_start,
+            end=slot.qual_end,
+            title=title,
+            name=name,
+            binding=binding,
+            value=q.value,
+            unit=unit,
+            deadline=deadline,
+            inherited=inherited,
+            notes=notes,
+            spans=spans,
+            indicator_unit=unit,
+        )
+        self._apply_wording(reading, slot, kw_kind, keyword, subject)
+        return reading, kw_kind, tail_end
+
+    def _apply_wording(
+        self,
+        reading: _Reading,
+        slot: _Slot,
+        kw_kind: str,
+        keyword: re.Match[str] | None,
+        subject: str,
+    ) -> None:
+        """Set the rule kind, values and indicator kind from the wording around the number."""
+        q, notes, unit = slot.q, reading.notes, reading.unit
+        pre = self.norm[slot.seg_start : slot.lo_start]
+        at_most_qual = slot.qual in ("以内", "以下", "之内", "内")
+        level_words = bool(_LEVEL_WORDS.search(subject))
+        if slot.qual in ("左右", "上下"):
+            notes.append(f"{slot.qual} (about) read as a floor")
+        if unit == "百分点":
+            reading.indicator_kind = IndicatorKind.LEVEL
+            if kw_kind in ("decline", "at_most"):
+                reading.kind = "decline_pp"
+                reading.name = _strip_trailing_decline(reading.name) + "降低幅度"
+                reading.indicator_unit = "百分点"
+                notes.append(
+                    "a fall in percentage points: tracked as the number of points the level fell by"
+                )
+            else:
+                reading.kind = "change_pp"
+                reading.indicator_unit = "%"
+                if not re.search(r"提高|提升|增加|上升|增长", pre):
+                    notes.append("个百分点 without 提高: check the direction and the baseline")
+        elif q.low is not None:
+            if unit in ("%", "‰") and (kw_kind == "growth" or _GROWTH_NOUN.search(subject)):
+                reading.kind = "growth"
+                reading.value, reading.stretch = q.low, q.value
+                reading.indicator_unit = _guess_amount_unit(subject)
+                notes.append("a growth range: the low end is the floor, the high end a stretch")
+            else:
+                reading.kind = "between"
+                reading.value, reading.high = q.low, q.value
+                reading.high_is_stretch = not reading.binding
+                if reading.binding and unit not in ("%", "‰"):
+                    notes.append(
+                        "a band: going above the upper bound counts against the target; set "
+                        "high_is_stretch = true if the upper bound is only hoped for"
+                    )
+                reading.indicator_kind = (
+                    IndicatorKind.LEVEL if unit in ("%", "‰") else _count_kind(pre, unit)
+                )
+        elif unit in ("%", "‰"):
+            share = _SHARE.match(pre)
+            if kw_kind == "growth" or (
+                _GROWTH_NOUN.search(subject) and kw_kind not in ("at_most", "decline")
+            ):
+                reading.kind = "growth"
+                reading.indicator_unit = _guess_amount_unit(subject)
+                reading.indicator_kind = (
+                    IndicatorKind.STOCK
+                    if re.search(r"数|数量", subject)
+                    else IndicatorKind.CUMULATIVE
+                )
+                if "年均" in pre:
+                    notes.append(
+                        "年均增长 is an average over several years: check the year's figure"
+                    )
+                if not reading.indicator_unit:
+                    notes.append("the indicator's unit is not in the text: set it")
+            elif kw_kind == "decline":
+                reading.kind = "decline"
+                reading.name = _strip_trailing_decline(reading.name) + "降幅"
+                reading.indicator_kind = IndicatorKind.LEVEL
+                notes.append(
+                    "a fall in %: tracked as the rate of decline (降幅), entered as a positive number"
+                )
+            elif kw_kind == "at_most" or at_most_qual:
+                reading.kind = "at_most"
+                reading.indicator_kind = IndicatorKind.LEVEL
+            elif share and share["den"].strip():
+                num_lo, num_hi = self._trim(slot.seg_start, slot.seg_start + share.end("num"))
+                numerator = self._slice(num_lo, num_hi) or slot.prev_subject
+                den = self._slice(
+                    slot.seg_start + share.start("den"), slot.seg_start + share.end("den")
+                )
+                reading.indicator_kind = IndicatorKind.LEVEL
+                if numerator:
+                    reading.kind = "share"
+                    reading.numerator, reading.denominator = numerator, den
+                    reading.indicator_unit = _guess_amount_unit(numerator + den)
+                    reading.indicator_kind = (
+                        IndicatorKind.CUMULATIVE if reading.indicator_unit else IndicatorKind.STOCK
+                    )
+                    if not reading.indicator_unit:
+                        notes.append(
+                            "the units of numerator and denominator are not in the text: set them"
+                        )
+            else:
+                reading.indicator_kind = IndicatorKind.LEVEL
+        elif kw_kind == "net":
+            reading.kind = "net_increase"
+            reading.indicator_kind = IndicatorKind.STOCK
+        elif kw_kind == "at_most" or at_most_qual:
+            reading.kind = "at_most"
+            reading.indicator_kind = IndicatorKind.LEVEL if level_words else _count_kind(pre, unit)
+        elif kw_kind == "growth":
+            reading.kind = "net_increase"
+            reading.indicator_kind = (
+                IndicatorKind.CUMULATIVE if unit in _MONEY_UNITS else IndicatorKind.STOCK
+            )
+            word = keyword.group(0) if keyword else ""
+            notes.append(
+                f"“{word}{q.raw.strip()}” read as a net increase on the level at the start of the year"
+            )
+        elif kw_kind == "decline":
+            notes.append("a reduction: tracked as the amount reduced during the year")
+        else:
+            reading.indicator_kind = IndicatorKind.LEVEL if level_words else _count_kind(pre, unit)
+
+    def _ranks(self, clause: _Clause, prev_subject: str) -> list[_Reading]:
+        text = self.norm[clause.start : clause.end]
+        found: list[tuple[re.Match[str], int | None]] = []
+        for pattern in (_RANK_TOP, _RANK_ORD):
+            for m in pattern.finditer(text):
+                if not _inside(self.names, clause.start + m.start(), clause.start + m.end()):
+                    found.append((m, int(parse_number(m["n"]))))
+        if not found:
+            for m in _RANK_FRONT.finditer(text):
+                if not _inside(self.names, clause.start + m.start(), clause.start + m.end()):
+                    found.append((m, None))
+        if not found:
+            return []
+        m, n = found[0]
+        a, b = clause.start + m.start(), clause.start + m.end()
+        subject = self._subject(clause.start, a)
+        if subject.startswith("占") and prev_subject:
+            subject = prev_subject + subject
+        title_lo, _ = self._trim(clause.start, b, title=True)
+        title = self._slice(title_lo, b)
+        notes: list[str] = []
+        if n is None:
+            notes.append(
+                "前列 gives no number: read as rank ≤ 3; set the value the plan's owner means"
+            )
+            n = 3
+        if n < 1:
+            return []
+        return [
+            _Reading(
+                kind="rank",
+                start=a,
+                end=b,
+                title=title,
+                name=subject + "位次" if subject else title,
+                binding=self.binding_at(a),
+                value=float(n),
+                indicator_kind=IndicatorKind.LEVEL,
+                notes=notes,
+            )
+        ]
+
+    def _increase(self, clause: _Clause, prev_subject: str) -> list[_Reading]:
+        text = self.norm[clause.start : clause.end]
+        m = _INCREASE.search(text)
+        if m is None:
+            return []
+        subject = self._subject(clause.start, clause.start + m.start())
+        if subject.startswith("占") and prev_subject:
+            subject = prev_subject + subject
+        if not subject or not _MEASURABLE.search(subject):
+            return []
+        is_share = bool(re.search(r"比重|占比|比例|份额|率|强度", subject))
+        notes = [] if is_share else ["the indicator's unit is not in the text: set it"]
+        title_lo, title_hi = self._trim(clause.start, clause.end, title=True)
+        return [
+            _Reading(
+                kind="increase",
+                start=clause.start + m.start(),
+                end=clause.end,
+                title=self._slice(title_lo, title_hi),
+                name=subject,
+                binding=self.binding_at(clause.start + m.start()),
+                indicator_kind=IndicatorKind.LEVEL,
+                indicator_unit="%" if is_share else _guess_amount_unit(subject),
+                notes=notes,
+            )
+        ]
+
+    def _milestones(self, clause: _Clause, previous: _Clause | None) -> list[_Reading]:
+        norm = self.norm
+        verbs = [
+            m
+            for m in _MS_VERB_RE.finditer(norm, clause.start, clause.end)
+            if not _inside(self.names, m.start(), m.end())
+        ]
+        if not verbs:
+            return []
+        # consecutive verbs (立项动工, 建成投用) form one cluster with one milestone per verb
+        clusters: list[list[re.Match[str]]] = []
+        for m in verbs:
+            if clusters and clusters[-1][-1].end() == m.start():
+                clusters[-1].append(m)
+            else:
+                clusters.append([m])
+        out: list[_Reading] = []
+        for cluster in clusters:
+            a, b = cluster[0].start(), cluster[-1].end()
+            if out and not out[-1].label_first:
+                break  # the rest of the clause is the object of the milestone before
+            before = norm[a - 1] if a > clause.start else ""
+            after = norm[b] if b < clause.end else ""
+            if (
+                before == "、"
+                or after in ("、", "的")
+                or norm[max(clause.start, a - 2) : a].endswith(("已", "未", "不"))
+            ):
+                continue
+            post_lo, post_hi = self._trim(b, clause.end)
+            obj_after = self._slice(post_lo, post_hi)
+            time = self.time_at(clause, b)
+            notes: list[str] = []
+            if obj_after:
+                obj, obj_first = obj_after, False
+            else:
+                obj = self._ms_object(clause.start, a)
+                if not obj and previous is not None:
+                    obj = self._ms_object(previous.start, previous.end)
+                obj_first = True
+            if not obj:
+                continue
+            verb_words = [m.group(0) for m in cluster]
+            head = verb_words[0]
+            vague = bool(_VAGUE.search(re.sub(r"《[^》]*》|“[^”]*”", "", obj)))
+            effort = bool(_EFFORT.search(norm[clause.start : a]))
+            if head in _DOC_VERBS:
+                if vague or not _DOC_NOUN.search(obj):
+                    if time is None:
+                        continue  # 出台支持政策: no document named, no date
+                    notes.append("the text does not name the document: say which one is meant")
+            elif head == "完成":
+                if time is None and not _ASSESSMENT_NOUN.search(obj):
+                    continue
+                if vague:
+                    continue
+            else:
+                if vague:
+                    continue
+                if time is None:
+                    specific = "“" in obj or "《" in obj or bool(_FACILITY_NOUN.search(obj))
+                    if not specific or effort:
+                        continue
+                    notes.append("no date in the text: due by the end of the plan year")
+            deadline = (
+                self.deadline_of(time, notes) if time is not None else dt.date(self.year, 12, 31)
+            )
+            spans = [(m.start(), m.end()) for m in cluster]
+            if time is not None:
+                spans.append((time.start(), time.end()))
+            title_lo, title_hi = self._trim(clause.start, clause.end, title=True)
+            clause_title = self._slice(title_lo, title_hi)
+            for verb in verb_words:
+                name = f"{obj}{verb}" if obj_first else f"{verb}{obj}"
+                if len(cluster) == 1 and not obj_first:
+                    title = clause_title
+                else:
+                    when = time.group(0).strip() if time is not None else ""
+                    title = f"{obj}{when}{verb}" if obj_first else f"{when}{verb}{obj}"
+                out.append(
+                    _Reading(
+                        kind="milestone",
+                        start=a,
+                        end=b,
+                        title=title,
+                        name=name,
+                        binding=self.binding_at(a),
+                        deadline=deadline,
+                        indicator_kind=IndicatorKind.MILESTONE,
+                        label=_MS_LABELS[verb],
+                        label_first=obj_first,
+                        notes=list(notes),
+                        spans=spans,
+                    )
+                )
+        return out
+
+    def _ms_object(self, a: int, b: int) -> str:
+        lo, hi = self._trim(a, b)
+        seg = self.norm[lo:hi]
+        lead = _EFFORT_LEAD.match(seg)
+        if lead:
+            lo += lead.end()
+            seg = seg[lead.end() :]
+        trail = _EFFORT_TRAIL.search(seg)
+        if trail and trail.start() > 0:
+            hi = lo + trail.start()
+        return self._slice(lo, hi)
+
+    def _merge_stretch(self) -> None:
+        """Merge 确保X、力争Y on one indicator into a floor X with a stretch Y."""
+        merged: list[_Reading] = []
+        for r in self.readings:
+            prev = merged[-1] if merged else None
+            if (
+                prev is not None
+                and r.inherited
+                and prev.binding
+                and not r.binding
+                and prev.kind == r.kind
+                and r.kind in ("at_least", "growth", "share", "net_increase", "change_pp")
+                and prev.unit == r.unit
+                and prev.value is not None
+                and r.value is not None
+                and r.value > prev.value
+                and prev.stretch is None
+            ):
+                prev.stretch = r.value
+                prev.end = r.end
+                prev.spans.append((r.start, r.end))
+                prev.notes.append("确保X、力争Y: X is the floor, Y the stretch")
+                continue
+            merged.append(r)
+        self.readings = merged
+
+    # ---- leftovers
+
+    def leftovers(self) -> list[tuple[str, str]]:
+        """Return the numbers of the sentence that no target used, each with the reason."""
+        out: list[tuple[str, str]] = []
+        spans: list[tuple[int, int, str]] = []
+        for m in re.finditer(r"\d+(?:[.,]\d+)*(?:\s*\+\s*(?:\d+|[A-Za-z]))*", self.norm):
+            if _inside(self.dates, m.start(), m.end()):
+                continue
+            spans.append((m.start(), m.end(), ""))
+        for m in _MENTION_CN.finditer(self.norm):
+            spans.append((m.start(), m.end(), ""))
+        for a, b in self.names:
+            inner = self.norm[a + 1 : b - 1]
+            if re.search(r"\d", inner) or _MENTION_CN.search(inner) or _NUMERAL_NAME.match(inner):
+                spans.append((a, b, "inside quotes or a title: part of a name"))
+        spans.sort()
+        seen_until = -1
+        for a, b, reason in spans:
+            if a < seen_until or _inside(self.consumed, a, b):
+                continue
+            if any(x <= a < y for x, y, _ in spans if (x, y) != (a, b) and y - x > b - a):
+                continue
+            seen_until = b
+            word = self._mention_text(a, b)
+            why = reason or self.rejected.get(a) or self._guess_reason(a, b)
+            out.append((word, why))
+        return out
+
+    def _mention_text(self, a: int, b: int) -> str:
+        if (a, b) in self.names or "+" in self.norm[a:b]:
+            return self.text[a:b]
+        m = re.match(rf"\s*(?:{_UNIT_RE}|大|类|种|级|倍|番)?", self.norm[b:])
+        end = b + (m.end() if m else 0)
+        return self.text[a:end].strip()
+
+    def _guess_reason(self, a: int, b: int) -> str:
+        after = self.norm[b : b + 2]
+        before = self.norm[max(0, a - 1) : a]
+        if "+" in self.norm[a:b]:
+            return "part of a name such as 1+N"
+        if before in ("第",):
+            return "an ordinal (第…)"
+        if (before.isascii() and before.isalpha()) or re.match(r"[A-Za-z]", after):
+            return "part of a code or name (PM2.5, 5G …)"
+        if re.match(r"\s*(?:月|日|号)", after):
+            return "a date with no step recognised"
+        if re.match(r"[大类种级]", after):
+            return "a name or label (N大, N类 …)"
+        if not re.match(rf"\s*(?:[十百千万亿]*)(?:{_UNIT_RE})", after):
+            return "no unit after the number"
+        return "no target wording recognised"
+
+
+def _count_kind(pre: str, unit: str) -> IndicatorKind:
+    """Return cumulative for flows (新增, 引进 … and money), stock for standing counts (达到, 总数)."""
+    if unit in _MONEY_UNITS:
+        return IndicatorKind.CUMULATIVE
+    if _STOCK_WORDS.search(pre) and not re.search(r"新增|新认定|新建|引进|培育|引育|培养", pre):
+        return IndicatorKind.STOCK
+    return IndicatorKind.CUMULATIVE
+
+
+def _multiplier(chars: str) -> float:
+    value = 1.0
+    for ch in chars:
+        value *= _MULTIPLIERS[ch]
+    return value
+
+
+def _guess_amount_unit(subject: str) -> str:
+    """Guess the unit of an amount from its name (产值, 收入, GDP … are in 亿元)."""
+    if re.search(
+        r"产值|增加值|收入|营收|总额|成交额|投资|投入|支出|GDP|生产总值|税收|利润|金额|销售额|消费",
+        subject,
+    ):
+        return "亿元"
+    return ""
+
+
+def _strip_share(name: str) -> str:
+    """Return the subject of a share name (高新技术产业增加值占生产总值比重 → 高新技术产业增加值)."""
+    return name.split("占", 1)[0] if "占" in name else name
+
+
+def _strip_trailing_decline(name: str) -> str:
+    return re.sub(r"(?:下降|降低|减少|压减|压缩|缩短|削减|缩减)+$", "", name)
+
+
+# --------------------------------------------------------------------------- plan building
+
+
+def _value_slug(value: float) -> str:
+    text = f"{value:.6g}" if not float(value).is_integer() else str(int(value))
+    return text.replace(".", "p").replace("-", "m").replace("+", "")
+
+
+def _unit_slug(unit: str) -> str:
+    return _UNIT_SLUGS.get(unit, "u")
+
+
+def _base_id(r: _Reading, loc: str) -> str:
+    value = r.value if r.value is not None else 0.0
+    if r.kind == "milestone":
+        return f"{loc}_milestone_{r.label}"
+    if r.kind == "rank":
+        return f"{loc}_rank_{int(value)}"
+    if r.kind == "increase":
+        return f"{loc}_increase"
+    if r.kind in ("share", "growth"):
+        return f"{loc}_{r.kind}_{_value_slug(value)}{_unit_slug(r.unit)}"
+    if r.kind == "change_pp":
+        return f"{loc}_change_{_value_slug(value)}pp"
+    if r.kind == "decline":
+        return f"{loc}_decline_{_value_slug(value)}{_unit_slug(r.unit)}"
+    if r.kind == "decline_pp":
+        return f"{loc}_decline_{_value_slug(value)}pp"
+    if r.kind == "between":
+        high = r.high if r.high is not None else value
+        return f"{loc}_between_{_value_slug(value)}_{_value_slug(high)}_{_unit_slug(r.unit)}"
+    return f"{loc}_{r.kind}_{_value_slug(value)}_{_unit_slug(r.unit)}"
+
+
+def _rule_and_indicators(r: _Reading, tid: str) -> tuple[Rule, list[Indicator]]:
+    value = r.value if r.value is not None else 0.0
+    ind = Indicator(
+        id=tid,
+        name=_short(r.name or r.title),
+        unit=r.indicator_unit if r.kind != "milestone" else "",
+        kind=r.indicator_kind,
+    )
+    rule: Rule
+    if r.kind == "milestone":
+        rule = Milestone(indicator=tid)
+    elif r.kind == "rank":
+        rule = Rank(indicator=tid, value=int(value))
+        ind = attrs.evolve(ind, unit="")
+    elif r.kind == "increase":
+        rule = Increase(indicator=tid)
+    elif r.kind == "share":
+        num = Indicator(
+            id=f"{tid}_num", name=_short(r.numerator), unit=r.indicator_unit, kind=r.indicator_kind
+        )
+        den = Indicator(
+            id=f"{tid}_den",
+            name=_short(r.denominator),
+            unit=r.indicator_unit,
+            kind=r.indicator_kind,
+        )
+        return Share(
+            numerator=num.id, denominator=den.id, value=value, unit="%", stretch=r.stretch
+        ), [num, den]
+    elif r.kind == "growth":
+        rule = Growth(indicator=tid, value=value, unit=r.unit, stretch=r.stretch)
+    elif r.kind == "change_pp":
+        rule = ChangePP(indicator=tid, value=value, unit="百分点", stretch=r.stretch)
+    elif r.kind == "net_increase":
+        rule = NetIncrease(indicator=tid, value=value, unit=r.unit, stretch=r.stretch)
+    elif r.kind == "at_most":
+        rule = AtMost(indicator=tid, value=value, unit=r.unit)
+    elif r.kind == "between":
+        high = r.high if r.high is not None else value
+        rule = Between(
+            indicator=tid, low=value, high=high, unit=r.unit, high_is_stretch=r.high_is_stretch
+        )
+    else:  # at_least, and the two declines read as "the fall is at least …"
+        rule = AtLeast(indicator=tid, value=value, unit=r.unit, stretch=r.stretch)
+    return rule, [ind]
+
+
+def _short(text: str, limit: int = 60) -> str:
+    text = re.sub(r"\s+", " ", text).strip()
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _detect_year(sentences: Sequence[_Sentence], text: str) -> int | None:
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()][:6]
+    for line in lines:
+        m = re.search(
+            r"((?:19|20)\d{2})\s*年[^。]{0,40}?(?:工作要点|要点|工作计划|计划|工作安排|安排|任务|方案|目标)",
+            _normalise(line),
+        )
+        if m:
+            return int(m[1])
+    for s in sentences:
+        if s.section or s.item is not None:
+            break
+        m = re.match(r"^((?:19|20)\d{2})\s*年", s.norm)
+        if m:
+            return int(m[1])
+    return None
+
+
+def _detect_title(text: str, year: int) -> str:
+    for line in [ln.strip() for ln in text.splitlines() if ln.strip()][:6]:
+        if len(line) <= 60 and re.search(r"要点|计划|安排|方案|任务", line):
+            return line
+    return f"{year}年工作要点"
+
+
+_ISSUER = re.compile(
+    r"([\u4e00-\u9fff]{2,20}?(?:科学技术局|人民政府|委员会|管委会|办公室|局|厅|委|政府))(?![\u4e00-\u9fff]{0,1}(?:长|内))"
+)
+
+
+def _detect_issuer(text: str) -> str:
+    for line in [ln.strip() for ln in text.splitlines() if ln.strip()][:4]:
+        if len(line) > 60:
+            continue
+        # a title's year would read as part of the name (2024年市科技局 …): search around it
+        for part in re.split(r"(?:19|20)\d{2}\s*年(?:度)?", _normalise(line)):
+            for m in _ISSUER.finditer(part):
+                if not m[1].endswith(("格局", "布局", "大局", "全局", "结局", "当局")):
+                    return m[1]
+    return ""
+
+
+def _plan_id(id_prefix: str | None, source: str, year: int) -> str:
+    if id_prefix:
+        return id_prefix
+    stem = re.sub(
+        r"[^A-Za-z0-9_.-]+", "-", Path(source).stem if source and not source.startswith("<") else ""
+    )
+    stem = stem.strip("-_.")
+    return stem or f"plan-{year}"
+
+
+def draft_plan(
+    text: str,
+    *,
+    year: int | None = None,
+    id_prefix: str | None = None,
+    source: str = "<text>",
+) -> Draft:
+    """Draft a plan from a plan's text: every quantitative or dated target found, as data.
+
+    Args:
+        text: The plan's text (工作要点, 工作计划), as copied from its web page or document.
+        year: The plan year; by default read from the text ("2023年…工作要点").
+        id_prefix: Plan id, and prefix of every target and indicator id (``"yc"`` gives target
+            ``yc.item4_at_least_220_yi``); by default the plan id is taken from ``source``.
+        source: Where the text came from (a file name), for the plan and for error messages.
+
+    Returns:
+        The drafted plan and, in document order, every target, uncertain reading and untracked
+        sentence found.
+
+    Raises:
+        ConfigError: when the year is neither given nor found in the text, the prefix is not a
+            valid id, or no target at all is found.
+    """
+    if id_prefix is not None and not re.match(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", id_prefix):
+        raise ConfigError.single(
+            source,
+            "--id",
+            f"{id_prefix!r} is not a valid id prefix",
+            "start with a letter or digit and use only letters, digits, '_', '-' and '.'",
+        )
+    sentences = _structure(text)
+    if year is None:
+        year = _detect_year(sentences, text)
+        if year is None:
+            raise ConfigError.single(
+                source,
+                "",
+                "cannot tell the plan's year from the text (no title such as “2023年…工作要点”)",
+                "pass the year, e.g. --year 2024 (draft_plan(..., year=2024))",
+            )
+    if not 1900 <= year <= 2200:
+        raise ConfigError.single(
+            source, "--year", f"{year} is not a plan year", "pass e.g. --year 2024"
+        )
+    restart = _items_restart(sentences)
+
+    taken: set[str] = set()
+    indicators: list[Indicator] = []
+    targets: list[Target] = []
+    findings: list[Finding] = []
+    for s in sentences:
+        reader = _SentenceReader(s, year)
+        reader.read()
+        loc = _location(s, restart)
+        for r in reader.readings:
+            base = _base_id(r, loc)
+            tid = _unique((f"{id_prefix}." if id_prefix else "") + base, taken)
+            rule, inds = _rule_and_indicators(r, tid)
+            note = "; ".join(dict.fromkeys(r.notes))
+            target = Target(
+                id=tid,
+                title=_short(r.title or r.name, 120) or tid,
+                rule=rule,
+                deadline=r.deadline,
+                binding=r.binding,
+                section=s.section,
+                item=s.item,
+                source=s.text,
+            )
+            indicators += inds
+            targets.append(target)
+            findings.append(
+                Finding(
+                    kind="uncertain" if note else "target",
+                    sentence=s.text,
+                    section=s.section,
+                    item=s.item,
+                    note=note,
+                    target_id=tid,
+                )
+            )
+        left = reader.leftovers()
+        if left:
+            findings.append(
+                Finding(
+                    kind="untracked",
+                    sentence=s.text,
+                    section=s.section,
+                    item=s.item,
+                    note="; ".join(f"{word}: {why}" for word, why in left),
+                )
+            )
+    if not targets:
+        raise ConfigError.single(
+            source,
+            "",
+            f"no quantitative or dated target was found ({sum(1 for f in findings if f.kind == 'untracked')} "
+            "sentences with numbers, none read as a target)",
+            "check that this is the text of a plan (工作要点, 工作计划); write the plan file by hand "
+            "from examples/yichang_2023/plan.toml otherwise",
+        )
+    plan = Plan(
+        id=_plan_id(id_prefix, source, year),
+        title=_detect_title(text, year),
+        start=dt.date(year, 1, 1),
+        end=dt.date(year, 12, 31),
+        indicators=indicators,
+        targets=targets,
+        issuer=_detect_issuer(text),
+        source=source,
+        unit_definitions=_unit_definitions(indicators, targets),
+    )
+    plan, findings = _validated(plan, findings, source)
+    return Draft(plan=plan, findings=tuple(findings), source=source)
+
+
+def _items_restart(sentences: Sequence[_Sentence]) -> bool:
+    seen: dict[int, int] = {}
+    for s in sentences:
+        if s.item is None:
+            continue
+        if s.item in seen and seen[s.item] != s.section_no:
+            return True
+        seen.setdefault(s.item, s.section_no)
+    return False
+
+
+def _location(s: _Sentence, restart: bool) -> str:
+    if s.item is not None:
+        return f"s{s.section_no}_item{s.item}" if restart else f"item{s.item}"
+    if s.section_no:
+        return f"s{s.section_no}"
+    return "intro"
+
+
+def _unique(base: str, taken: set[str]) -> str:
+    tid = base
+    n = 2
+    while tid in taken:
+        tid = f"{base}_{n}"
+        n += 1
+    taken.add(tid)
+    return tid
+
+
+def _unit_definitions(
+    indicators: Sequence[Indicator], targets: Sequence[Target]
+) -> list[tuple[str, str]]:
+    used = {i.unit for i in indicators}
+    for t in targets:
+        unit = getattr(t.rule, "unit", None)
+        if isinstance(unit, str):
+            used.add(unit)
+    out: dict[str, str] = {}
+    by_unit = {u: d for u, d in _UNITS.values() if d}
+    for unit in sorted(used):
+        definition = by_unit.get(unit)
+        if definition is None:
+            continue
+        # a scaled unit needs its base first (万美元 = 1e4 美元)
+        base = definition.split()[-1]
+        if base in by_unit and base not in out:
+            out[base] = by_unit[base]
+        out[unit] = definition
+    return list(out.items())
+
+
+_TARGET_PATH = re.compile(r"^targets\[(\d+)\]")
+
+
+def _validated(plan: Plan, findings: list[Finding], source: str) -> tuple[Plan, list[Finding]]:
+    """Check the plan as `targetkit validate` does; drop (and report) any target it rejects."""
+    for _ in range(3):
+        try:
+            return parse(dump(plan), source=source), findings
+        except ConfigError as exc:
+            bad: dict[int, str] = {}
+            for problem in exc.problems:
+                m = _TARGET_PATH.match(problem.path)
+                if m is None:
+                    raise
+                bad.setdefault(int(m[1]), problem.message)
+            dropped = {plan.targets[i].id: msg for i, msg in bad.items()}
+            keep = [t for t in plan.targets if t.id not in dropped]
+            if not keep:
+                raise
+            refs = {ref for t in keep for ref in t.rule.indicator_ids()}
+            plan = attrs.evolve(
+                plan, targets=keep, indicators=[i for i in plan.indicators if i.id in refs]
+            )
+            findings = [
+                attrs.evolve(
+                    f,
+                    kind="untracked",
+                    target_id="",
+                    note=f"could not be drafted: {dropped[f.target_id]}",
+                )
+                if f.target_id in dropped
+                else f
+                for f in findings
+            ]
+    return parse(dump(plan), source=source), findings
+
+
+# --------------------------------------------------------------------------- TOML
+
+_HEADER = """\
+# DRAFT plan file, drafted by `targetkit draft` from {source}.
+# Review it before use: every value, unit, rule kind, deadline, `binding` flag and indicator kind
+# below is a first reading of the text, and the indicator names are the text's own words.
+#
+#   # 原文: …       the source sentence of the target that follows
+#   # NOTE: …       why the reading is uncertain
+#   # UNTRACKED: …  a sentence with numbers that was not turned into a target, and why
+#
+# Readings used: 确保 or a plain commitment → binding = true; 力争/争取 → binding = false, up to
+# the end of the sentence. “新增 N” → at_least N on a flow counted over the year; “净增 N” →
+# net_increase on a stock; dated steps (出台, 立项, 动工 …) → milestones due by the date named
+# (the year's end when none is). Numeric targets without a date are due at the plan's end.
+#
+# Found: {n_targets} targets ({n_uncertain} uncertain), {n_untracked} untracked sentences.
+# Check it with: targetkit validate <this file>
+"""
+
+
+def _comment(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def _chunks(text: str) -> tuple[list[str], list[list[str]], list[list[str]]]:
+    """Split `dumps` output into (head lines, indicator tables, target tables)."""
+    head: list[str] = []
+    indicators: list[list[str]] = []
+    targets: list[list[str]] = []
+    current = head
+    for line in text.splitlines():
+        if line == "[[indicators]]":
+            indicators.append([line])
+            current = indicators[-1]
+        elif line == "[[targets]]":
+            targets.append([line])
+            current = targets[-1]
+        elif line.startswith("[") and not line.startswith("[["):
+            head.append(line)
+            current = head
+        else:
+            current.append(line)
+    strip = _strip_blank
+    return strip(head), [strip(c) for c in indicators], [strip(c) for c in targets]
+
+
+def _strip_blank(lines: list[str]) -> list[str]:
+    while lines and not lines[-1].strip():
+        lines.pop()
+    return lines
+
+
+def _render_toml(draft: Draft) -> str:
+    plan = draft.plan
+    head, ind_chunks, tgt_chunks = _chunks(dumps(plan))
+    ind_by_id = {ind.id: chunk for ind, chunk in zip(plan.indicators, ind_chunks, strict=True)}
+    tgt_by_id = {t.id: chunk for t, chunk in zip(plan.targets, tgt_chunks, strict=True)}
+    n_uncertain = sum(1 for f in draft.findings if f.kind == "uncertain")
+    out = _HEADER.format(
+        source=_comment(draft.source),
+        n_targets=len(plan.targets),
+        n_uncertain=n_uncertain,
+        n_untracked=len(draft.untracked),
+    ).splitlines()
+    out += ["", *head]
+    section: str | None = None
+    item: int | None = None
+    emitted: set[str] = set()
+    for f in draft.findings:
+        if f.section != section:
+            section = f.section
+            item = None
+            banner = section or "(before the first section)"
+            out += ["", "", f"# ══ {_comment(banner)} ══"]
+        if f.item != item:
+            item = f.item
+            if item is not None:
+                out += ["", f"# ── item {item} ──"]
+        if f.kind == "untracked":
+            out += ["", f"# UNTRACKED: {_comment(f.sentence)}", f"#   {_comment(f.note)}"]
+            continue
+        target = plan.target(f.target_id)
+        out += ["", f"# 原文: {_comment(f.sentence)}"]
+        if f.note:
+            out.append(f"# NOTE: {_comment(f.note)}")
+        for ref in target.rule.indicator_ids():
+            if ref not in emitted:
+                emitted.add(ref)
+                out += [*ind_by_id[ref], ""]
+        out += tgt_by_id[target.id]
+    for ind in plan.indicators:  # none are left over; kept so the file always parses
+        if ind.id not in emitted:
+            out += ["", *ind_by_id[ind.id]]
+    return "\n".join(out).rstrip() + "\n"
