@@ -390,12 +390,13 @@ def test_check_markdown(tmp_path: Path) -> None:
     code, out, _ = run(*args)
     assert code == 1
     lines = out.splitlines()
-    assert lines[0] == "## 命令行示例 — as of 2023-07-20"
-    assert "| target | status | actual | goal | done | expected | gap (pp) | explanation |" in lines
-    patents = next(line for line in lines if line.startswith("| patents |"))
+    assert lines[0] == "# 命令行示例: progress report"
+    header = "| Indicator | Target | Actual to date | Completion | Expected (pace) | Gap (pp) | Status | Responsible unit |"
+    assert header in lines
+    patents = next(line for line in lines if line.startswith("| 专利授权100项 |"))
     assert "▲ behind" in patents
     assert "| -10.0 |" in patents
-    assert "### Alerts" in lines
+    assert "## 3. Targets behind" in lines
 
 
 def test_as_of_hides_later_rows(tmp_path: Path) -> None:

@@ -286,7 +286,14 @@ def _help_options(argv: list[str]) -> set[str]:
 
 def test_cli_options_exist() -> None:
     sections = _sections(CLI)
-    commands = {"validate": ["validate"], "check": ["check"], "units": ["units"]}
+    commands = {
+        "validate": ["validate"],
+        "check": ["check"],
+        "report": ["report"],
+        "draft": ["draft"],
+        "alerts history": ["alerts", "history"],
+        "units": ["units"],
+    }
     every = _help_options([]) | {o for argv in commands.values() for o in _help_options(argv)}
     for heading, text in sections.items():
         named = set(_OPTION.findall(text))

@@ -12,7 +12,7 @@ import datetime as dt
 import sys
 import traceback
 from collections.abc import Sequence
-from typing import NoReturn, TextIO
+from typing import Any, NoReturn, TextIO
 
 from targetkit import __version__
 from targetkit.exceptions import TargetkitError
@@ -91,7 +91,70 @@ def _build_parser() -> argparse.ArgumentParser:
         default="yellow",
         help="lowest light that gives a non-zero exit (default: yellow)",
     )
+    check.add_argument(
+        "--notify",
+        nargs="?",
+        const="",
+        default=None,
+        metavar="CONFIG",
+        help="send the alerts: with the plan's [notify] table, or a separate notify file",
+    )
+    check.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="with --notify: print what would be sent, send nothing",
+    )
     check.add_argument("--debug", action="store_true", help="show tracebacks")
+
+    report = sub.add_parser(
+        "report", help="write a status report (通报): one HTML file, or Markdown"
+    )
+    report.add_argument("plan", metavar="PLAN", help="plan file (.toml or .json)")
+    report.add_argument(
+        "--actuals",
+        "-a",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="CSV file or folder of CSV files; repeatable",
+    )
+    report.add_argument(
+        "--as-of",
+        type=_date_arg,
+        metavar="DATE",
+        help="evaluate as known on this date (default: today in the plan's time zone)",
+    )
+    report.add_argument("--format", "-f", choices=("html", "markdown"), default="html")
+    report.add_argument("--lang", choices=("zh", "en"), default="zh")
+    report.add_argument(
+        "--output", "-o", metavar="FILE", help="write the report here (default: standard output)"
+    )
+    report.add_argument("--debug", action="store_true", help="show tracebacks")
+
+    draft = sub.add_parser("draft", help="draft a plan file from a plan's raw text (工作要点)")
+    draft.add_argument("input", metavar="INPUT", help="the plan's text (UTF-8 or GB18030/GBK)")
+    draft.add_argument(
+        "--output", "-o", metavar="FILE", help="write the draft here (default: standard output)"
+    )
+    draft.add_argument("--year", type=int, help="the plan's year, when the text does not say")
+    draft.add_argument(
+        "--id", dest="id_prefix", metavar="PREFIX", help="plan id, and a prefix for every id"
+    )
+    draft.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
+    draft.add_argument("--debug", action="store_true", help="show tracebacks")
+
+    alerts = sub.add_parser("alerts", help="alert state: what was sent when")
+    alerts_sub = alerts.add_subparsers(
+        dest="alerts_command", metavar="ACTION", parser_class=_Parser
+    )
+    history = alerts_sub.add_parser("history", help="show open problems and the notices sent")
+    history.add_argument("plan", metavar="PLAN", help="plan file (.toml or .json)")
+    history.add_argument(
+        "--notify", metavar="CONFIG", help="a separate notify file (default: the plan's [notify])"
+    )
+    history.add_argument("--lang", choices=("zh", "en"), default="zh")
+    history.add_argument("--limit", type=int, metavar="N", help="show at most N notices")
+    history.add_argument("--debug", action="store_true", help="show tracebacks")
 
     units = sub.add_parser("units", help="list the units targetkit knows (with a plan's own)")
     units.add_argument("plan", metavar="PLAN", nargs="?", help="plan file whose [units] to include")
@@ -105,7 +168,7 @@ def _today_in(timezone: str) -> dt.date:
     return dt.datetime.now(zoneinfo.ZoneInfo(timezone)).date()
 
 
-def _cmd_validate(args: argparse.Namespace, out: TextIO) -> int:
+def _cmd_validate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from targetkit.config import load  # noqa: PLC0415
 
     plan = load(args.plan)
@@ -121,29 +184,144 @@ def _cmd_validate(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
-def _cmd_check(args: argparse.Namespace, out: TextIO) -> int:
+def _load_inputs(args: argparse.Namespace) -> tuple[Any, Any, dt.date]:
     from targetkit.actuals import Actuals, read_actuals  # noqa: PLC0415
     from targetkit.config import load  # noqa: PLC0415
-    from targetkit.evaluation import evaluate  # noqa: PLC0415
-    from targetkit.formats import render  # noqa: PLC0415
-    from targetkit.model import Light  # noqa: PLC0415
 
     plan = load(args.plan)
     actuals = read_actuals(args.actuals, plan) if args.actuals else Actuals.empty()
     as_of = args.as_of or _today_in(plan.timezone)
+    return plan, actuals, as_of
+
+
+def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from targetkit.evaluation import evaluate  # noqa: PLC0415
+    from targetkit.formats import render  # noqa: PLC0415
+    from targetkit.model import Light  # noqa: PLC0415
+
+    if args.dry_run and args.notify is None:
+        raise _UsageError("targetkit check: --dry-run only makes sense with --notify")
+    settings = None
+    if args.notify is not None:
+        from targetkit.notify import load_settings  # noqa: PLC0415
+
+        # read before evaluating: a bad notify file stops the run before anything is sent
+        settings = load_settings(args.plan, args.notify or None)
+    plan, actuals, as_of = _load_inputs(args)
     evaluation = evaluate(plan, actuals, as_of=as_of)
     out.write(render(evaluation, args.format, lang=args.lang))
     worst = evaluation.worst_light
-    if args.fail_on == "never":
-        return EXIT_OK
-    if worst is Light.RED:
-        return EXIT_RED
-    if worst is Light.YELLOW and args.fail_on == "yellow":
-        return EXIT_YELLOW
+    code = EXIT_OK
+    if args.fail_on != "never":
+        if worst is Light.RED:
+            code = EXIT_RED
+        elif worst is Light.YELLOW and args.fail_on == "yellow":
+            code = EXIT_YELLOW
+    if settings is not None:
+        from targetkit.notify import deliver  # noqa: PLC0415
+
+        # machine-readable output stays clean: notify's own lines go to stderr then
+        talk = err if args.format in ("json", "csv") else out
+        report = deliver(
+            evaluation, settings, now=dt.datetime.now(dt.UTC), dry_run=args.dry_run, out=talk
+        )
+        for line in report.lines():
+            talk.write(line + "\n")
+        for line in report.error_lines():
+            err.write(line + "\n")
+        if report.failed:
+            return EXIT_DELIVERY
+    return code
+
+
+def _write_output(path: str, text: str, protected: Sequence[str]) -> None:
+    """Write ``text`` to ``path`` atomically; refuse to write over one of the run's inputs."""
+    import os  # noqa: PLC0415
+    import secrets  # noqa: PLC0415
+    from pathlib import Path  # noqa: PLC0415
+
+    from targetkit.exceptions import ConfigError  # noqa: PLC0415
+
+    target = Path(path)
+    for given in protected:
+        source = Path(given)
+        if target.exists() and source.exists() and target.resolve() == source.resolve():
+            raise ConfigError.single(
+                path, "", "is one of this run's input files", "choose another --output file"
+            )
+    if target.is_dir():
+        raise ConfigError.single(path, "", "is a folder", "give a file name, e.g. report.html")
+    folder = target.parent if str(target.parent) else Path()
+    if not folder.is_dir():
+        raise ConfigError.single(
+            path, "", f"the folder {str(folder)!r} does not exist", "create it first"
+        )
+    # a temporary file beside the target, created like any new file (so the umask applies),
+    # then renamed over it: a reader never sees half a report
+    tmp = folder / f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+    try:
+        with tmp.open("x", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+        tmp.replace(target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _cmd_report(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from targetkit.evaluation import evaluate  # noqa: PLC0415
+    from targetkit.report import render_html, render_markdown  # noqa: PLC0415
+
+    plan, actuals, as_of = _load_inputs(args)
+    evaluation = evaluate(plan, actuals, as_of=as_of)
+    if args.format == "html":
+        text = render_html(evaluation, lang=args.lang, history=actuals)
+    else:
+        text = render_markdown(evaluation, lang=args.lang)
+    if args.output:
+        _write_output(args.output, text, [args.plan, *args.actuals])
+        err.write(f"{args.output}: {len(evaluation)} targets as of {as_of.isoformat()}\n")
+    else:
+        out.write(text)
     return EXIT_OK
 
 
-def _cmd_units(args: argparse.Namespace, out: TextIO) -> int:
+def _cmd_draft(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from targetkit.draft import draft_plan, read_text_file, save_draft  # noqa: PLC0415
+
+    text = read_text_file(args.input)
+    draft = draft_plan(text, year=args.year, id_prefix=args.id_prefix, source=str(args.input))
+    if args.output:
+        if args.output == args.input:
+            raise _UsageError("targetkit draft: --output must not be the input file")
+        save_draft(draft, args.output, force=args.force)
+    else:
+        out.write(draft.to_toml())
+    err.write(
+        f"{args.input}: drafted {len(draft.plan.targets)} targets; "
+        f"{len(draft.uncertain)} to review, {len(draft.untracked)} sentences with numbers not tracked "
+        "(listed as comments in the draft)\n"
+    )
+    return EXIT_OK
+
+
+def _cmd_alerts(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from targetkit.config import load  # noqa: PLC0415
+    from targetkit.notify import history_text, load_settings  # noqa: PLC0415
+
+    if args.alerts_command != "history":
+        raise _UsageError("targetkit alerts: choose an action: history")
+    plan = load(args.plan)
+    settings = load_settings(args.plan, args.notify)
+    out.write(
+        history_text(
+            settings.state, plan.id, lang=args.lang, timezone=plan.timezone, limit=args.limit
+        )
+    )
+    return EXIT_OK
+
+
+def _cmd_units(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.plan:
         from targetkit.config import load  # noqa: PLC0415
 
@@ -181,9 +359,19 @@ def main(
     if args.command is None:
         parser.print_help(out)
         return EXIT_BAD_INPUT
-    commands = {"validate": _cmd_validate, "check": _cmd_check, "units": _cmd_units}
+    commands = {
+        "validate": _cmd_validate,
+        "check": _cmd_check,
+        "report": _cmd_report,
+        "draft": _cmd_draft,
+        "alerts": _cmd_alerts,
+        "units": _cmd_units,
+    }
     try:
-        return commands[args.command](args, out)
+        return commands[args.command](args, out, err)
+    except _UsageError as exc:
+        err.write(f"{exc}\n")
+        return EXIT_BAD_INPUT
     except TargetkitError as exc:
         if debug:
             traceback.print_exc(file=err)

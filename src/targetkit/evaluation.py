@@ -78,6 +78,11 @@ class TargetResult:
         """Return the one-sentence explanation in Chinese (``zh``) or English (``en``)."""
         return self.message_en if lang == "en" else self.message_zh
 
+    def _repr_html_(self) -> str:
+        from targetkit.report import notebook_html  # noqa: PLC0415 - report imports this module
+
+        return notebook_html(self)
+
 
 @attrs.frozen(kw_only=True)
 class Alert:
@@ -118,6 +123,12 @@ class Evaluation:
 
     def __iter__(self) -> Iterator[TargetResult]:
         return iter(self.results)
+
+    def _repr_html_(self) -> str:
+        """Show the evaluation in Jupyter: lights, numbers, a progress bar with the pace marker."""
+        from targetkit.report import notebook_html  # noqa: PLC0415 - report imports this module
+
+        return notebook_html(self)
 
     def __len__(self) -> int:
         return len(self.plan.targets)

@@ -1,4 +1,5 @@
-"""Render an Evaluation as text: a terminal table, JSON, CSV or Markdown. Pure: returns strings."""
+"""Render an Evaluation as text: a terminal table, JSON, CSV or Markdown (the 通报 layout of
+`targetkit.report`). Pure: returns strings."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ import io
 import json
 import math
 import unicodedata
-from collections.abc import Sequence
 
 from targetkit.evaluation import Evaluation, TargetResult
 from targetkit.model import Light, Status
@@ -155,34 +155,6 @@ def _is_number(text: str) -> bool:
     return True
 
 
-def _md_escape(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
-def _markdown(ev: Evaluation, lang: str) -> str:
-    head: Sequence[str] = _HEAD[lang]
-    title = f"## {ev.plan.title} — " + (
-        f"截至 {ev.as_of.isoformat()}" if lang == "zh" else f"as of {ev.as_of.isoformat()}"
-    )
-    lines = [
-        title,
-        "",
-        _summary_line(ev, lang),
-        "",
-        "| " + " | ".join(head) + " |",
-        "|" + "---|" * len(head),
-    ]
-    for r in ev.results:
-        lines.append("| " + " | ".join(_md_escape(c) for c in _cells(r, lang)) + " |")
-    if ev.alerts:
-        lines += ["", "### 提醒" if lang == "zh" else "### Alerts", ""]
-        lines += [
-            f"- **{a.severity.value}** `{a.target}`: {_md_escape(a.message(lang))}"
-            for a in ev.alerts
-        ]
-    return "\n".join(lines) + "\n"
-
-
 def render(ev: Evaluation, format: str = "table", *, lang: str = "zh") -> str:  # noqa: A002 - CLI flag name
     """Return the evaluation as text in one of `FORMATS`."""
     if format == "json":
@@ -190,7 +162,9 @@ def render(ev: Evaluation, format: str = "table", *, lang: str = "zh") -> str:  
     if format == "csv":
         return _csv(ev)
     if format == "markdown":
-        return _markdown(ev, lang)
+        from targetkit.report import render_markdown  # noqa: PLC0415 - the 通报 layout lives there
+
+        return render_markdown(ev, lang=lang)
     if format == "table":
         return _table(ev, lang)
     raise ValueError(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}")

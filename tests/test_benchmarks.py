@@ -1,0 +1,39 @@
+"""A tiny run of the benchmark script, so that it keeps working (no timing is asserted)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from benchmarks import run as bench
+from benchmarks.synthetic import plan_mapping
+
+import targetkit as tk
+
+
+def test_quick_benchmark_prints_every_figure(capsys: pytest.CaptureFixture[str]) -> None:
+    assert bench.main(["--quick"]) == 0
+    out = capsys.readouterr().out
+    for words in ("evaluate/floor", "growth", "naive per-target loop", "CLI start", "peak MiB"):
+        assert words in out
+
+
+def test_the_floor_and_targetkit_agree_on_simple_targets() -> None:
+    # the floor is only a fair baseline if it does the same comparisons
+    plan = tk.parse(plan_mapping(60))
+    import tempfile
+    from pathlib import Path
+
+    from benchmarks.synthetic import write_actuals
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "a.csv"
+        write_actuals(plan_mapping(60), path)
+        actuals = tk.read_actuals(path, plan)
+    ev = tk.evaluate(plan, actuals, as_of=bench.AS_OF)
+    frame, targets = bench.floor_inputs(plan, actuals)
+    floor = bench.floor_evaluate(frame, targets, bench.AS_OF).set_index("target")["status"]
+    for r in ev.results:
+        if r.rule_kind == "at_least" and r.unit in ("亿元", "人"):
+            assert floor[r.target] == r.status.value, r.target
+    assert ev.as_of == dt.date(2023, 7, 20)
