@@ -370,10 +370,12 @@ def _build(
 
     raw_values = col("value")
     row_units = _by_unique(col("unit"), _nfkc)
-    ind_arr = np.array(indicators, dtype=object)
-    is_known = np.isin(ind_arr, list(known))
-    milestones = [i.id for i in plan.indicators if i.kind is IndicatorKind.MILESTONE]
-    is_milestone = np.isin(ind_arr, milestones) if milestones else np.zeros(n, dtype=bool)
+    ind_series = pd.Series(indicators, dtype="object")
+    ind_arr = ind_series.to_numpy()
+    # hash-based membership (np.isin on object arrays compares every pair)
+    is_known = ind_series.isin(known).to_numpy()
+    milestones = {i.id for i in plan.indicators if i.kind is IndicatorKind.MILESTONE}
+    is_milestone = ind_series.isin(milestones).to_numpy()
     # column-wise first: plain numbers parse in C; everything else is read row by row below
     numbers = pd.to_numeric(pd.Series(raw_values, dtype="object"), errors="coerce").to_numpy(
         dtype=np.float64, na_value=np.nan

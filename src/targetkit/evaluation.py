@@ -304,24 +304,51 @@ def _result_dict(r: TargetResult, lang: str) -> dict[str, Any]:
 # --------------------------------------------------------------------------- selection
 
 
-def _select(frame: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
+def _select(frame: pd.DataFrame, as_of: dt.date, plan: Plan) -> pd.DataFrame:
     """Return the visible rows at ``as_of``, one per (indicator, stage, date), latest revision.
 
-    The result is sorted by indicator, then date, then stage.
+    Rows of indicators the plan does not declare are left out. The result is sorted by the
+    indicator's position in the plan, then date, then stage, and carries that position as
+    ``code`` and each row's position in ``frame`` as ``row``.
     """
+    columns = ["indicator", "stage", "date", "value", "row", "code"]
     if frame.empty:
-        return frame.assign(row=pd.Series(dtype="int64"))
+        return pd.DataFrame(
+            {c: pd.Series(dtype=frame[c].dtype if c in frame else "int64") for c in columns}
+        )
     cutoff = np.datetime64(as_of, "s")
-    visible = (frame["date"].to_numpy() <= cutoff) & ~(frame["reported_at"].to_numpy() > cutoff)
-    rows = frame.loc[visible, ["indicator", "stage", "date", "value", "reported_at"]]
-    rows = rows.assign(row=np.flatnonzero(visible))
-    # NaT sorts first: a revision with a reported_at beats a row without one.
-    rows = rows.sort_values(
-        ["indicator", "date", "stage", "reported_at", "value"],
-        na_position="first",
-        kind="mergesort",
+    date = frame["date"].to_numpy()
+    reported = frame["reported_at"].to_numpy()
+    codes = pd.Index([i.id for i in plan.indicators]).get_indexer(
+        pd.Index(frame["indicator"].to_numpy())
     )
-    return rows.drop_duplicates(["indicator", "stage", "date"], keep="last")
+    visible = np.flatnonzero((date <= cutoff) & ~(reported > cutoff) & (codes >= 0))
+    stage_codes, _ = pd.factorize(frame["stage"].to_numpy()[visible])
+    day = date[visible].astype(np.int64)
+    # NaT sorts first: a revision with a reported_at beats a row without one; the value breaks
+    # the last ties so that the order of rows never matters
+    rep = reported[visible].astype(np.int64)  # NaT is the smallest int64
+    value = frame["value"].to_numpy()[visible]
+    code = codes[visible].astype(np.int64)
+    order = np.lexsort((value, rep, stage_codes, day, code))
+    code, day, stage_codes = code[order], day[order], stage_codes[order]
+    last = np.ones(len(order), dtype=bool)
+    if len(order) > 1:
+        same = (
+            (code[1:] == code[:-1]) & (day[1:] == day[:-1]) & (stage_codes[1:] == stage_codes[:-1])
+        )
+        last[:-1] = ~same
+    keep = visible[order][last]
+    return pd.DataFrame(
+        {
+            "indicator": frame["indicator"].to_numpy()[keep],
+            "stage": frame["stage"].to_numpy()[keep],
+            "date": date[keep],
+            "value": frame["value"].to_numpy()[keep],
+            "row": keep.astype(np.int64),
+            "code": code[last],
+        }
+    )
 
 
 class _SeriesMap(Mapping[str, Series]):
@@ -408,7 +435,7 @@ class _Work:
         self.plan = plan
         self.as_of = as_of
         self.frame = frame
-        selected = _select(frame, as_of)
+        selected = _select(frame, as_of, plan)
         self.series = _SeriesMap(selected)
         self.columns = judge_vectorised(plan, Lookup(plan, selected), as_of)
         self.judgements: dict[int, Judgement] = {}

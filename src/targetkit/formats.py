@@ -66,8 +66,10 @@ def _cells(r: TargetResult, lang: str) -> list[str]:
 
 
 def _gap(gap: float) -> str:
-    """Format a gap in points with its sign; a gap that rounds to zero shows as 0.0."""
-    return "0.0" if abs(gap) < 0.05 else f"{gap:+.1f}"
+    """Format a gap in points with its sign: one decimal, two for gaps under 0.1 (levels in %)."""
+    if abs(gap) < 0.005:
+        return "0.0"
+    return f"{gap:+.2f}" if abs(gap) < 0.1 else f"{gap:+.1f}"
 
 
 def _table(ev: Evaluation, lang: str) -> str:

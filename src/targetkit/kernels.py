@@ -12,7 +12,7 @@ Dates are whole days since 1970-01-01 (int64) throughout.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -169,6 +169,13 @@ class _Batch:
         self.behind_thr = np.array([x.behind for x in th])
         self.warning = np.array([plan.warning_days_of(t) for t in targets], dtype=np.int64)
         self.paces = [(plan.pace_of(t), plan.deadline_of(t)) for t in targets]
+        self._memo: dict[str, Any] = {}
+
+    def memo(self, name: str, compute: Callable[[], Any]) -> Any:
+        """Return a plan-constant value of this batch, computing it on first use."""
+        if name not in self._memo:
+            self._memo[name] = compute()
+        return self._memo[name]
 
 
 def _lag(plan: Plan, codes: Ints) -> Ints:
@@ -236,7 +243,7 @@ def _stretch_met(value: Floats, stretch: Floats, higher: bool) -> npt.NDArray[np
 
 def _threshold_kernel(
     plan: Plan,
-    items: Sequence[tuple[int, Target]],
+    batch: _Batch,
     look: Lookup,
     cols: Columns,
     as_of: int,
@@ -244,17 +251,21 @@ def _threshold_kernel(
     upper: bool,
 ) -> None:
     """at_least (upper=False) and at_most (upper=True); between-with-stretch arrives as at_least."""
-    batch = _Batch(plan, items)
-    rules: list[Any] = [t.rule for t in batch.targets]
-    normal = [_as_threshold(r) for r in rules]
-    codes = np.array([look.code(r[0]) for r in normal], dtype=np.int64)
-    value = np.array([r[1] for r in normal])
-    units = [r[2] for r in normal]
-    stretch = np.array([np.nan if r[3] is None else r[3] for r in normal])
-    strict = np.array([r[4] for r in normal], dtype=bool)
-    ind_units = [plan.indicators[c].unit for c in codes.tolist()]
-    factor = np.array([_factor(plan, u, iu) for u, iu in zip(units, ind_units, strict=True)])
-    kinds = [plan.indicators[c].kind for c in codes.tolist()]
+    rules: list[Any] = batch.memo("rules", lambda: [t.rule for t in batch.targets])
+    normal = batch.memo("normal", lambda: [_as_threshold(r) for r in rules])
+    codes = batch.memo("codes", lambda: np.array([look.code(r[0]) for r in normal], dtype=np.int64))
+    value = batch.memo("value", lambda: np.array([r[1] for r in normal]))
+    units = batch.memo("units", lambda: [r[2] for r in normal])
+    stretch = batch.memo(
+        "stretch", lambda: np.array([np.nan if r[3] is None else r[3] for r in normal])
+    )
+    strict = batch.memo("strict", lambda: np.array([r[4] for r in normal], dtype=bool))
+    ind_units = batch.memo("ind_units", lambda: [plan.indicators[c].unit for c in codes.tolist()])
+    factor = batch.memo(
+        "factor",
+        lambda: np.array([_factor(plan, u, iu) for u, iu in zip(units, ind_units, strict=True)]),
+    )
+    kinds = batch.memo("kinds", lambda: [plan.indicators[c].kind for c in codes.tolist()])
     obs = look.cur_date[codes]
     have = obs != NAT
     v = look.cur_value[codes] / factor
@@ -269,7 +280,7 @@ def _threshold_kernel(
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(value != 0, v / value, np.nan)
     expected = _expected(plan, batch, obs)
-    is_pct = np.array([u == "%" for u in units], dtype=bool)
+    is_pct = batch.memo("is_pct", lambda: np.array([u == "%" for u in units], dtype=bool))
     # pro-rated path
     if upper:
         completion_p = np.where(value != 0, ratio, np.where(ok, 0.0, 1.0))
@@ -319,19 +330,27 @@ def _as_threshold(rule: Any) -> tuple[str, float, str, float | None, bool]:
 
 
 def _net_increase_kernel(
-    plan: Plan, items: Sequence[tuple[int, Target]], look: Lookup, cols: Columns, as_of: int
+    plan: Plan, batch: _Batch, look: Lookup, cols: Columns, as_of: int
 ) -> None:
-    batch = _Batch(plan, items)
     rules: list[NetIncrease] = [t.rule for t in batch.targets]  # type: ignore[misc]
-    codes = np.array([look.code(r.indicator) for r in rules], dtype=np.int64)
-    value = np.array([r.value for r in rules])
-    stretch = np.array([np.nan if r.stretch is None else r.stretch for r in rules])
-    written = np.array([np.nan if r.baseline is None else r.baseline for r in rules])
-    factor = np.array(
-        [
-            _factor(plan, r.unit, plan.indicators[c].unit)
-            for r, c in zip(rules, codes.tolist(), strict=True)
-        ]
+    codes = batch.memo(
+        "codes", lambda: np.array([look.code(r.indicator) for r in rules], dtype=np.int64)
+    )
+    value = batch.memo("value", lambda: np.array([r.value for r in rules]))
+    stretch = batch.memo(
+        "stretch", lambda: np.array([np.nan if r.stretch is None else r.stretch for r in rules])
+    )
+    written = batch.memo(
+        "written", lambda: np.array([np.nan if r.baseline is None else r.baseline for r in rules])
+    )
+    factor = batch.memo(
+        "factor",
+        lambda: np.array(
+            [
+                _factor(plan, r.unit, plan.indicators[c].unit)
+                for r, c in zip(rules, codes.tolist(), strict=True)
+            ]
+        ),
     )
     obs = look.cur_date[codes]
     observed_base = look.base_value[codes] / factor
@@ -364,39 +383,57 @@ def _net_increase_kernel(
         cols.unit[p] = r.unit if h else ""
 
 
-def _level_kernel(
-    plan: Plan, items: Sequence[tuple[int, Target]], look: Lookup, cols: Columns, as_of: int
-) -> None:
+def _level_kernel(plan: Plan, batch: _Batch, look: Lookup, cols: Columns, as_of: int) -> None:
     """rank, increase and change_pp: one value against a goal or the baseline."""
-    batch = _Batch(plan, items)
     rules: list[Any] = [t.rule for t in batch.targets]
-    codes = np.array([look.code(r.indicator) for r in rules], dtype=np.int64)
+    codes = batch.memo(
+        "codes", lambda: np.array([look.code(r.indicator) for r in rules], dtype=np.int64)
+    )
     n = len(rules)
-    kind = np.array(
-        [{"rank": 0, "increase": 1, "change_pp": 2}[r.kind] for r in rules], dtype=np.int8
+    kind = batch.memo(
+        "kind",
+        lambda: np.array(
+            [{"rank": 0, "increase": 1, "change_pp": 2}[r.kind] for r in rules], dtype=np.int8
+        ),
     )
-    written = np.array(
-        [np.nan if getattr(r, "baseline", None) is None else r.baseline for r in rules]
+    written = batch.memo(
+        "written",
+        lambda: np.array(
+            [np.nan if getattr(r, "baseline", None) is None else r.baseline for r in rules]
+        ),
     )
-    goal = np.array([float(getattr(r, "value", 0.0) or 0.0) for r in rules])
-    stretch = np.array(
-        [np.nan if getattr(r, "stretch", None) is None else float(r.stretch) for r in rules]
+    goal = batch.memo(
+        "goal", lambda: np.array([float(getattr(r, "value", 0.0) or 0.0) for r in rules])
     )
-    units = [
-        ""
-        if r.kind == "rank"
-        else "个百分点"
-        if r.kind == "change_pp"
-        else (r.unit if r.unit is not None else plan.indicators[c].unit)
-        for r, c in zip(rules, codes.tolist(), strict=True)
-    ]
-    factor = np.ones(n)
-    for i, (r, c) in enumerate(zip(rules, codes.tolist(), strict=True)):
-        iu = plan.indicators[c].unit
-        if r.kind == "increase":
-            factor[i] = _factor(plan, units[i], iu)
-        elif r.kind == "change_pp":
-            factor[i] = 1.0 / plan.units.factor(iu, "%")  # value / factor = value in %
+    stretch = batch.memo(
+        "stretch",
+        lambda: np.array(
+            [np.nan if getattr(r, "stretch", None) is None else float(r.stretch) for r in rules]
+        ),
+    )
+    units = batch.memo(
+        "units",
+        lambda: [
+            ""
+            if r.kind == "rank"
+            else "个百分点"
+            if r.kind == "change_pp"
+            else (r.unit if r.unit is not None else plan.indicators[c].unit)
+            for r, c in zip(rules, codes.tolist(), strict=True)
+        ],
+    )
+
+    def level_factors() -> Floats:
+        factor = np.ones(n)
+        for i, (r, c) in enumerate(zip(rules, codes.tolist(), strict=True)):
+            iu = plan.indicators[c].unit
+            if r.kind == "increase":
+                factor[i] = _factor(plan, units[i], iu)
+            elif r.kind == "change_pp":
+                factor[i] = 1.0 / plan.units.factor(iu, "%")  # value / factor = value in %
+        return factor
+
+    factor = batch.memo("factor", level_factors)
     obs = look.cur_date[codes]
     v = look.cur_value[codes] / factor
     observed_base = look.base_value[codes] / factor
@@ -416,7 +453,7 @@ def _level_kernel(
     target_value = np.select([kind == 1], [base], goal)
     with np.errstate(divide="ignore", invalid="ignore"):
         completion = np.where(kind == 2, np.where(goal != 0, change / goal, np.nan), np.nan)
-    is_pct = np.array([u == "%" for u in units], dtype=bool)
+    is_pct = batch.memo("is_pct", lambda: np.array([u == "%" for u in units], dtype=bool))
     gap = np.select([kind == 2, (kind == 1) & is_pct], [change - goal, v - base], np.nan)
     better = np.where(kind == 0, le(actual, stretch), ge(actual, stretch))
     stretch_met = np.where(np.isnan(stretch), -1, better.astype(np.int8)).astype(np.int8)
@@ -436,23 +473,34 @@ def _level_kernel(
         cols.unit[p] = u if h else ""
 
 
-def _share_kernel(
-    plan: Plan, items: Sequence[tuple[int, Target]], look: Lookup, cols: Columns, as_of: int
-) -> None:
-    batch = _Batch(plan, items)
+def _share_kernel(plan: Plan, batch: _Batch, look: Lookup, cols: Columns, as_of: int) -> None:
     rules: list[Share] = [t.rule for t in batch.targets]  # type: ignore[misc]
-    num = np.array([look.code(r.numerator) for r in rules], dtype=np.int64)
-    den = np.array([look.code(r.denominator) for r in rules], dtype=np.int64)
-    value = np.array([r.value for r in rules])
-    stretch = np.array([np.nan if r.stretch is None else r.stretch for r in rules])
-    ratio_factor = np.array(
-        [
-            plan.units.factor(plan.indicators[a].unit, plan.indicators[b].unit)
-            for a, b in zip(num.tolist(), den.tolist(), strict=True)
-        ]
+    num = batch.memo(
+        "num", lambda: np.array([look.code(r.numerator) for r in rules], dtype=np.int64)
     )
-    to_target = np.array([plan.units.factor("", r.unit) for r in rules])
-    to_pct = np.array([plan.units.factor(r.unit, "%") if r.unit else np.nan for r in rules])
+    den = batch.memo(
+        "den", lambda: np.array([look.code(r.denominator) for r in rules], dtype=np.int64)
+    )
+    value = batch.memo("value", lambda: np.array([r.value for r in rules]))
+    stretch = batch.memo(
+        "stretch", lambda: np.array([np.nan if r.stretch is None else r.stretch for r in rules])
+    )
+    ratio_factor = batch.memo(
+        "ratio_factor",
+        lambda: np.array(
+            [
+                plan.units.factor(plan.indicators[a].unit, plan.indicators[b].unit)
+                for a, b in zip(num.tolist(), den.tolist(), strict=True)
+            ]
+        ),
+    )
+    to_target = batch.memo(
+        "to_target", lambda: np.array([plan.units.factor("", r.unit) for r in rules])
+    )
+    to_pct = batch.memo(
+        "to_pct",
+        lambda: np.array([plan.units.factor(r.unit, "%") if r.unit else np.nan for r in rules]),
+    )
     n = len(rules)
     start = _day(plan.start)
     # the latest day ≥ start on which numerator and denominator both have a value
@@ -501,11 +549,13 @@ def _share_kernel(
         cols.unit[p] = r.unit if h else ""
 
 
-def _milestone_kernel(
-    plan: Plan, items: Sequence[tuple[int, Target]], look: Lookup, cols: Columns, as_of: int
-) -> None:
-    batch = _Batch(plan, items)
-    codes = np.array([look.code(t.rule.indicator_ids()[0]) for t in batch.targets], dtype=np.int64)
+def _milestone_kernel(plan: Plan, batch: _Batch, look: Lookup, cols: Columns, as_of: int) -> None:
+    codes = batch.memo(
+        "codes",
+        lambda: np.array(
+            [look.code(t.rule.indicator_ids()[0]) for t in batch.targets], dtype=np.int64
+        ),
+    )
     n_ind = len(plan.indicators)
     # per indicator: the latest plain row's value, the last not-done day, and done days after it
     plain = look.plain
@@ -557,18 +607,22 @@ def judge_vectorised(plan: Plan, look: Lookup, as_of: dt.date) -> Columns:
             groups.setdefault("share", []).append((i, target))
         elif kind is Milestone and not rule.stages:  # type: ignore[attr-defined]
             groups.setdefault("milestone", []).append((i, target))
+    batches: dict[str, _Batch] | None = plan._get_derived("kernel_batches")
+    if batches is None:
+        batches = {name: _Batch(plan, items) for name, items in groups.items()}
+        plan._set_derived("kernel_batches", batches)
     day = _day(as_of)
-    for name, items in groups.items():
+    for name, batch in batches.items():
         if name == "at_least":
-            _threshold_kernel(plan, items, look, cols, day, upper=False)
+            _threshold_kernel(plan, batch, look, cols, day, upper=False)
         elif name == "at_most":
-            _threshold_kernel(plan, items, look, cols, day, upper=True)
+            _threshold_kernel(plan, batch, look, cols, day, upper=True)
         elif name == "net_increase":
-            _net_increase_kernel(plan, items, look, cols, day)
+            _net_increase_kernel(plan, batch, look, cols, day)
         elif name == "level":
-            _level_kernel(plan, items, look, cols, day)
+            _level_kernel(plan, batch, look, cols, day)
         elif name == "share":
-            _share_kernel(plan, items, look, cols, day)
+            _share_kernel(plan, batch, look, cols, day)
         else:
-            _milestone_kernel(plan, items, look, cols, day)
+            _milestone_kernel(plan, batch, look, cols, day)
     return cols

@@ -10,7 +10,7 @@ import datetime as dt
 import enum
 import re
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -279,12 +279,15 @@ class Plan:
     _target_index: Mapping[str, Target] = attrs.field(
         init=False, repr=False, eq=False, alias="_target_index"
     )
+    # derived data computed once per plan by the evaluation (the plan itself never changes)
+    _derived: dict[str, Any] = attrs.field(init=False, repr=False, eq=False, alias="_derived")
 
     def __attrs_post_init__(self) -> None:
         if self.end < self.start:
             raise ValueError(f"the period ends ({self.end}) before it starts ({self.start})")
         object.__setattr__(self, "_indicator_index", {i.id: i for i in self.indicators})
         object.__setattr__(self, "_target_index", {t.id: t for t in self.targets})
+        object.__setattr__(self, "_derived", {})
         for kind, ids in (("indicator", self.indicators), ("target", self.targets)):
             seen: set[str] = set()
             for item in ids:
@@ -301,9 +304,19 @@ class Plan:
         """Return the unit system with this plan's own unit definitions."""
         from targetkit.units import units_with  # noqa: PLC0415 - units build pint lazily
 
-        return units_with(
-            tuple(f"{name} = {definition}" for name, definition in self.unit_definitions)
-        )
+        if "units" not in self._derived:
+            definitions = tuple(f"{name} = {d}" for name, d in self.unit_definitions)
+            self._derived["units"] = units_with(definitions)
+        units: UnitSystem = self._derived["units"]
+        return units
+
+    def _get_derived(self, key: str) -> Any:
+        """Return data derived from this plan and cached on it (None if not computed yet)."""
+        return self._derived.get(key)
+
+    def _set_derived(self, key: str, value: Any) -> None:
+        """Cache data derived from this plan (the plan is immutable, so it never goes stale)."""
+        self._derived[key] = value
 
     def indicator(self, indicator_id: str) -> Indicator:
         """Return the indicator with this id (KeyError if none)."""
