@@ -207,6 +207,9 @@ def _read_csv(path: Path, plan: Plan) -> Actuals:
             "a CSV needs a header line: indicator,date,value,unit[,reported_at,source,note]",
             line=1,
         )
+    fast = _read_plain_csv(text, source, plan)
+    if fast is not None:
+        return fast
     reader = csv.reader(io.StringIO(text, newline=""))
     problems: list[Problem] = []
     header: list[str] | None = None
@@ -252,6 +255,47 @@ def _read_csv(path: Path, plan: Plan) -> Actuals:
     index = {name: header.index(original) for original, name in columns.items()}
     table = {name: [r[i] for r in rows] for name, i in index.items()}
     return Actuals(_build(table, lines, plan, source, problems, line_label="line"))
+
+
+def _read_plain_csv(text: str, source: str, plan: Plan) -> Actuals | None:
+    """Read a CSV without quotes, blank header lines or odd rows with pandas' C parser.
+
+    Large exports are usually this plain; then every line is one record, so line numbers stay
+    exact. Anything else returns None and is read by the csv module, which reports each odd row.
+    """
+    if '"' in text or "\r" in text.replace("\r\n", ""):
+        return None
+    lines = text.split("\n")
+    header = lines[0].removesuffix("\r")
+    if not header.strip():
+        return None
+    width = header.count(",")
+    blank = [not line.strip() for line in lines]
+    if any(line.count(",") != width for line, empty in zip(lines, blank, strict=True) if not empty):
+        return None  # a ragged row: the csv module names it
+    problems: list[Problem] = []
+    names = header.split(",")
+    columns = _check_columns(names, source, problems, line=1)
+    if problems:
+        raise DataError(problems)
+    frame = pd.read_csv(
+        io.StringIO(text),
+        dtype=str,
+        keep_default_na=False,
+        na_filter=False,
+        skip_blank_lines=False,
+        header=0,
+        names=[f"c{i}" for i in range(width + 1)],
+        engine="c",
+    )
+    # data rows start on line 2; blank lines became rows of empty cells and are dropped here
+    keep = [i for i, empty in enumerate(blank[1:]) if not empty and i < len(frame)]
+    line_numbers = [i + 2 for i in keep]
+    table = {
+        name: frame[f"c{names.index(original)}"].to_numpy()[keep].tolist()
+        for original, name in columns.items()
+    }
+    return Actuals(_build(table, line_numbers, plan, source, problems, line_label="line"))
 
 
 def _check_columns(
