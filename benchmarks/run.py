@@ -224,6 +224,33 @@ def naive(n: int) -> None:
     )
 
 
+def _rss_worker(n: int) -> None:
+    """Load, evaluate and tabulate ``n`` targets in this process (run as a child by `peak_rss`)."""
+    mapping = plan_mapping(n)
+    plan = tk.parse(mapping)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "a.csv"
+        write_actuals(mapping, path)
+        actuals = tk.read_actuals(path, plan)
+    tk.evaluate(plan, actuals, as_of=AS_OF).to_frame()
+
+
+def peak_rss(n: int) -> None:
+    """Print the peak resident memory of a fresh process that loads and evaluates ``n`` targets."""
+    import resource  # noqa: PLC0415 - POSIX only, and only here
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    subprocess.run(
+        [sys.executable, "-m", "benchmarks.run", "--rss-worker", str(n)], check=True, cwd=ROOT
+    )
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # KiB on Linux
+    note = "" if peak > before else " (an earlier child was larger)"
+    print(
+        f"\npeak resident memory, {n} targets loaded, evaluated and tabulated in a fresh process: "
+        f"{peak / 1024:.0f} MiB{note}"
+    )
+
+
 def cli_start(repeat: int) -> None:
     example = ROOT / "examples" / "yichang_2023"
     check = [
@@ -262,12 +289,17 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--sizes", type=int, nargs="*", help="target counts to run")
     parser.add_argument("--json", type=Path, help="also write the scale figures to this file")
+    parser.add_argument("--rss-worker", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.rss_worker:
+        _rss_worker(args.rss_worker)
+        return 0
     sizes = args.sizes or ([20, 100] if args.quick else [100, 1000, 10_000, 50_000])
     repeat = 1 if args.quick else 3
     print(
         f"targetkit {tk.__version__}, Python {sys.version.split()[0]}, pandas {pd.__version__}, numpy {np.__version__}\n"
     )
+    peak_rss(max(sizes))
     records = scale(sizes, repeat)
     growth(records)
     naive(100 if args.quick else 1000)

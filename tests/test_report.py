@@ -824,3 +824,14 @@ def _has_cjk_font() -> bool:
         ["fc-list", ":lang=zh", "family"], capture_output=True, text=True, check=False
     ).stdout
     return bool(out.strip())
+
+
+def test_evaluation_and_result_render_in_jupyter() -> None:
+    root = Path(__file__).resolve().parent.parent / "examples" / "yichang_2023"
+    plan = tk.load(root / "plan.toml")
+    ev = tk.evaluate(plan, tk.read_actuals(root / "actuals", plan), as_of=dt.date(2023, 9, 30))
+    html = ev._repr_html_()
+    assert "<table" in html
+    assert html.count("talent_recruited") >= 1
+    one = ev.result("talent_recruited")._repr_html_()
+    assert "滞后" in one
