@@ -599,23 +599,31 @@ def test_change_in_percentage_points(now: str, status: Status, change: float) ->
     assert r.status is status
 
 
-class TestPublicationLag:
+class TestAfterTheDeadline:
     PLAN = TURNOVER.replace('kind = "cumulative"', 'kind = "cumulative"\nlag_days = 30')
 
-    def test_within_the_lag_the_last_figure_is_still_judged_on_pace(self) -> None:
-        # 1–11月 300/360 = 83.3% vs 11/12 = 91.7% → -8.3 pp, behind, while the December figure is due
+    def test_the_period_is_over_the_day_after_the_deadline(self) -> None:
+        # DESIGN: missed once the period is over and the target is not met, even while the
+        # December figure (due within lag_days) is not yet published; 1–11月 300 < 360
         plan = make_plan(self.PLAN)
         r = check(
-            plan, "indicator,date,value,unit\nturnover,2023-11-30,300,亿元\n", "2024-01-15"
+            plan, "indicator,date,value,unit\nturnover,2023-11-30,300,亿元\n", "2024-01-01"
+        ).result("turnover")
+        assert r.status is Status.MISSED
+
+    def test_on_the_deadline_day_an_older_figure_is_still_judged_on_pace(self) -> None:
+        # 300/360 = 83.3% against 11/12 = 91.7%: -8.3 pp, behind
+        plan = make_plan(self.PLAN)
+        r = check(
+            plan, "indicator,date,value,unit\nturnover,2023-11-30,300,亿元\n", "2023-12-31"
         ).result("turnover")
         assert r.status is Status.BEHIND
 
-    def test_after_the_lag_it_is_missed(self) -> None:
+    def test_a_late_whole_year_figure_that_reaches_the_target_is_met(self) -> None:
         plan = make_plan(self.PLAN)
-        r = check(
-            plan, "indicator,date,value,unit\nturnover,2023-11-30,300,亿元\n", "2024-02-15"
-        ).result("turnover")
-        assert r.status is Status.MISSED
+        csv = "indicator,date,value,unit,reported_at\nturnover,2023-11-30,300,亿元,\nturnover,2023-12-31,365,亿元,2024-01-20\n"
+        assert check(plan, csv, "2024-01-10").result("turnover").status is Status.MISSED
+        assert check(plan, csv, "2024-01-25").result("turnover").status is Status.MET
 
 
 class TestAlerts:

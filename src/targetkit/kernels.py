@@ -184,8 +184,9 @@ def _lag(plan: Plan, codes: Ints) -> Ints:
 
 
 def _final(obs: Ints, deadline: Ints, lag: Ints, as_of: int) -> Bools:
-    after = (as_of > deadline) & (as_of > deadline + lag)
-    return np.asarray((obs >= deadline) | after)
+    """Vectorised `RuleContext.is_final` (``lag`` is accepted for symmetry and not used)."""
+    del lag
+    return np.asarray((obs >= deadline) | (as_of > deadline))
 
 
 def _expected(plan: Plan, batch: _Batch, obs: Ints) -> Floats:

@@ -212,8 +212,8 @@ class Indicator:
     Attributes:
         unit: The unit values are stored in ('' for ranks and milestones).
         cadence: How often values are reported ('monthly', 'quarterly', 'annual'), if regular.
-        lag_days: Days after a reporting period ends until its figure is published. After the
-            deadline, a target whose final figure is still within this lag is not judged missed.
+        lag_days: Days after a reporting period ends until its figure is published; with a
+            cadence, a figure not in by then raises an overdue-data alert.
     """
 
     id: str = attrs.field(validator=_check_id)

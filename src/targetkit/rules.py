@@ -159,17 +159,15 @@ class RuleContext:
         return self.series_of(indicator_id).on(self.plan.start - dt.timedelta(days=1))
 
     def is_final(self, on: dt.date, indicator_id: str) -> bool:
-        """Return True when a value dated ``on`` can no longer change the outcome.
+        """Return True when a value dated ``on`` is judged for good (met or missed).
 
-        A value dated on or after the deadline covers the whole period. After the deadline,
-        older values are final once the indicator's publication lag has passed too.
+        A value dated on or after the deadline covers the whole period; and once the as-of date
+        is past the deadline the period is over, so the latest value is final even when the
+        whole-period figure is not yet published (the indicator's ``lag_days`` only times the
+        overdue-data alert). ``indicator_id`` is there for rule kinds that judge otherwise.
         """
-        if on >= self.deadline:
-            return True
-        if self.as_of <= self.deadline:
-            return False
-        lag = self.indicator(indicator_id).lag_days
-        return self.as_of > self.deadline + dt.timedelta(days=lag)
+        del indicator_id
+        return on >= self.deadline or self.as_of > self.deadline
 
     def convert(self, value: float, unit: str, indicator_id: str) -> float:
         """Convert a value given in ``unit`` into the indicator's unit."""
