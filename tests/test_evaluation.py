@@ -723,3 +723,24 @@ def test_milestone_done_on_the_deadline_day_is_met() -> None:
         plan, "indicator,date,value,unit\nplan_issued,2023-12-31,done,\n", "2024-01-05"
     ).result("plan_issued")
     assert r.status is Status.MET
+
+
+class TestOverdueAfterTheDeadline:
+    PLAN = TURNOVER.replace(
+        'kind = "cumulative"', 'kind = "cumulative"\ncadence = "monthly"\nlag_days = 20'
+    )
+
+    def test_the_year_figure_is_overdue_after_end_plus_lag(self) -> None:
+        plan = make_plan(self.PLAN)
+        csv = "indicator,date,value,unit\nturnover,2023-11-30,300,亿元\n"
+        assert [a.kind for a in check(plan, csv, "2024-01-20").alerts] == [
+            "status"
+        ]  # due, not late
+        late = check(plan, csv, "2024-01-21").alerts
+        assert sorted(a.kind for a in late) == ["overdue", "status"]
+        assert any("2023-12-31" in a.message_zh for a in late)
+
+    def test_a_met_target_needs_no_more_figures(self) -> None:
+        plan = make_plan(self.PLAN)
+        csv = "indicator,date,value,unit\nturnover,2023-10-31,370,亿元\n"
+        assert check(plan, csv, "2024-02-01").alerts == ()

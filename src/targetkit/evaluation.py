@@ -535,7 +535,12 @@ class _Work:
                         owner=target.owner,
                     )
                 )
-            alerts.extend(_overdue_alerts(self.plan, self.series, self.as_of))
+            met = {
+                t.id
+                for t, code in zip(self.plan.targets, self.columns.status, strict=True)
+                if _STATUSES[int(code)] is Status.MET
+            }
+            alerts.extend(_overdue_alerts(self.plan, self.series, self.as_of, met))
             self._alerts = tuple(alerts)
         return self._alerts
 
@@ -600,7 +605,14 @@ def _latest_due_period_end(plan: Plan, months: int, lag: int, as_of: dt.date) ->
         due = end
 
 
-def _overdue_alerts(plan: Plan, series: Mapping[str, Series], as_of: dt.date) -> list[Alert]:
+def _overdue_alerts(
+    plan: Plan, series: Mapping[str, Series], as_of: dt.date, met: set[str]
+) -> list[Alert]:
+    """Alert each target whose indicator's figure is due (period end + lag_days) and not in.
+
+    A target already met needs no more figures, and one whose deadline came before the due
+    period only needs the figures up to its deadline.
+    """
     alerts: list[Alert] = []
     for indicator in plan.indicators:
         if indicator.cadence is None:
@@ -612,15 +624,15 @@ def _overdue_alerts(plan: Plan, series: Mapping[str, Series], as_of: dt.date) ->
             continue
         s = series.get(indicator.id)
         latest = s.latest() if s is not None and len(s) else None
-        if latest is not None and latest.date >= due:
-            continue
         have_zh = f"最新数据截至{latest.date.isoformat()}" if latest else "尚无数据"
         have_en = f"latest figure dated {latest.date.isoformat()}" if latest else "no figure yet"
         for target in plan.targets:
             if indicator.id not in target.rule.indicator_ids():
                 continue
-            if as_of > plan.deadline_of(target) + dt.timedelta(days=indicator.lag_days):
-                continue  # judged for good by now; a late figure is no longer news
+            if target.id in met:
+                continue
+            if latest is not None and latest.date >= min(due, plan.deadline_of(target)):
+                continue
             alerts.append(
                 Alert(
                     key=f"{target.id}:overdue:{indicator.id}",
