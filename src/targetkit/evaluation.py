@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from targetkit.actuals import Actuals
-from targetkit.kernels import NAT, STATUS_ORDER, Lookup, judge_vectorised
+from targetkit.kernels import NAT, STATUS_ORDER, Lookup, indicator_index, judge_vectorised
 from targetkit.model import Light, Plan, Severity, Status
 from targetkit.rules import Judgement, Observation, RuleContext, Series
 
@@ -319,9 +319,7 @@ def _select(frame: pd.DataFrame, as_of: dt.date, plan: Plan) -> pd.DataFrame:
     cutoff = np.datetime64(as_of, "s")
     date = frame["date"].to_numpy()
     reported = frame["reported_at"].to_numpy()
-    codes = pd.Index([i.id for i in plan.indicators]).get_indexer(
-        pd.Index(frame["indicator"].to_numpy())
-    )
+    codes = indicator_index(plan).get_indexer(pd.Index(frame["indicator"].to_numpy()))
     visible = np.flatnonzero((date <= cutoff) & ~(reported > cutoff) & (codes >= 0))
     stage_codes, _ = pd.factorize(frame["stage"].to_numpy()[visible])
     day = date[visible].astype(np.int64)

@@ -89,6 +89,24 @@ def _last_per_code(codes: Ints, mask: Bools) -> tuple[Ints, Ints]:
     return uniq, where[::-1][first_in_reversed]
 
 
+def indicator_positions(plan: Plan) -> dict[str, int]:
+    """Return each indicator id's position in the plan (computed once per plan)."""
+    positions: dict[str, int] | None = plan._get_derived("indicator_positions")
+    if positions is None:
+        positions = {i.id: k for k, i in enumerate(plan.indicators)}
+        plan._set_derived("indicator_positions", positions)
+    return positions
+
+
+def indicator_index(plan: Plan) -> pd.Index:
+    """Return the plan's indicator ids as a pandas Index (computed once per plan)."""
+    index: pd.Index | None = plan._get_derived("indicator_index")
+    if index is None:
+        index = pd.Index([i.id for i in plan.indicators])
+        plan._set_derived("indicator_index", index)
+    return index
+
+
 class Lookup:
     """Per plan indicator: the latest observation within the period and the baseline.
 
@@ -98,8 +116,7 @@ class Lookup:
     def __init__(self, plan: Plan, selected: pd.DataFrame) -> None:
         n = len(plan.indicators)
         self.plan = plan
-        self.ids = pd.Index([i.id for i in plan.indicators])
-        self._position = {i.id: k for k, i in enumerate(plan.indicators)}
+        self._position = indicator_positions(plan)
         self.cur_value = np.full(n, np.nan)
         self.cur_date = np.full(n, NAT, dtype=np.int64)
         self.cur_row = np.full(n, -1, dtype=np.int64)
@@ -113,9 +130,7 @@ class Lookup:
             self.rows = np.zeros(0, dtype=np.int64)
             self.plain = np.zeros(0, dtype=bool)
             return
-        self.codes = self.ids.get_indexer(pd.Index(selected["indicator"].to_numpy())).astype(
-            np.int64
-        )
+        self.codes = selected["code"].to_numpy().astype(np.int64)
         self.days = selected["date"].to_numpy().astype("datetime64[D]").astype(np.int64)
         self.values = selected["value"].to_numpy().astype(np.float64)
         self.rows = selected["row"].to_numpy().astype(np.int64)
@@ -178,28 +193,27 @@ class _Batch:
         return self._memo[name]
 
 
-def _lag(plan: Plan, codes: Ints) -> Ints:
-    lags = np.array([i.lag_days for i in plan.indicators], dtype=np.int64)
-    return lags[codes]
-
-
-def _final(obs: Ints, deadline: Ints, lag: Ints, as_of: int) -> Bools:
-    """Vectorised `RuleContext.is_final` (``lag`` is accepted for symmetry and not used)."""
-    del lag
+def _final(obs: Ints, deadline: Ints, as_of: int) -> Bools:
+    """Vectorised `RuleContext.is_final`."""
     return np.asarray((obs >= deadline) | (as_of > deadline))
 
 
 def _expected(plan: Plan, batch: _Batch, obs: Ints) -> Floats:
     """Expected progress at each observation's day (NaN where not pro-rated or no observation)."""
     out = np.full(len(obs), np.nan)
-    groups: dict[tuple[Pace, dt.date], list[int]] = {}
-    for i, key in enumerate(batch.paces):
-        groups.setdefault(key, []).append(i)
+
+    def pace_groups() -> list[tuple[Pace, dt.date, Ints]]:
+        groups: dict[tuple[Pace, dt.date], list[int]] = {}
+        for i, key in enumerate(batch.paces):
+            groups.setdefault(key, []).append(i)
+        return [
+            (pace, deadline, np.array(members, dtype=np.int64))
+            for (pace, deadline), members in groups.items()
+            if pace.method is not PaceMethod.NONE
+        ]
+
     epoch = dt.date(1970, 1, 1)
-    for (pace, deadline), members in groups.items():
-        if pace.method is PaceMethod.NONE:
-            continue
-        idx = np.array(members, dtype=np.int64)
+    for pace, deadline, idx in batch.memo("pace_groups", pace_groups):
         days = obs[idx]
         have = days != NAT
         uniq = np.unique(days[have])
@@ -207,9 +221,13 @@ def _expected(plan: Plan, batch: _Batch, obs: Ints) -> Floats:
             int(d): expected_progress(pace, plan.start, deadline, epoch + dt.timedelta(days=int(d)))
             for d in uniq
         }
-        values = np.array(
-            [table.get(int(d), np.nan) if d != NAT else np.nan for d in days.tolist()]
-        )
+        # one lookup per distinct day, spread back with searchsorted
+        keys = np.array(sorted(table), dtype=np.int64)
+        vals = np.array([table[int(k)] for k in keys], dtype=np.float64)
+        pos = np.searchsorted(keys, days)
+        found = have & (pos < len(keys))
+        values = np.full(len(days), np.nan)
+        values[found] = vals[pos[found]]
         out[idx] = values
     return out
 
@@ -271,7 +289,7 @@ def _threshold_kernel(
     have = obs != NAT
     v = look.cur_value[codes] / factor
     base = look.base_value[codes] / factor
-    final = _final(obs, batch.deadline, _lag(plan, codes), as_of)
+    final = _final(obs, batch.deadline, as_of)
     if upper:
         ok = np.where(strict, lt(v, value), le(v, value))
         level = np.array([k is not IndicatorKind.CUMULATIVE for k in kinds], dtype=bool)
@@ -362,7 +380,7 @@ def _net_increase_kernel(
     with np.errstate(divide="ignore", invalid="ignore"):
         completion = np.where(value != 0, increase / value, np.where(reached, 1.0, 0.0))
     expected = _expected(plan, batch, obs)
-    final = _final(obs, batch.deadline, _lag(plan, codes), as_of)
+    final = _final(obs, batch.deadline, as_of)
     gap = 100.0 * (completion - expected)
     status = np.where(have, _progress_status(reached, final, expected, gap, batch), NO_DATA).astype(
         np.int8
@@ -441,7 +459,7 @@ def _level_kernel(plan: Plan, batch: _Batch, look: Lookup, cols: Columns, as_of:
     base = np.where(
         kind == 0, observed_base, np.where(np.isnan(observed_base), written, observed_base)
     )
-    final = _final(obs, batch.deadline, _lag(plan, codes), as_of)
+    final = _final(obs, batch.deadline, as_of)
     has_base = ~np.isnan(base)
     change = v - base
     satisfied = np.select([kind == 0, kind == 1], [le(v, goal), gt(v, base)], ge(change, goal))
@@ -530,7 +548,7 @@ def _share_kernel(plan: Plan, batch: _Batch, look: Lookup, cols: Columns, as_of:
     have = (day != NAT) & ~np.isnan(share)
     satisfied = ge(share, value)
     regressing = ~np.isnan(base_share) & lt(share, base_share)
-    final = _final(day, batch.deadline, _lag(plan, num), as_of)
+    final = _final(day, batch.deadline, as_of)
     status = np.where(have, _level_status(satisfied, final, regressing), NO_DATA).astype(np.int8)
     with np.errstate(divide="ignore", invalid="ignore"):
         completion = np.where(value != 0, share / value, np.nan)
@@ -589,9 +607,8 @@ def _milestone_kernel(plan: Plan, batch: _Batch, look: Lookup, cols: Columns, as
     )
 
 
-def judge_vectorised(plan: Plan, look: Lookup, as_of: dt.date) -> Columns:
-    """Judge every target whose rule has a kernel; the rest are left for scalar judgement."""
-    cols = Columns(len(plan.targets))
+def _groups(plan: Plan) -> dict[str, list[tuple[int, Target]]]:
+    """Sort the plan's targets by the kernel that judges them; the rest are left out."""
     groups: dict[str, list[tuple[int, Target]]] = {}
     for i, target in enumerate(plan.targets):
         rule = target.rule
@@ -608,9 +625,15 @@ def judge_vectorised(plan: Plan, look: Lookup, as_of: dt.date) -> Columns:
             groups.setdefault("share", []).append((i, target))
         elif kind is Milestone and not rule.stages:  # type: ignore[attr-defined]
             groups.setdefault("milestone", []).append((i, target))
+    return groups
+
+
+def judge_vectorised(plan: Plan, look: Lookup, as_of: dt.date) -> Columns:
+    """Judge every target whose rule has a kernel; the rest are left for scalar judgement."""
+    cols = Columns(len(plan.targets))
     batches: dict[str, _Batch] | None = plan._get_derived("kernel_batches")
     if batches is None:
-        batches = {name: _Batch(plan, items) for name, items in groups.items()}
+        batches = {name: _Batch(plan, items) for name, items in _groups(plan).items()}
         plan._set_derived("kernel_batches", batches)
     day = _day(as_of)
     for name, batch in batches.items():
