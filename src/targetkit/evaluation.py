@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import weakref
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 import attrs
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from targetkit.actuals import Actuals
@@ -304,44 +306,77 @@ def _result_dict(r: TargetResult, lang: str) -> dict[str, Any]:
 # --------------------------------------------------------------------------- selection
 
 
-def _select(frame: pd.DataFrame, as_of: dt.date, plan: Plan) -> pd.DataFrame:
+@attrs.frozen
+class _Order:
+    """The rows of an actuals table for one plan, sorted once for every as-of date.
+
+    Sorted by the indicator's position in the plan, date, stage, reported_at (NaT first: a
+    revision with a reported_at beats a row without one) and value (so that the order of rows
+    never matters). Rows of indicators the plan does not declare are left out.
+    """
+
+    plan: Plan
+    rows: npt.NDArray[np.int64]
+    code: npt.NDArray[np.int64]
+    day: npt.NDArray[np.int64]
+    stage: npt.NDArray[np.int64]
+    reported: npt.NDArray[np.int64]
+
+
+# one sorted order per actuals table, for the plan it was last evaluated with: a notebook that
+# evaluates many as-of dates sorts once
+_ORDERS: weakref.WeakKeyDictionary[Actuals, _Order] = weakref.WeakKeyDictionary()
+
+
+def _order(frame: pd.DataFrame, plan: Plan) -> _Order:
+    codes = indicator_index(plan).get_indexer(pd.Index(frame["indicator"].to_numpy()))
+    known = np.flatnonzero(codes >= 0)
+    stage, _ = pd.factorize(frame["stage"].to_numpy()[known])
+    day = frame["date"].to_numpy()[known].astype(np.int64)
+    reported = frame["reported_at"].to_numpy()[known].astype(np.int64)  # NaT is the smallest
+    value = frame["value"].to_numpy()[known]
+    code = codes[known].astype(np.int64)
+    order = np.lexsort((value, reported, stage, day, code))
+    return _Order(
+        plan=plan,
+        rows=known[order].astype(np.int64),
+        code=code[order],
+        day=day[order],
+        stage=stage[order].astype(np.int64),
+        reported=reported[order],
+    )
+
+
+def _sorted(actuals: Actuals | None, frame: pd.DataFrame, plan: Plan) -> _Order:
+    if actuals is None:
+        return _order(frame, plan)
+    cached = _ORDERS.get(actuals)
+    if cached is None or cached.plan is not plan:
+        cached = _order(frame, plan)
+        _ORDERS[actuals] = cached
+    return cached
+
+
+def _select(frame: pd.DataFrame, as_of: dt.date, order: _Order) -> pd.DataFrame:
     """Return the visible rows at ``as_of``, one per (indicator, stage, date), latest revision.
 
-    Rows of indicators the plan does not declare are left out. The result is sorted by the
-    indicator's position in the plan, then date, then stage, and carries that position as
+    The result follows ``order`` (plan position, date, stage) and carries the plan position as
     ``code`` and each row's position in ``frame`` as ``row``.
     """
-    columns = ["indicator", "stage", "date", "value", "row", "code"]
-    if frame.empty:
-        return pd.DataFrame(
-            {c: pd.Series(dtype=frame[c].dtype if c in frame else "int64") for c in columns}
-        )
-    cutoff = np.datetime64(as_of, "s")
-    date = frame["date"].to_numpy()
-    reported = frame["reported_at"].to_numpy()
-    codes = indicator_index(plan).get_indexer(pd.Index(frame["indicator"].to_numpy()))
-    visible = np.flatnonzero((date <= cutoff) & ~(reported > cutoff) & (codes >= 0))
-    stage_codes, _ = pd.factorize(frame["stage"].to_numpy()[visible])
-    day = date[visible].astype(np.int64)
-    # NaT sorts first: a revision with a reported_at beats a row without one; the value breaks
-    # the last ties so that the order of rows never matters
-    rep = reported[visible].astype(np.int64)  # NaT is the smallest int64
-    value = frame["value"].to_numpy()[visible]
-    code = codes[visible].astype(np.int64)
-    order = np.lexsort((value, rep, stage_codes, day, code))
-    code, day, stage_codes = code[order], day[order], stage_codes[order]
-    last = np.ones(len(order), dtype=bool)
-    if len(order) > 1:
-        same = (
-            (code[1:] == code[:-1]) & (day[1:] == day[:-1]) & (stage_codes[1:] == stage_codes[:-1])
-        )
+    cutoff = np.datetime64(as_of, "s").astype(np.int64)
+    nat = np.iinfo(np.int64).min
+    visible = (order.day <= cutoff) & ((order.reported == nat) | (order.reported <= cutoff))
+    code, day, stage = order.code[visible], order.day[visible], order.stage[visible]
+    last = np.ones(len(code), dtype=bool)
+    if len(code) > 1:
+        same = (code[1:] == code[:-1]) & (day[1:] == day[:-1]) & (stage[1:] == stage[:-1])
         last[:-1] = ~same
-    keep = visible[order][last]
+    keep = order.rows[visible][last]
     return pd.DataFrame(
         {
             "indicator": frame["indicator"].to_numpy()[keep],
             "stage": frame["stage"].to_numpy()[keep],
-            "date": date[keep],
+            "date": frame["date"].to_numpy()[keep],
             "value": frame["value"].to_numpy()[keep],
             "row": keep.astype(np.int64),
             "code": code[last],
@@ -429,11 +464,11 @@ def _opt(value: float) -> float | None:
 class _Work:
     """What an evaluation computed, and what it builds on demand (results, alerts)."""
 
-    def __init__(self, plan: Plan, as_of: dt.date, frame: pd.DataFrame) -> None:
+    def __init__(self, plan: Plan, as_of: dt.date, frame: pd.DataFrame, order: _Order) -> None:
         self.plan = plan
         self.as_of = as_of
         self.frame = frame
-        selected = _select(frame, as_of, plan)
+        selected = _select(frame, as_of, order)
         self.series = _SeriesMap(selected)
         self.columns = judge_vectorised(plan, Lookup(plan, selected), as_of)
         self.judgements: dict[int, Judgement] = {}
@@ -583,7 +618,8 @@ def evaluate(plan: Plan, actuals: Actuals | None, *, as_of: dt.date) -> Evaluati
     if isinstance(as_of, dt.datetime):
         as_of = as_of.date()
     frame = actuals.frame if actuals is not None else Actuals.empty().frame
-    return Evaluation(plan=plan, as_of=as_of, _work=_Work(plan, as_of, frame))
+    order = _sorted(actuals, frame, plan)
+    return Evaluation(plan=plan, as_of=as_of, _work=_Work(plan, as_of, frame, order))
 
 
 _CADENCE_MONTHS = {"monthly": 1, "quarterly": 3, "annual": 12}
