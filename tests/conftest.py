@@ -48,3 +48,25 @@ def check(plan: tk.Plan, csv_text: str, as_of: str) -> tk.Evaluation:
 @pytest.fixture
 def repo_root() -> Path:
     return Path(__file__).resolve().parent.parent
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Print how many examples each fuzz test ran and how they ended (see tests/test_fuzz.py)."""
+    import sys
+
+    fuzz = sys.modules.get("tests.test_fuzz")
+    if fuzz is None or not fuzz.FUZZ_TALLY:
+        return
+    tally, seconds = fuzz.FUZZ_TALLY, fuzz.FUZZ_SECONDS
+    terminalreporter.write_sep("=", f"fuzz: examples run (TARGETKIT_FUZZ_SCALE={fuzz.SCALE:g})")
+    width = max(len(name) for name in tally)
+    for name, counter in sorted(tally.items()):
+        ends = ", ".join(f"{n} {what}" for what, n in sorted(counter.items()) if what != "examples")
+        terminalreporter.write_line(
+            f"{name:<{width}}  {counter['examples']:>6} examples  {seconds.get(name, 0):6.1f} s  "
+            + ends
+        )
+    total = sum(c["examples"] for c in tally.values())
+    terminalreporter.write_line(
+        f"{'total':<{width}}  {total:>6} examples  {sum(seconds.values()):6.1f} s"
+    )

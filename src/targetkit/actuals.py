@@ -28,6 +28,7 @@ import pandas as pd
 from targetkit.dates import DATE_HINT, parse_date
 from targetkit.exceptions import DataError, Problem, UnitError
 from targetkit.model import IndicatorKind, Plan
+from targetkit.units import HUGE, TINY
 
 __all__ = ["COLUMNS", "REQUIRED_COLUMNS", "Actuals", "read_actuals"]
 
@@ -37,6 +38,7 @@ COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
 MAX_PROBLEMS = 50
 
 _NUMBER = re.compile(r"^[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:[eE][+-]?\d+)?$|^[+-]?\.\d+$")
+_EXCEL_SERIAL = re.compile(r"^\d{5}(?:\.\d+)?$")  # 10000 … 99999: 1927-05-18 … 2173-10-14
 _DONE = frozenset({"done", "1", "1.0", "true", "yes", "y", "是", "完成", "已完成", "✓", "√"})
 _NOT_DONE = frozenset({"0", "0.0", "false", "no", "n", "否", "未完成", "not done", "pending"})
 
@@ -215,18 +217,21 @@ def _read_csv(path: Path, plan: Plan) -> Actuals:
     header: list[str] | None = None
     rows: list[list[str]] = []
     lines: list[int] = []
+    ended = 0  # the line the previous record ended on
     try:
         for record in reader:
+            # a quoted cell may hold line breaks: a record is named by the line it starts on
+            start, ended = ended + 1, reader.line_num
             if header is None:
                 if not any(c.strip() for c in record):
                     continue
                 header = record
-                header_line = reader.line_num
+                header_line = start
                 continue
             if not any(record) or "".join(record).isspace():
                 continue
             rows.append(record)
-            lines.append(reader.line_num)
+            lines.append(start)
     except csv.Error as exc:
         raise DataError.single(
             source, "", f"is not valid CSV ({exc})", "check quoting", line=reader.line_num
@@ -327,12 +332,17 @@ def _check_columns(
             problems.append(
                 Problem(
                     source=source,
-                    path=original,
+                    path=original if original.isprintable() else repr(original),  # one line
                     line=line,
                     message=f"unknown column {original!r}",
                     hint=f"did you mean {close[0]!r}?",
                 )
             )
+    hint = "the header must hold indicator,date,value,unit (and optionally reported_at,source,note)"
+    if len(header) == 1 and (sep := next((s for s in ";\t|" if s in header[0]), None)):
+        hint = (
+            f"the columns are separated by {sep!r}, not ','; save the file as CSV (comma delimited)"
+        )
     for name in REQUIRED_COLUMNS:
         if name not in seen:
             problems.append(
@@ -341,8 +351,7 @@ def _check_columns(
                     path=name,
                     line=line,
                     message=f"the required column {name!r} is missing",
-                    hint="the header must hold indicator,date,value,unit "
-                    "(and optionally reported_at,source,note)",
+                    hint=hint,
                 )
             )
     return mapping
@@ -448,7 +457,7 @@ def _build(
                     "write one of " + ", ".join(repr(a) for a in allowed),
                 )
             continue
-        if raw.endswith("%") and not row_units[i]:
+        if raw.endswith("%") and row_units[i] in ("", "%"):  # 19.5% with or without unit %
             raw, row_units[i] = raw[:-1].strip(), "%"
         if not raw:
             problem(i, "value", "the value is empty", "give a number, or leave the row out")
@@ -483,7 +492,18 @@ def _build(
                 verdicts.append(None)
             else:
                 verdicts.append(verdict)
-        values[rows] = values[rows] * factors[codes]
+        with np.errstate(over="ignore", under="ignore"):
+            values[rows] = values[rows] * factors[codes]
+        # 1e308 万亿元 is inf in 亿元, and a ratio of 1e-300 overflows: never a silent inf
+        size = np.abs(values[rows])
+        for i in rows[(size > HUGE) | ((size > 0) & (size < TINY))].tolist():
+            problem(
+                i,
+                "value",
+                f"{raw_values[i]!r} {row_units[i]} is out of the range targetkit computes "
+                f"with (in {plan.indicator(indicators[i]).unit!r})",
+                f"give 0 or a size between {TINY:g} and {HUGE:g}; check the value and its unit",
+            )
         for k in np.flatnonzero(np.isnan(factors)).tolist():
             message, hint = verdicts[k] or ("", "")
             for i in rows[codes == k].tolist():
@@ -549,11 +569,23 @@ def _parse_dates(cells: list[str], column: str, problem: Any, *, required: bool)
     out = _by_unique(cells, one)
     for i, value in enumerate(out):
         if isinstance(value, ValueError):
-            problem(i, column, str(value), DATE_HINT)
+            problem(i, column, str(value), _date_hint(cells[i]))
             out[i] = None
         elif value is None and required:
             problem(i, column, "the date is empty", DATE_HINT)
     return out
+
+
+def _date_hint(cell: str) -> str:
+    """Return the fix for a bad date cell; a spreadsheet's serial day number gets its own."""
+    if _EXCEL_SERIAL.match(cell):
+        # not read as a date: 45107 and a compact 202306 both look like plain numbers
+        day = (dt.date(1899, 12, 30) + dt.timedelta(days=int(float(cell)))).isoformat()
+        return (
+            f"{cell} looks like an Excel serial date for {day}: format the column as a date "
+            f"(yyyy-mm-dd) before saving the CSV, or write {day}"
+        )
+    return DATE_HINT
 
 
 def _drop_duplicates(

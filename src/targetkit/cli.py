@@ -238,6 +238,7 @@ def _write_output(path: str, text: str, protected: Sequence[str]) -> None:
     """Write ``text`` to ``path`` atomically; refuse to write over one of the run's inputs."""
     import os  # noqa: PLC0415
     import secrets  # noqa: PLC0415
+    import stat  # noqa: PLC0415
     from pathlib import Path  # noqa: PLC0415
 
     from targetkit.exceptions import ConfigError  # noqa: PLC0415
@@ -257,12 +258,25 @@ def _write_output(path: str, text: str, protected: Sequence[str]) -> None:
             path, "", f"the folder {str(folder)!r} does not exist", "create it first"
         )
     # a temporary file beside the target, created like any new file (so the umask applies),
-    # then renamed over it: a reader never sees half a report
+    # flushed to disk, then renamed over it: a reader, a crash or a power cut never leaves half
+    # a report; the file it replaces keeps its permissions (a report kept private stays so)
     tmp = folder / f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
     try:
         with tmp.open("x", encoding="utf-8", newline="\n") as fh:
             fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        if target.is_file() and not target.is_symlink():
+            tmp.chmod(stat.S_IMODE(target.stat().st_mode))
         tmp.replace(target)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise ConfigError.single(
+            path,
+            "",
+            f"cannot be written ({exc.strerror or exc})",
+            "check the folder and permissions",
+        ) from exc
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
@@ -338,6 +352,15 @@ def _cmd_units(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return EXIT_OK
 
 
+# control characters (a line break in a file name or an argument) shown escaped, as repr does
+_ESCAPES = {c: repr(chr(c))[1:-1] for c in (*range(0x20), 0x7F) if c != 0x09}
+
+
+def _one_line(text: str) -> str:
+    """Return ``text`` on one line: each problem is one line of standard error."""
+    return text.translate(_ESCAPES)
+
+
 def main(
     argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, stderr: TextIO | None = None
 ) -> int:
@@ -351,7 +374,7 @@ def main(
         with contextlib.redirect_stdout(out):
             args = parser.parse_args(argv)
     except _UsageError as exc:
-        err.write(f"{exc}\n")
+        err.write(f"{_one_line(str(exc))}\n")
         err.write("run 'targetkit --help' (or 'targetkit COMMAND --help') for usage\n")
         return EXIT_BAD_INPUT
     except SystemExit as exc:  # --help and --version
@@ -370,14 +393,14 @@ def main(
     try:
         return commands[args.command](args, out, err)
     except _UsageError as exc:
-        err.write(f"{exc}\n")
+        err.write(f"{_one_line(str(exc))}\n")
         return EXIT_BAD_INPUT
     except TargetkitError as exc:
         if debug:
             traceback.print_exc(file=err)
         lines = exc.lines() if hasattr(exc, "lines") else [str(exc)]
         for line in lines:
-            err.write(f"error: {line}\n")
+            err.write(f"error: {_one_line(line)}\n")
         return EXIT_BAD_INPUT
     except BrokenPipeError:
         return EXIT_OK

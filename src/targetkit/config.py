@@ -47,7 +47,7 @@ from targetkit.rules import (
     Share,
     rule_factory,
 )
-from targetkit.units import UnitSystem, units_with
+from targetkit.units import HUGE, TINY, UnitSystem, units_with
 
 __all__ = ["dump", "dumps", "load", "parse"]
 
@@ -56,6 +56,8 @@ SCHEMA_VERSION = 1
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _ID_HINT = "start with a letter or digit and use only letters, digits, '_', '-' and '.'"
 _CADENCES = ("monthly", "quarterly", "annual")
+_INT_LIMIT = 1_000_000  # days, ranks, item numbers; beyond it date arithmetic overflows
+_YEARS = (1900, 2199)  # a plan period within these leaves room for lags and baselines
 
 _TOP_KEYS = ("schema", "plan", "defaults", "units", "indicators", "targets", "notify")
 _PLAN_KEYS = ("id", "title", "issuer", "period", "timezone", "source")
@@ -274,15 +276,23 @@ def _bool(raw: Any) -> bool:
 def _int(raw: Any) -> int:
     if isinstance(raw, bool) or not isinstance(raw, int):
         raise TypeError("expected a whole number")
+    if abs(raw) > _INT_LIMIT:  # TOML and JSON integers are unbounded; days and ranks are not
+        raise ValueError(f"must be between -{_INT_LIMIT:,} and {_INT_LIMIT:,}")
     return raw
 
 
 def _number(raw: Any) -> float:
     if isinstance(raw, bool) or not isinstance(raw, int | float):
         raise TypeError("expected a number")
-    if not math.isfinite(raw):
+    try:
+        value = float(raw)  # an int beyond float's range (10**400) overflows
+    except OverflowError:
+        value = math.inf
+    if not math.isfinite(value):
         raise ValueError("expected a finite number")
-    return float(raw)
+    if value and not TINY <= abs(value) <= HUGE:  # beyond these, ratios and gaps overflow
+        raise ValueError(f"must be 0 or between {TINY:g} and {HUGE:g} in size")
+    return value
 
 
 def _date(raw: Any) -> dt.date:
@@ -1128,6 +1138,13 @@ def _parse_period(head: Mapping[str, Any], errs: _Collector) -> tuple[dt.date, d
     if end < start:
         errs.add(path, f"the period ends ({end}) before it starts ({start})", "swap start and end")
         return None
+    if start.year < _YEARS[0] or end.year > _YEARS[1]:
+        errs.add(
+            path,
+            f"the period {start}..{end} is not within the years {_YEARS[0]}–{_YEARS[1]}",
+            "check the years of start and end",
+        )
+        return None
     return start, end
 
 
@@ -1141,9 +1158,10 @@ def load(path: str | Path) -> Plan:
     source = str(path)
     try:
         raw = path.read_bytes()
-    except OSError as exc:
+    except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the name
+        reason = exc.strerror if isinstance(exc, OSError) else str(exc)
         raise ConfigError.single(
-            source, "", f"cannot be read ({exc.strerror})", "check the path"
+            source, "", f"cannot be read ({reason})", "check the path"
         ) from exc
     try:
         text = raw.decode("utf-8-sig")

@@ -30,6 +30,30 @@ def display_width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
 
 
+# Bidirectional overrides and isolates reorder what a terminal shows ("Trojan Source").
+_BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def _printable(text: str) -> str:
+    """Return plan text safe to print on a terminal: one line, escapes shown, not obeyed.
+
+    A title could hold ESC sequences that retitle the window, clear the screen or hide the
+    rest of a line; line breaks would break the table. Breaks become spaces, other control
+    characters and bidirectional overrides are shown as ``\\x1b`` / ``\\u202e``.
+    """
+    out = []
+    for ch in text:
+        if ch in "\r\n\t\v\f\x85\u2028\u2029":
+            out.append(" ")
+        elif ch in _BIDI:
+            out.append(f"\\u{ord(ch):04x}")
+        elif unicodedata.category(ch) == "Cc":
+            out.append(f"\\x{ord(ch):02x}")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
 def _pad(text: str, width: int, *, right: bool = False) -> str:
     space = " " * max(width - display_width(text), 0)
     return space + text if right else text + space
@@ -74,7 +98,7 @@ def _gap(gap: float) -> str:
 
 def _table(ev: Evaluation, lang: str) -> str:
     head = list(_HEAD[lang])
-    rows = [_cells(r, lang) for r in ev.results]
+    rows = [[_printable(c) for c in _cells(r, lang)] for r in ev.results]
     widths = [
         max(display_width(x) for x in [h, *(row[i] for row in rows)]) for i, h in enumerate(head)
     ]
@@ -85,7 +109,7 @@ def _table(ev: Evaluation, lang: str) -> str:
         if lang == "zh"
         else (f"{ev.plan.title} ({ev.plan.id}) as of {ev.as_of.isoformat()}")
     )
-    out.append(title)
+    out.append(_printable(title))
     out.append(
         "  ".join(
             _pad(h, w, right=i in numeric)
@@ -106,7 +130,7 @@ def _table(ev: Evaluation, lang: str) -> str:
         out.append("")
         out.append("提醒：" if lang == "zh" else "Alerts:")
         for a in ev.alerts:
-            out.append(f"  [{a.severity.value}] {a.target}: {a.message(lang)}")
+            out.append(_printable(f"  [{a.severity.value}] {a.target}: {a.message(lang)}"))
     return "\n".join(out) + "\n"
 
 
@@ -143,10 +167,18 @@ def _csv_cell(value: object) -> str:
         return "" if math.isnan(value) else repr(round(value, 6))
     text = str(value)
     # A cell starting with =, +, - or @ would run as a formula when the file is opened in a
-    # spreadsheet; a leading apostrophe keeps it text.
-    if text[:1] in ("=", "+", "@") or (text[:1] == "-" and not _is_number(text)):
+    # spreadsheet, and so would one starting with a tab or carriage return before them (the
+    # OWASP "CSV injection" list); a leading apostrophe keeps it text. Spreadsheets skip
+    # leading spaces before a formula too, so those are looked through.
+    head = text.lstrip(" ")[:1]
+    if text[:1] in _FORMULA_START or head in _FORMULA_START:
+        return "'" + text
+    if head == "-" and not _is_number(text):
         return "'" + text
     return text
+
+
+_FORMULA_START = frozenset("=+@\t\r")
 
 
 def _is_number(text: str) -> bool:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import math
+import unicodedata
 from collections.abc import Iterable, Sequence
 
 from targetkit import __version__
@@ -1063,8 +1064,14 @@ _MD_SPECIAL = frozenset("\\`*_[]<>|~")
 
 
 def _md(text: str) -> str:
-    """Escape text for a Markdown table cell or list item: specials, pipes, line breaks."""
-    out = "".join("\\" + ch if ch in _MD_SPECIAL else ch for ch in text)
+    """Escape text for a Markdown table cell or list item: specials, pipes, line breaks.
+
+    Control characters (an ESC sequence in a title, say) become spaces as line breaks do.
+    """
+    out = "".join(
+        "\\" + ch if ch in _MD_SPECIAL else " " if unicodedata.category(ch) == "Cc" else ch
+        for ch in text
+    )
     return " ".join(out.splitlines())
 
 

@@ -761,7 +761,13 @@ class StateStore:
         path = Path(path)
         if not path.exists() or path.stat().st_size == 0:
             return None
-        connection = _connect(path, readonly=True, timeout=5.0)
+        # A run killed inside a transaction leaves a "hot" journal that only a connection
+        # allowed to write can roll back (a read-only one fails with "attempt to write a
+        # readonly database"): open such a file read-write, so that SQLite restores the last
+        # committed state as the next run would, and only read from it.
+        journal = path.with_name(path.name + "-journal")
+        hot = journal.exists() and journal.stat().st_size > 0
+        connection = _connect(path, readonly=not hot, timeout=5.0, create=False)
         store = cls(path, connection)
         try:
             store._prepare(create=False)
@@ -1004,10 +1010,12 @@ class StateStore:
             )
 
 
-def _connect(path: Path, *, readonly: bool, timeout: float) -> sqlite3.Connection:
+def _connect(
+    path: Path, *, readonly: bool, timeout: float, create: bool = True
+) -> sqlite3.Connection:
     try:
-        if readonly:
-            uri = path.resolve().as_uri() + "?mode=ro"
+        if readonly or not create:
+            uri = path.resolve().as_uri() + ("?mode=ro" if readonly else "?mode=rw")
             connection = sqlite3.connect(uri, uri=True, timeout=timeout, isolation_level=None)
         else:
             connection = sqlite3.connect(path, timeout=timeout, isolation_level=None)

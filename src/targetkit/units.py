@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+import math
 import re
 import threading
 import unicodedata
@@ -24,6 +25,8 @@ import pint
 from targetkit.exceptions import UnitError
 
 __all__ = [
+    "HUGE",
+    "TINY",
     "UnitSystem",
     "default_units",
     "normalize_unit_text",
@@ -31,6 +34,10 @@ __all__ = [
 ]
 
 _DEFINITIONS_FILE = "units.txt"
+
+# The sizes of numbers targetkit computes with, besides 0: ratios, gaps and conversions of
+# numbers in this range stay finite. Plans and actuals outside it are refused with a message.
+TINY, HUGE = 1e-100, 1e100
 
 # Characters a unit expression may hold once NFKC-normalised: CJK ideographs, ASCII letters and
 # digits (exponents), the operators pint understands, %, ‰ and the micro sign's letter.
@@ -95,9 +102,9 @@ class UnitSystem:
                 unit=name,
                 hint="use the existing unit, or pick another name",
             ) from exc
-        except (pint.errors.PintError, ValueError, TypeError, SyntaxError) as exc:
+        except Exception as exc:  # pint's parser raises many kinds of error on bad text
             raise UnitError(
-                f"unit definition {definition!r} is not valid ({exc})",
+                f"unit definition {definition!r} is not valid ({str(exc) or type(exc).__name__})",
                 unit=definition,
                 hint="write e.g. '床位 = [bed]' or '万床位 = 10000 床位'",
             ) from exc
@@ -125,8 +132,8 @@ class UnitSystem:
         text = normalize_unit_text(unit)
         if text in ("", "1"):
             return ""
-        if not _UNIT_CHARS.match(text):
-            bad = next(ch for ch in text if not _UNIT_CHARS.match(ch))
+        if not _UNIT_CHARS.fullmatch(text):
+            bad = next(ch for ch in text if not _UNIT_CHARS.fullmatch(ch))
             raise UnitError(
                 f"unit {unit!r} contains the character {bad!r}, which no unit uses",
                 unit=unit,
@@ -135,7 +142,8 @@ class UnitSystem:
         try:
             with self._lock:
                 self._registry.parse_units(text)
-        except (pint.errors.PintError, AttributeError, TypeError, ValueError, SyntaxError) as exc:
+        # pint's parser raises anything from AssertionError to ZeroDivisionError on odd text
+        except Exception as exc:
             raise UnitError(
                 f"unit {unit!r} is not defined", unit=unit, hint=self.suggest(text)
             ) from exc
@@ -174,8 +182,19 @@ class UnitSystem:
                 unit=from_unit,
                 hint=f"give the value in {to_unit!r} or a unit of the same kind",
             )
-        with self._lock:
-            return float(self._registry.Quantity(1.0, a or "").to(b or "").magnitude)
+        try:
+            with self._lock:
+                factor = float(self._registry.Quantity(1.0, a or "").to(b or "").magnitude)
+        except Exception:  # noqa: BLE001 - overflow or a zero in a plan's own definitions
+            factor = math.nan
+        if not math.isfinite(factor) or factor == 0:
+            raise UnitError(
+                f"unit {from_unit!r} cannot be converted to {to_unit!r} (the factor is not a "
+                "finite, non-zero number)",
+                unit=from_unit,
+                hint="check the plan's [units] definitions of both units",
+            )
+        return factor
 
     def convert(self, value: float, from_unit: str, to_unit: str) -> float:
         """Convert one value; for columns multiply by `factor` once instead."""
@@ -200,7 +219,12 @@ class UnitSystem:
             raise UnitError(
                 f"{text!r} has no unit", unit=text, hint="add the unit, e.g. '220 亿元'"
             )
-        return float(match["num"].replace(",", "")), unit
+        number = float(match["num"].replace(",", ""))
+        if not math.isfinite(number):
+            raise UnitError(
+                f"{text!r} is not a finite number", unit=text, hint="write e.g. '220 亿元'"
+            )
+        return number, unit
 
 
 @functools.cache

@@ -3,25 +3,41 @@
 Headers with Chinese text (subject, display names) are encoded by the `email` package (RFC 2047);
 bodies are UTF-8. The connection is protected by STARTTLS or implicit TLS with certificate and
 host name verification (`ssl.create_default_context`), unless ``security = "none"``. The password
-is read from the environment variable the settings name, when sending, and appears in no message.
+is read from the environment variable (or the private file) the settings name, when sending, and
+appears in no message: what a server quotes of a login in its answer is masked. Plan text in a
+header is kept on one line and is never decoded as an RFC 2047 encoded word.
 """
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import email.policy
 import email.utils
 import smtplib
 import ssl
+import unicodedata
 from collections.abc import Mapping
 from email.message import EmailMessage
 
 from targetkit.exceptions import DeliveryError
 from targetkit.notify.digest import Digest
-from targetkit.notify.settings import Security, SmtpSettings
+from targetkit.notify.settings import Security, SmtpSettings, read_secret_file
 from targetkit.notify.templates import render
 
 __all__ = ["SmtpNotifier", "build_message", "format_message"]
+
+
+def _header_text(text: str) -> str:
+    """Return plan text made safe for a header: one line, no control characters, no "=?".
+
+    `email` decodes RFC 2047 encoded words in a header value it is given, and Python before
+    3.11.10 / 3.12.5 then writes a decoded CR/LF as a real line break (CVE-2024-6923): a plan
+    title holding ``=?utf-8?q?=0D=0ABcc:_x@example.org?=`` would add a header. A zero-width
+    space between ``=`` and ``?`` keeps the text as the reader sees it and stops the decoding.
+    """
+    cleaned = "".join(" " if unicodedata.category(ch) == "Cc" else ch for ch in text)
+    return " ".join(cleaned.split()).replace("=?", "=\u200b?")
 
 
 def _domain(sender: str) -> str:
@@ -39,7 +55,7 @@ def build_message(digest: Digest, *, sender: str, now: dt.datetime) -> EmailMess
     rendered = render(digest)
     # built with "\n" line endings (as a Maildir file holds them); smtplib sends CRLF
     message = EmailMessage(policy=email.policy.default)
-    message["Subject"] = rendered.subject
+    message["Subject"] = _header_text(rendered.subject)
     message["From"] = sender
     if digest.recipient:
         message["To"] = digest.recipient
@@ -47,10 +63,11 @@ def build_message(digest: Digest, *, sender: str, now: dt.datetime) -> EmailMess
     message["Message-ID"] = f"<targetkit.{digest.fingerprint()}@{_domain(sender)}>"
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies
     message["X-Auto-Response-Suppress"] = "All"
-    message["Content-Language"] = "zh-CN" if digest.lang == "zh" else "en"
-    message["X-Targetkit-Plan"] = digest.plan_id
+    message["X-Targetkit-Plan"] = _header_text(digest.plan_id)
     message.set_content(rendered.text, charset="utf-8")
     message.add_alternative(rendered.html, subtype="html", charset="utf-8")
+    # after the body: set_content drops every Content-* header set before it
+    message["Content-Language"] = "zh-CN" if digest.lang == "zh" else "en"
     return message
 
 
@@ -107,18 +124,40 @@ class SmtpNotifier:
             )
         return self._smtp
 
+    def _password(self) -> str:
+        s = self.settings
+        if not s.username:
+            return ""
+        if s.password_file is not None:
+            try:
+                return read_secret_file(s.password_file)
+            except ValueError as exc:
+                raise _UnusableError(
+                    f"the SMTP password file for {s.username} cannot be used: {exc}"
+                ) from None
+        password = self._environ.get(s.password_env, "")
+        if not password:
+            raise _UnusableError(
+                f"the environment variable {s.password_env} (the SMTP password for "
+                f"{s.username}) is not set; a cron job or systemd unit does not read your "
+                "shell profile: set it in the crontab or the unit's EnvironmentFile"
+            )
+        return password
+
     def _open(self) -> smtplib.SMTP:
+        password = self._password()
+        try:
+            return self._login(password)
+        except _UnusableError as exc:
+            # a server may quote what it was sent in its answer: never pass the password on
+            text = _scrub(str(exc), password, self.settings.username)
+            if text != str(exc):
+                raise _UnusableError(text) from None
+            raise
+
+    def _login(self, password: str) -> smtplib.SMTP:
         s = self.settings
         where = s.describe()
-        password = ""
-        if s.username:
-            password = self._environ.get(s.password_env, "")
-            if not password:
-                raise _UnusableError(
-                    f"the environment variable {s.password_env} (the SMTP password for "
-                    f"{s.username}) is not set; a cron job or systemd unit does not read your "
-                    "shell profile: set it in the crontab or the unit's EnvironmentFile"
-                )
         context = self._context() if s.security is not Security.NONE else None
         smtp: smtplib.SMTP | None = None
         try:
@@ -152,7 +191,7 @@ class SmtpNotifier:
             raise _UnusableError(
                 f"SMTP server {where} refused the login of {s.username} "
                 f"({exc.smtp_code} {_text(exc.smtp_error)}); check the password in "
-                f"${s.password_env}"
+                + (str(s.password_file) if s.password_file is not None else f"${s.password_env}")
             ) from exc
         except smtplib.SMTPNotSupportedError as exc:
             _close_quietly(smtp)
@@ -236,6 +275,25 @@ class SmtpNotifier:
         if self._smtp is not None:
             _close_quietly(self._smtp)
             self._smtp = None
+
+
+def _scrub(text: str, password: str, username: str) -> str:
+    """Return ``text`` with the password, and the forms AUTH LOGIN and PLAIN send it in, masked.
+
+    A password of fewer than four characters is only masked in those forms: masking every "x"
+    in a message would make it unreadable, and such a password is no secret anyway.
+    """
+    if not password:
+        return text
+    forms = {
+        base64.b64encode(password.encode("utf-8")).decode("ascii"),
+        base64.b64encode(f"\0{username}\0{password}".encode()).decode("ascii"),
+    }
+    if len(password) >= 4:
+        forms.add(password)
+    for form in sorted(forms, key=len, reverse=True):
+        text = text.replace(form, "***")
+    return text
 
 
 def _text(value: bytes | str) -> str:

@@ -5,8 +5,14 @@ from a plan file or from a separate TOML/JSON file holding a ``[notify]`` table.
 collected into one `ConfigError`, each with its key path (``notify.smtp.port``), line and fix.
 
 Secrets never live in these files: the SMTP password and webhook secrets are named by the
-environment variable that holds them (``password_env``, ``secret_env``, ``url_env``), and a
-literal ``password`` or ``secret`` key is refused without echoing its value.
+environment variable that holds them (``password_env``, ``secret_env``, ``url_env``) or, in a
+separate notify file, by a file only its owner can read (``password_file``, ``secret_file``,
+read by `read_secret_file`); a literal ``password`` or ``secret`` key is refused without
+echoing its value.
+
+A plan's own ``[notify]`` table is held to a stricter rule than a separate notify file, because
+plan files travel: its ``state`` and ``outbox`` must stay inside the plan's folder (relative,
+without ``..``), and it cannot name a secret file.
 """
 
 from __future__ import annotations
@@ -18,7 +24,9 @@ import enum
 import ipaddress
 import json
 import math
+import os
 import re
+import stat
 import tomllib
 import urllib.parse
 from collections.abc import Iterable, Mapping, Sequence
@@ -45,6 +53,7 @@ __all__ = [
     "load_settings",
     "parse_duration",
     "parse_settings",
+    "read_secret_file",
     "redact_url",
 ]
 
@@ -124,6 +133,7 @@ class SmtpSettings:
     security: Security = Security.STARTTLS
     username: str = ""
     password_env: str = ""
+    password_file: Path | None = None
     timeout: float = 30.0
     ca_file: Path | None = None
 
@@ -142,6 +152,7 @@ class WebhookSettings:
     url: str = ""
     url_env: str = ""
     secret_env: str = ""
+    secret_file: Path | None = None
     match: Matcher = Matcher()
     lang: str | None = None
     timeout: float = 10.0
@@ -209,7 +220,16 @@ _TOP_KEYS = (
     "routes",
     "webhooks",
 )
-_SMTP_KEYS = ("host", "port", "security", "username", "password_env", "timeout", "ca_file")
+_SMTP_KEYS = (
+    "host",
+    "port",
+    "security",
+    "username",
+    "password_env",
+    "password_file",
+    "timeout",
+    "ca_file",
+)
 _MATCH_KEYS = ("owners", "tags", "severity")
 _ROUTE_KEYS = ("to", "lang", *_MATCH_KEYS)
 _WEBHOOK_KEYS = (
@@ -218,6 +238,7 @@ _WEBHOOK_KEYS = (
     "url",
     "url_env",
     "secret_env",
+    "secret_file",
     "lang",
     "timeout",
     "ca_file",
@@ -516,7 +537,25 @@ def _parse_matcher(table: Mapping[str, Any], path: PathT, errs: _Collector) -> M
     )
 
 
-def _parse_smtp(raw: Any, errs: _Collector, base: Path) -> SmtpSettings | None:
+def _secret_file(
+    table: Mapping[str, Any], key: str, path: PathT, errs: _Collector, base: Path, *, plan: bool
+) -> Path | None:
+    name = _get(table, key, path, errs, _nonempty, expect='"/etc/targetkit/secret"')
+    if not name:
+        return None
+    if plan:
+        errs.add(
+            [*path, key],
+            "a plan file's [notify] table cannot name a secret file (whoever edits the plan "
+            "would choose which of your files is sent, and to which server)",
+            "move [notify] to a separate file and pass it with --notify FILE, or use "
+            f"{key.replace('_file', '_env')}",
+        )
+        return None
+    return base / str(name)
+
+
+def _parse_smtp(raw: Any, errs: _Collector, base: Path, *, plan: bool) -> SmtpSettings | None:
     path: list[str | int] = ["notify", "smtp"]
     if not isinstance(raw, dict):
         errs.add(path, f"[notify.smtp] must be a table (got {raw!r})", 'write host = "…"')
@@ -539,22 +578,30 @@ def _parse_smtp(raw: Any, errs: _Collector, base: Path) -> SmtpSettings | None:
     password_env = _get(
         raw, "password_env", path, errs, _env_name, default="", expect='"TARGETKIT_SMTP_PASSWORD"'
     )
+    password_file = _secret_file(raw, "password_file", path, errs, base, plan=plan)
+    if password_env and password_file:
+        errs.add(
+            [*path, "password_file"],
+            "give password_env or password_file, not both",
+            "remove one of them",
+        )
+    has_password = bool(password_env or password_file or "password_file" in raw)
     timeout = _get(raw, "timeout", path, errs, _seconds, default=30.0, expect="e.g. 30")
     ca_file = _get(raw, "ca_file", path, errs, _nonempty, expect='"/etc/ssl/private-ca.pem"')
-    if username and not password_env:
+    if username and not has_password:
         errs.add(
             [*path, "password_env"],
             f"username {username!r} is set but no password variable is named",
             'add password_env = "TARGETKIT_SMTP_PASSWORD" and set that variable where the job '
             "runs, or remove username",
         )
-    if password_env and not username:
+    if has_password and not username:
         errs.add(
             [*path, "username"],
-            "password_env is set but username is not",
+            f"{'password_env' if password_env else 'password_file'} is set but username is not",
             'add username = "alerts@example.org"',
         )
-    if host and security is Security.NONE and (username or password_env) and not _is_loopback(host):
+    if host and security is Security.NONE and (username or has_password) and not _is_loopback(host):
         errs.add(
             [*path, "security"],
             f'security = "none" would send the password to {host} unencrypted',
@@ -568,6 +615,7 @@ def _parse_smtp(raw: Any, errs: _Collector, base: Path) -> SmtpSettings | None:
         security=security,
         username=username or "",
         password_env=password_env or "",
+        password_file=password_file,
         timeout=timeout if timeout is not None else 30.0,
         ca_file=(base / ca_file) if ca_file else None,
     )
@@ -619,7 +667,7 @@ def _parse_routes(raw: Any, errs: _Collector) -> list[Route]:
     return routes
 
 
-def _parse_webhooks(raw: Any, errs: _Collector, base: Path) -> list[WebhookSettings]:
+def _parse_webhooks(raw: Any, errs: _Collector, base: Path, *, plan: bool) -> list[WebhookSettings]:
     if not isinstance(raw, list):
         errs.add(
             ["notify", "webhooks"],
@@ -669,9 +717,16 @@ def _parse_webhooks(raw: Any, errs: _Collector, base: Path) -> list[WebhookSetti
                     'write url = "https://host/path"',
                 )
         secret_env = _get(item, "secret_env", path, errs, _env_name, default="", expect='"NAME"')
-        if secret_env and fmt is WebhookFormat.WECOM:
+        secret_file = _secret_file(item, "secret_file", path, errs, base, plan=plan)
+        if secret_env and secret_file:
             errs.add(
-                [*path, "secret_env"],
+                [*path, "secret_file"],
+                "give secret_env or secret_file, not both",
+                "remove one of them",
+            )
+        if (secret_env or secret_file) and fmt is WebhookFormat.WECOM:
+            errs.add(
+                [*path, "secret_file" if secret_file else "secret_env"],
                 "企业微信 group bots are not signed; the key in the url is the secret",
                 "remove secret_env and put the url in url_env",
             )
@@ -698,6 +753,7 @@ def _parse_webhooks(raw: Any, errs: _Collector, base: Path) -> list[WebhookSetti
                 url=url or "",
                 url_env=url_env or "",
                 secret_env=secret_env or "",
+                secret_file=secret_file,
                 match=match,
                 lang=lang,
                 timeout=timeout if timeout is not None else 10.0,
@@ -724,6 +780,7 @@ def parse_settings(
     text: str | None = None,
     base_dir: str | Path = ".",
     plan_dir: str | Path | None = None,
+    from_plan: bool = False,
 ) -> NotifySettings:
     """Build the notify settings from a ``[notify]`` table.
 
@@ -735,6 +792,9 @@ def parse_settings(
             from: the folder of the file holding the table.
         plan_dir: The plan's folder, where the default state file and outbox go
             (``.targetkit/``); defaults to ``base_dir``.
+        from_plan: The table is a plan file's own: ``state`` and ``outbox`` must then be
+            relative paths that stay inside ``base_dir`` (no absolute path, no ``..``), and
+            ``password_file`` / ``secret_file`` are refused.
 
     Raises:
         ConfigError: listing every problem in the table.
@@ -783,10 +843,17 @@ def parse_settings(
     )
     state = _get(table, "state", path, errs, _nonempty, expect='".targetkit/state.sqlite"')
     outbox = _get(table, "outbox", path, errs, _nonempty, expect='".targetkit/outbox"')
+    if from_plan:
+        state = _inside("state", state, errs)
+        outbox = _inside("outbox", outbox, errs)
     lock_timeout = _get(table, "lock_timeout", path, errs, _seconds, default=60.0, expect="e.g. 60")
-    smtp = _parse_smtp(table["smtp"], errs, base) if "smtp" in table else None
+    smtp = _parse_smtp(table["smtp"], errs, base, plan=from_plan) if "smtp" in table else None
     routes = _parse_routes(table["routes"], errs) if "routes" in table else []
-    webhooks = _parse_webhooks(table["webhooks"], errs, base) if "webhooks" in table else []
+    webhooks = (
+        _parse_webhooks(table["webhooks"], errs, base, plan=from_plan)
+        if "webhooks" in table
+        else []
+    )
     if smtp is not None and not routes and "routes" not in table:
         errs.add(
             ["notify", "smtp"],
@@ -810,6 +877,75 @@ def parse_settings(
         routes=tuple(routes),
         webhooks=tuple(webhooks),
     )
+
+
+def _inside(key: str, value: str | None, errs: _Collector) -> str | None:
+    """Return a plan table's path if it stays inside the plan's folder, else record a problem."""
+    if not value:
+        return value
+    given = Path(value)
+    # an absolute path in any spelling (/x, C:\x, \\server\x) or a step out of the folder
+    parts = value.replace("\\", "/").split("/")
+    if given.is_absolute() or given.anchor or value.startswith(("/", "\\")) or ".." in parts:
+        errs.add(
+            ["notify", key],
+            f"a plan file's [notify] table may only name a path inside the plan's folder "
+            f"(got {value!r})",
+            f'write a relative path without "..", such as {key} = '
+            f'"{".targetkit/state.sqlite" if key == "state" else ".targetkit/outbox"}", or move '
+            "[notify] to a separate file and pass it with --notify FILE",
+        )
+        return None
+    return value
+
+
+_SECRET_FILE_LIMIT = 64 * 1024
+
+
+def read_secret_file(path: str | Path) -> str:
+    """Return the secret held in a file that only its owner may read or write.
+
+    The file must be a regular file (a symbolic link to one is followed) whose permissions give
+    nothing to its group or to others (``chmod 600``); one trailing line break is removed. The
+    file's content is never part of an error message.
+
+    Raises:
+        ValueError: the file cannot be read, is not a regular file, is open to its group or to
+            others, is empty, too large, or not UTF-8 text; the message says what to do.
+    """
+    path = Path(path)
+    # O_NONBLOCK: a named pipe put in the file's place must not hang the run (it is then
+    # refused as not a regular file); it changes nothing for a regular file
+    flags = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NONBLOCK", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        raise ValueError(f"cannot open {path} ({exc.strerror})") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise ValueError(f"{path} is not a regular file")
+        mode = stat.S_IMODE(info.st_mode)
+        if os.name == "posix" and mode & 0o077:
+            raise ValueError(
+                f"{path} can be read or written by other users (mode {mode:04o}); "
+                f"run chmod 600 {path}"
+            )
+        raw = b""
+        while len(raw) <= _SECRET_FILE_LIMIT and (chunk := os.read(fd, 8192)):
+            raw += chunk
+    finally:
+        os.close(fd)
+    if len(raw) > _SECRET_FILE_LIMIT:
+        raise ValueError(f"{path} is larger than 64 KiB; it should hold one secret")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ValueError(f"{path} is not UTF-8 text") from None
+    text = text.removesuffix("\n").removesuffix("\r")
+    if not text:
+        raise ValueError(f"{path} is empty")
+    return text
 
 
 def _read(path: Path) -> tuple[Mapping[str, Any], str]:
@@ -869,6 +1005,7 @@ def load_settings(plan_path: str | Path, config_path: str | Path | None = None) 
             text=text,
             base_dir=plan_dir,
             plan_dir=plan_dir,
+            from_plan=True,
         )
     config_path = Path(config_path)
     data, text = _read(config_path)

@@ -102,6 +102,18 @@ def _one_line(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
+_MD_SPECIAL = frozenset("\\`*_[]<>|~!#")
+
+
+def _md(text: str) -> str:
+    """Return plan text on one line with Markdown's specials escaped.
+
+    A title such as ``[点此](http://…)`` or ``![](http://…/pixel.png)`` then shows as written in a
+    group bot instead of becoming a link or a tracking image, and ``<font …>`` stays text.
+    """
+    return "".join("\\" + ch if ch in _MD_SPECIAL else ch for ch in _one_line(text))
+
+
 def status_label(status: str, lang: str = "zh") -> str:
     """Return the reader's name of a stored status (a target status, overdue, received)."""
     if status == OVERDUE:
@@ -261,7 +273,7 @@ def render_markdown(digest: Digest) -> str:
     words = _WORDS[lang]
     colon = words["colon"]
     out = [
-        f"### {_one_line(digest.plan_title)}",
+        f"### {_md(digest.plan_title)}",
         f"{words['as_of'].format(d=digest.as_of.isoformat())} · {_counts(digest, lang)}",
         "",
     ]
@@ -272,14 +284,14 @@ def render_markdown(digest: Digest) -> str:
         out.append(f"**{_KIND_HEADING[lang][kind]}{_count(len(notices), lang)}**")
         out.append("")
         for notice in notices:
-            head = f"- **[{_badge(notice, lang)}] {_one_line(notice.title)}** `{notice.target}`"
+            head = f"- **[{_badge(notice, lang)}] {_md(notice.title)}** `{notice.target}`"
             head += f" — {_transition(notice, lang)}"
             if notice.owner:
-                head += f" · {words['owner']}{colon}{_one_line(notice.owner)}"
+                head += f" · {words['owner']}{colon}{_md(notice.owner)}"
             out.append(head)
             message = notice.message(lang)
             if message and notice.kind is not NoticeKind.RESOLVED:
-                out.append(f"  {_one_line(message)}")
+                out.append(f"  {_md(message)}")
             if notice.as_of != digest.as_of:
                 out.append(f"  {words['late'].format(d=notice.as_of.isoformat())}")
         out.append("")

@@ -25,6 +25,7 @@ import hashlib
 import hmac
 import json
 import ssl
+import unicodedata
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -33,7 +34,12 @@ from typing import Any
 
 from targetkit.exceptions import DeliveryError
 from targetkit.notify.digest import Digest
-from targetkit.notify.settings import WebhookFormat, WebhookSettings, redact_url
+from targetkit.notify.settings import (
+    WebhookFormat,
+    WebhookSettings,
+    read_secret_file,
+    redact_url,
+)
 from targetkit.notify.templates import render, render_markdown, render_subject, render_text
 
 __all__ = ["WebhookNotifier", "dingtalk_sign", "feishu_sign", "generic_payload", "generic_sign"]
@@ -99,6 +105,13 @@ def generic_payload(digest: Digest) -> dict[str, Any]:
     }
 
 
+class _RefuseRedirects(urllib.request.HTTPRedirectHandler):
+    """Answer a redirect with the HTTPError of its status instead of following it."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
 class WebhookNotifier:
     """POST digests to one webhook."""
 
@@ -122,6 +135,13 @@ class WebhookNotifier:
 
     def _secret(self, *, required: bool) -> str:
         s = self.settings
+        if s.secret_file is not None:
+            if not required:
+                return ""
+            try:
+                return read_secret_file(s.secret_file)
+            except ValueError as exc:
+                raise self._fail(f"its signing secret file cannot be used: {exc}") from None
         if not s.secret_env:
             return ""
         secret = self._environ.get(s.secret_env, "")
@@ -136,7 +156,9 @@ class WebhookNotifier:
         s = self.settings
         if s.url:
             return s.url
-        url = self._environ.get(s.url_env, "")
+        # an EnvironmentFile written on Windows leaves a "\r" at the end: strip it, or urllib
+        # would put the whole address, token included, in its error message
+        url = self._environ.get(s.url_env, "").strip()
         if not url and required:
             raise self._fail(
                 f"the environment variable {s.url_env} (its address) is not set; set it where "
@@ -145,6 +167,11 @@ class WebhookNotifier:
         parts = urllib.parse.urlsplit(url)
         if url and (parts.scheme not in ("http", "https") or not parts.hostname):
             raise self._fail(f"${s.url_env} is not an http(s) address ({redact_url(url)})")
+        if any(ch.isspace() or unicodedata.category(ch) == "Cc" for ch in url):
+            raise self._fail(
+                f"${s.url_env} holds a space or a control character ({redact_url(url)}); "
+                "percent-encode it or remove it"
+            )
         return url
 
     def body(self, digest: Digest) -> dict[str, Any]:
@@ -216,15 +243,23 @@ class WebhookNotifier:
         url, data, headers = self.request(digest, now=now)
         where = redact_url(url)
         request = urllib.request.Request(url, data=data, headers=headers, method="POST")  # noqa: S310 - scheme checked in _url and the settings
-        context = ssl.create_default_context(cafile=str(s.ca_file) if s.ca_file else None)
         try:
-            with urllib.request.urlopen(  # noqa: S310 - http(s) only, checked above
-                request, timeout=s.timeout, context=context if url.startswith("https") else None
-            ) as response:
+            context = ssl.create_default_context(cafile=str(s.ca_file) if s.ca_file else None)
+        except (OSError, ssl.SSLError) as exc:
+            raise self._fail(f"cannot read ca_file {s.ca_file} ({exc})") from exc
+        # no redirects: urllib would follow a 301/302 with a GET without the body, and the
+        # answer to that GET would count as a delivery that never happened
+        opener = urllib.request.build_opener(
+            _RefuseRedirects(), urllib.request.HTTPSHandler(context=context)
+        )
+        try:
+            with opener.open(request, timeout=s.timeout) as response:
                 status = int(response.status)
                 raw = response.read(_MAX_RESPONSE)
         except urllib.error.HTTPError as exc:
             detail = exc.read(512).decode("utf-8", "replace").strip()
+            if 300 <= exc.code < 400:
+                detail = "a redirect, which is not followed; write the address it points to"
             raise self._fail(
                 f"{where} answered HTTP {exc.code} {exc.reason}" + (f": {detail}" if detail else "")
             ) from exc
@@ -232,6 +267,8 @@ class WebhookNotifier:
             raise self._fail(f"cannot reach {where} ({exc.reason})") from exc
         except (TimeoutError, OSError) as exc:
             raise self._fail(f"cannot reach {where} ({exc})") from exc
+        except ValueError as exc:  # http.client.InvalidURL: its message holds the whole url
+            raise self._fail(f"{where} is not a valid address") from exc
         return self._check_answer(status, raw, where)
 
     def _check_answer(self, status: int, raw: bytes, where: str) -> str:
