@@ -172,6 +172,9 @@ def _cmd_validate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from targetkit.config import load  # noqa: PLC0415
 
     plan = load(args.plan)
+    from targetkit.notify import load_settings  # noqa: PLC0415
+
+    load_settings(args.plan)  # a [notify] table is part of the file: check it too
     if not args.quiet:
         kinds: dict[str, int] = {}
         for t in plan.targets:
@@ -306,7 +309,9 @@ def _cmd_draft(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     text = read_text_file(args.input)
     draft = draft_plan(text, year=args.year, id_prefix=args.id_prefix, source=str(args.input))
     if args.output:
-        if args.output == args.input:
+        from pathlib import Path  # noqa: PLC0415
+
+        if Path(args.output).resolve() == Path(args.input).resolve():
             raise _UsageError("targetkit draft: --output must not be the input file")
         save_draft(draft, args.output, force=args.force)
     else:
@@ -369,6 +374,10 @@ def main(
     err = stderr or sys.stderr
     parser = _build_parser()
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    given = list(argv if argv is not None else sys.argv[1:])
+    if any("\x00" in arg for arg in given):
+        err.write("targetkit: an argument holds a NUL byte, which no file name or value can hold\n")
+        return EXIT_BAD_INPUT
     try:
         # --help and --version print through argparse: send them where this call's output goes
         with contextlib.redirect_stdout(out):

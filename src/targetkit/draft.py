@@ -2185,7 +2185,8 @@ _HEADER = """\
 
 
 def _comment(text: str) -> str:
-    return re.sub(r"\s+", " ", text).strip()
+    # one line, and no control character (TOML forbids them even in comments)
+    return re.sub(r"[\s\x00-\x1f\x7f]+", " ", text).strip()
 
 
 def _chunks(text: str) -> tuple[list[str], list[list[str]], list[list[str]]]:
