@@ -6,7 +6,9 @@ of every call that produces an error a user can meet:
 - ``errs.add(path, message, hint)`` (plan and notify files), ``problem(i, column, message, hint)``
   and ``Problem(message=…)`` (actuals), ``XError.single(source, path, message, hint)``;
 - ``UnitError(message)``, ``StateError(message)``, ``DeliveryError(message)`` and the helpers that
-  build them (``_fail``, ``_UnusableError``), ``_UsageError(message)`` (command line);
+  build them (``_fail``, ``_UnusableError``), ``_UsageError(message)`` (command line), and the
+  lines the command line writes to stderr itself (``err.write("targetkit: …")`` and its
+  ``error: internal error …``);
 - ``raise ValueError(…)`` / ``TypeError(…)`` / ``KeyError(…)`` / ``ArgumentTypeError(…)``: the
   readers turn these into problems with ``str(exc)``;
 - the ``(field, message, hint)`` triples of a rule's ``check`` (any function annotated to return
@@ -113,6 +115,15 @@ def _callee(call: ast.Call) -> tuple[str | None, str | None]:
     return None, None
 
 
+def _stderr_forms(call: ast.Call) -> list[str]:
+    """Return the forms of a message the command line writes to stderr itself, if any."""
+    name, base = _callee(call)
+    if name != "write" or base != "err" or len(call.args) != 1:
+        return []
+    found = [f.removesuffix("\n") for f in forms(call.args[0])]
+    return [f for f in found if f.startswith(("targetkit:", "error: internal error"))]
+
+
 def _message_arg(call: ast.Call) -> ast.expr | None:
     name, base = _callee(call)
     if name not in _SINKS or (name == "add" and base != "errs"):
@@ -151,6 +162,8 @@ def source_sites() -> list[Site]:
         for node in ast.walk(tree):
             if isinstance(node, ast.Call) and (arg := _message_arg(node)) is not None:
                 messages.append(arg)
+            elif isinstance(node, ast.Call) and file == "cli.py":
+                sites.extend(Site(f, file, node.lineno) for f in _stderr_forms(node))
             elif isinstance(node, ast.FunctionDef):
                 messages.extend(_tuple_messages(node, file))
         for message in messages:

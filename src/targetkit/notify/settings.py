@@ -23,7 +23,6 @@ import email.utils
 import enum
 import ipaddress
 import json
-import math
 import os
 import re
 import stat
@@ -425,7 +424,8 @@ def _bool(raw: Any) -> bool:
 def _seconds(raw: Any) -> float:
     if isinstance(raw, bool) or not isinstance(raw, int | float):
         raise TypeError("expected a number of seconds")
-    if not math.isfinite(raw) or raw <= 0:
+    # TOML integers are unbounded: compare before converting, so 10**400 cannot overflow
+    if not (0 < raw <= 1e9):  # also false for NaN
         raise ValueError("must be a positive number of seconds")
     return float(raw)
 
