@@ -93,7 +93,7 @@ class Actuals:
             name: [_cell(v) for v in frame[original].tolist()] for original, name in columns.items()
         }
         lines = list(range(1, len(frame) + 1))
-        return cls(_build(table, lines, plan, source, problems, line_label="row"))
+        return cls(_build(table, lines, plan, source, problems))
 
     def concat(self, *others: Actuals) -> Actuals:
         """Return one table holding this one's rows and the others'; conflicting rows are an error."""
@@ -259,7 +259,7 @@ def _read_csv(path: Path, plan: Plan) -> Actuals:
         raise DataError(problems[:MAX_PROBLEMS])
     index = {name: header.index(original) for original, name in columns.items()}
     table = {name: [r[i] for r in rows] for name, i in index.items()}
-    return Actuals(_build(table, lines, plan, source, problems, line_label="line"))
+    return Actuals(_build(table, lines, plan, source, problems))
 
 
 def _read_plain_csv(text: str, source: str, plan: Plan) -> Actuals | None:
@@ -300,7 +300,7 @@ def _read_plain_csv(text: str, source: str, plan: Plan) -> Actuals | None:
         name: frame[f"c{names.index(original)}"].to_numpy()[keep].tolist()
         for original, name in columns.items()
     }
-    return Actuals(_build(table, line_numbers, plan, source, problems, line_label="line"))
+    return Actuals(_build(table, line_numbers, plan, source, problems))
 
 
 def _check_columns(
@@ -374,8 +374,6 @@ def _build(
     plan: Plan,
     source: str,
     problems: list[Problem],
-    *,
-    line_label: str,
 ) -> pd.DataFrame:
     """Validate and convert raw text columns into the canonical frame.
 
@@ -384,7 +382,6 @@ def _build(
     read one by one.
     """
     n = len(lines)
-    units = plan.units
 
     def col(name: str) -> list[str]:
         return [c.strip() for c in table[name]] if name in table else [""] * n
@@ -515,7 +512,6 @@ def _build(
             del problems[MAX_PROBLEMS:]
             problems.append(Problem(source=source, path="", message=f"… and {more} more problems"))
         raise DataError(problems)
-    del units
     frame = pd.DataFrame(
         {
             "indicator": pd.Series(indicators, dtype="object"),
@@ -531,7 +527,7 @@ def _build(
             "line": pd.Series(lines, dtype="int64"),
         }
     )
-    frame = _drop_duplicates(frame, problems, line_label=line_label)
+    frame = _drop_duplicates(frame, problems)
     if problems:
         raise DataError(problems)
     return frame
@@ -588,9 +584,7 @@ def _date_hint(cell: str) -> str:
     return DATE_HINT
 
 
-def _drop_duplicates(
-    frame: pd.DataFrame, problems: list[Problem], *, line_label: str = "line"
-) -> pd.DataFrame:
+def _drop_duplicates(frame: pd.DataFrame, problems: list[Problem]) -> pd.DataFrame:
     """Drop rows repeating another row's value; report rows that contradict one another."""
     key = ["indicator", "stage", "date", "reported_at"]
     dup = frame.duplicated(key, keep=False)

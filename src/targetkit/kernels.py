@@ -119,10 +119,7 @@ class Lookup:
         self._position = indicator_positions(plan)
         self.cur_value = np.full(n, np.nan)
         self.cur_date = np.full(n, NAT, dtype=np.int64)
-        self.cur_row = np.full(n, -1, dtype=np.int64)
         self.base_value = np.full(n, np.nan)
-        self.base_row = np.full(n, -1, dtype=np.int64)
-        self.selected = selected
         if selected.empty:
             self.codes = np.zeros(0, dtype=np.int64)
             self.days = np.zeros(0, dtype=np.int64)
@@ -139,10 +136,8 @@ class Lookup:
         code, at = _last_per_code(self.codes, self.plain & (self.days >= start))
         self.cur_value[code] = self.values[at]
         self.cur_date[code] = self.days[at]
-        self.cur_row[code] = self.rows[at]
         code, at = _last_per_code(self.codes, self.plain & (self.days == start - 1))
         self.base_value[code] = self.values[at]
-        self.base_row[code] = self.rows[at]
 
     def code(self, indicator_id: str) -> int:
         return self._position[indicator_id]
