@@ -127,7 +127,7 @@ def test_milestone_is_a_timeline(autumn: tk.Evaluation, actuals: tk.Actuals) -> 
 
 def test_no_data_target_says_so(autumn: tk.Evaluation, actuals: tk.Actuals) -> None:
     ax = charts.plot_target(autumn, "rd_spending", actuals).axes[0]
-    assert gids(ax) == ["as_of"]
+    assert gids(ax) == ["target", "as_of"]  # the target is a fact of the plan, data or not
     assert [t.get_text() for t in ax.texts] == ["暂无数据"]
 
 

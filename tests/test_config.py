@@ -10,15 +10,15 @@ import textwrap
 import tomllib
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import attrs
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 
 import targetkit as tk
-import targetkit.rules
-from targetkit import IndicatorKind, PaceMethod, Severity, Status
+from targetkit import IndicatorKind, PaceMethod, Severity, Status, rules
 
 from .strategies import plan_mappings
 
@@ -1324,52 +1324,60 @@ def test_generated_plans_round_trip(data: Mapping[str, Any]) -> None:
 class LatestAtLeast:
     """A user's rule: the latest figure must reach ``value``; no pro-rating, no baseline."""
 
+    kind: ClassVar[str] = "my_kind"
     indicator: str
     value: float
-
-    @property
-    def kind(self) -> str:
-        return "my_kind"
 
     def indicator_ids(self) -> tuple[str, ...]:
         return (self.indicator,)
 
-    def check(self, plan: tk.Plan) -> Sequence[tuple[str, str, str]]:
-        if self.value <= 0:
-            return [("value", f"value must be positive (got {self.value})", "write e.g. 10")]
+
+class LatestAtLeastKind(rules.Kind[LatestAtLeast]):
+    """The whole plug-in: schema, one vectorised judgement, wording, display."""
+
+    name = "my_kind"
+    rule_class = LatestAtLeast
+    fields = (
+        rules.Field(name="indicator", type=rules.FieldType.INDICATOR, required=True),
+        rules.Field(name="value", type=rules.FieldType.NUMBER, required=True, quantity=True),
+    )
+
+    def check(self, rule: LatestAtLeast, plan: tk.Plan) -> Sequence[tuple[str, str, str]]:
+        if rule.value <= 0:
+            return [("value", f"value must be positive (got {rule.value})", "write e.g. 10")]
         return []
 
-    def judge(self, ctx: tk.RuleContext) -> tk.Judgement:
-        obs = ctx.series_of(self.indicator).latest()
-        if obs is None:
-            return tk.Judgement(status=Status.NO_DATA, message_zh="无数据", message_en="no data")
-        status = Status.MET if obs.value >= self.value else Status.BEHIND
-        return tk.Judgement(
-            status=status,
-            message_zh=f"最新 {obs.value:g}",
-            message_en=f"latest {obs.value:g}",
-            actual=obs.value,
-            target_value=self.value,
-            observed_on=obs.date,
-            evidence=(obs,),
+    def prepare(self, plan: tk.Plan, rules_: Sequence[LatestAtLeast]) -> Any:
+        return (
+            rules.codes_of(plan, [r.indicator for r in rules_]),
+            rules.floats([r.value for r in rules_]),
         )
 
-    def to_config(self) -> dict[str, Any]:
-        return {"kind": self.kind, "indicator": self.indicator, "value": self.value}
+    def judge(self, batch: rules.Batch) -> rules.Verdicts:
+        codes, value = batch.prepared
+        v = rules.Verdicts(len(batch))
+        figure, day, row = batch.current(codes)
+        have = day != rules.NAT
+        v.status[:] = np.where(
+            have, np.where(rules.vge(figure, value), rules.MET, rules.BEHIND), rules.NO_DATA
+        )
+        v.actual[:] = np.where(have, figure, np.nan)
+        v.target_value[:] = value
+        v.observed[:] = day
+        v.cite(np.where(have, row, -1))
+        return v
 
-
-def latest_at_least(table: Mapping[str, Any]) -> tk.Rule:
-    unknown = set(table) - {"indicator", "value"}
-    if unknown:
-        raise ValueError(f"unknown keys {sorted(unknown)}")
-    return LatestAtLeast(indicator=str(table["indicator"]), value=float(table["value"]))
+    def describe(self, row: rules.Row[LatestAtLeast]) -> tuple[str, str]:
+        if row.actual is None:
+            return "无数据", "no data"
+        return f"最新 {row.actual:g}", f"latest {row.actual:g}"
 
 
 @pytest.fixture
 def my_kind() -> Iterator[str]:
-    tk.register_rule_kind("my_kind", latest_at_least)
+    rules.register_rule_kind(LatestAtLeastKind())
     yield "my_kind"
-    targetkit.rules._FACTORIES.pop("my_kind", None)
+    rules.unregister_rule_kind("my_kind")
 
 
 MY_KIND_PLAN = """
@@ -1380,8 +1388,9 @@ rule = { kind = "my_kind", indicator = "talent", value = 10 }
 """
 
 
-def test_a_user_rule_satisfies_the_protocol() -> None:
+def test_a_user_rule_and_kind_satisfy_the_protocols() -> None:
     assert isinstance(LatestAtLeast(indicator="talent", value=10.0), tk.Rule)
+    assert isinstance(LatestAtLeastKind(), tk.RuleKind)
 
 
 @pytest.mark.usefixtures("my_kind")
@@ -1410,6 +1419,7 @@ def test_a_registered_rule_kind_is_used_from_a_plan_file(
     assert result.actual == figure
     assert result.observed_on == dt.date(2023, 6, 30)
     assert [e.line for e in result.evidence] == [2]
+    assert result.message_en == f"latest {figure:g}"
 
 
 @pytest.mark.usefixtures("my_kind")
@@ -1420,12 +1430,24 @@ def test_a_registered_rule_kind_round_trips(tmp_path: Path) -> None:
 
 
 @pytest.mark.usefixtures("my_kind")
-def test_a_table_the_user_factory_rejects_is_reported_with_its_place(tmp_path: Path) -> None:
+def test_a_user_kind_gets_key_path_errors_like_a_built_in(tmp_path: Path) -> None:
     text = plan_text(MY_KIND_PLAN.replace("value = 10", "valu = 10"))
+    problems = problems_of(tmp_path, text)
+    assert [(p.path, p.line) for p in problems] == [
+        ("targets[0].rule.valu", line_of(text, "my_kind")),
+        ("targets[0].rule.value", line_of(text, "my_kind")),
+    ]
+    assert problems[0].message == "unknown key 'valu'"
+    assert problems[0].hint == "did you mean 'value'?"
+    assert problems[1].message == "the key 'value' is missing"
+
+
+@pytest.mark.usefixtures("my_kind")
+def test_a_user_kind_reads_quantities_like_a_built_in(tmp_path: Path) -> None:
+    text = plan_text(MY_KIND_PLAN.replace("value = 10", 'value = "ten"'))
     problem = only(problems_of(tmp_path, text))
-    assert (problem.path, problem.line) == ("targets[0].rule", line_of(text, "my_kind"))
-    assert "'my_kind'" in problem.message
-    assert "valu" in problem.message
+    assert problem.path == "targets[0].rule.value"
+    assert "'ten'" in problem.message
 
 
 @pytest.mark.usefixtures("my_kind")
@@ -1446,6 +1468,12 @@ def test_an_unregistered_kind_is_unknown(tmp_path: Path) -> None:
 @pytest.mark.usefixtures("my_kind")
 def test_registering_a_kind_twice_needs_replace() -> None:
     with pytest.raises(ValueError, match="already registered"):
-        tk.register_rule_kind("my_kind", latest_at_least)
-    tk.register_rule_kind("my_kind", latest_at_least, replace=True)
-    assert targetkit.rules.rule_factory("my_kind") is latest_at_least
+        tk.register_rule_kind(LatestAtLeastKind())
+    again = LatestAtLeastKind()
+    tk.register_rule_kind(again, replace=True)
+    assert rules.rule_kind("my_kind") is again
+
+
+def test_registering_something_that_is_not_a_kind_is_refused() -> None:
+    with pytest.raises(TypeError, match="not a rule kind"):
+        tk.register_rule_kind(object())  # type: ignore[arg-type]

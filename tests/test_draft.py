@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 import targetkit as tk
 from targetkit.cli import main
 from targetkit.draft import Draft, draft_plan, parse_number, read_text_file, save_draft
+from targetkit.rules import kind_of
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = Path(__file__).resolve().parents[2] / "shared" / "seed" / "yichang_2023_sti_work_points.txt"
@@ -34,7 +35,7 @@ def rules(body: str) -> list[dict[str, Any]]:
     d = draft_of(body)
     out = []
     for t in d.plan.targets:
-        cfg = t.rule.to_config()
+        cfg = kind_of(t.rule).to_config(t.rule)
         for key in ("indicator", "numerator", "denominator"):
             cfg.pop(key, None)
         cfg["binding"] = t.binding
@@ -103,7 +104,7 @@ def test_a_range_hoped_for_is_a_floor_with_a_stretch() -> None:
 def test_a_committed_range_is_a_band_with_a_note() -> None:
     d = draft_of("组建产业技术创新战略联盟3-5个。")
     (target,) = d.plan.targets
-    assert target.rule.to_config() == {
+    assert kind_of(target.rule).to_config(target.rule) == {
         "kind": "between",
         "indicator": target.id,
         "low": 3.0,
@@ -197,7 +198,7 @@ def test_a_rising_quality_is_not_a_target() -> None:
 def test_ranks(body: str, value: int, uncertain: bool) -> None:
     d = draft_of("研发投入强度达到2.5%," + body)
     rank = [t for t in d.plan.targets if t.rule.kind == "rank"]
-    assert [t.rule.to_config()["value"] for t in rank] == [value]
+    assert [kind_of(t.rule).to_config(t.rule)["value"] for t in rank] == [value]
     finding = next(f for f in d.findings if f.target_id == rank[0].id)
     assert (finding.kind == "uncertain") is uncertain
 
@@ -354,7 +355,10 @@ def test_one_sentence_with_several_targets() -> None:
     d = draft_of(
         "力争技术转移示范机构达到18家,新增培养技术经纪人70名以上,技术成交额达到360亿元以上。"
     )
-    assert [(t.rule.to_config()["value"], t.rule.to_config()["unit"]) for t in d.plan.targets] == [
+    assert [
+        (kind_of(t.rule).to_config(t.rule)["value"], kind_of(t.rule).to_config(t.rule)["unit"])
+        for t in d.plan.targets
+    ] == [
         (18.0, "家"),
         (70.0, "名"),
         (360.0, "亿元"),
@@ -383,7 +387,7 @@ def test_respectively_shares_its_wording_and_says_so() -> None:
 def test_a_starting_level_is_not_a_second_target() -> None:
     d = draft_of("研发投入强度由2.1%提高到2.5%。")
     (target,) = d.plan.targets
-    assert target.rule.to_config()["value"] == 2.5
+    assert kind_of(target.rule).to_config(target.rule)["value"] == 2.5
     assert "2.1%" in d.findings[0].note
 
 
@@ -420,7 +424,7 @@ def test_a_review_section_holds_past_figures() -> None:
         "二、2024年重点任务\n2.新增高企200家。\n"
     )
     d = draft_plan(text)
-    assert [t.rule.to_config()["value"] for t in d.plan.targets] == [200.0]
+    assert [kind_of(t.rule).to_config(t.rule)["value"] for t in d.plan.targets] == [200.0]
     assert d.untracked[0].item == 1
     assert "past" in d.untracked[0].note
 
@@ -752,7 +756,7 @@ def test_any_draft_is_a_valid_plan_file_and_drafting_is_deterministic(
 
 def comparable(plan: tk.Plan, target: tk.Target) -> tuple[Any, ...]:
     """Return what the seed test compares: rule kind, values, unit, binding and deadline."""
-    cfg = target.rule.to_config()
+    cfg = kind_of(target.rule).to_config(target.rule)
     for key in ("indicator", "numerator", "denominator", "stages"):
         cfg.pop(key, None)
     kind = cfg.pop("kind")

@@ -5,11 +5,20 @@ actual figures (`read_actuals`, `Actuals.from_frame`), and `evaluate` them at an
 for every target, whether it is met, on track, behind, off track or missed.
 """
 
-__version__ = "0.1.0.dev0"
-
+from targetkit import report as _report  # registers the notebook view  # noqa: F401
+from targetkit._version import __version__
 from targetkit.actuals import Actuals, read_actuals
 from targetkit.config import dump, dumps, load, parse
-from targetkit.evaluation import Alert, Evaluation, Evidence, TargetResult, evaluate
+from targetkit.evaluation import (
+    Alert,
+    CompiledPlan,
+    Evaluation,
+    Evidence,
+    SortedActuals,
+    TargetResult,
+    compile_plan,
+    evaluate,
+)
 from targetkit.exceptions import (
     ConfigError,
     DataError,
@@ -39,17 +48,16 @@ from targetkit.rules import (
     ChangePP,
     Growth,
     Increase,
-    Judgement,
+    Kind,
     Milestone,
     NetIncrease,
-    Observation,
     Rank,
     Rule,
-    RuleContext,
-    Series,
+    RuleKind,
     Share,
     register_rule_kind,
 )
+from targetkit.rules.decrease import Decrease
 from targetkit.units import UnitSystem, default_units
 
 load_plan = load
@@ -62,8 +70,10 @@ __all__ = [
     "AtMost",
     "Between",
     "ChangePP",
+    "CompiledPlan",
     "ConfigError",
     "DataError",
+    "Decrease",
     "DeliveryError",
     "Evaluation",
     "Evidence",
@@ -71,21 +81,20 @@ __all__ = [
     "Increase",
     "Indicator",
     "IndicatorKind",
-    "Judgement",
+    "Kind",
     "Light",
     "Milestone",
     "NetIncrease",
-    "Observation",
     "Pace",
     "PaceMethod",
     "Plan",
     "Problem",
     "Rank",
     "Rule",
-    "RuleContext",
-    "Series",
+    "RuleKind",
     "Severity",
     "Share",
+    "SortedActuals",
     "Stage",
     "StateError",
     "Status",
@@ -96,6 +105,7 @@ __all__ = [
     "UnitError",
     "UnitSystem",
     "__version__",
+    "compile_plan",
     "default_units",
     "dump",
     "dumps",

@@ -199,8 +199,11 @@ def _decode(path: Path) -> str:
 
 
 def _read_csv(path: Path, plan: Plan) -> Actuals:
-    source = str(path)
-    text = _decode(path)
+    return read_csv_text(_decode(path), plan, source=str(path))
+
+
+def read_csv_text(text: str, plan: Plan, *, source: str) -> Actuals:
+    """Read actuals from CSV text as from a file named ``source`` (lines counted in the text)."""
     if not text.strip():
         raise DataError.single(
             source,

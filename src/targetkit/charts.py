@@ -400,7 +400,7 @@ def plot_target(
         )
     if tr.from_zero or tr.pace:
         ax.set_ylim(bottom=min([0.0, *(p.actual for p in tr.points)]))
-    if tr.rule_kind == "rank":
+    if tr.ordinal:
         from matplotlib.ticker import MaxNLocator  # noqa: PLC0415
 
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))

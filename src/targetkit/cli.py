@@ -14,7 +14,7 @@ import traceback
 from collections.abc import Sequence
 from typing import Any, NoReturn, TextIO
 
-from targetkit import __version__
+from targetkit._version import __version__
 from targetkit.exceptions import TargetkitError
 
 __all__ = ["EXIT_BAD_INPUT", "EXIT_DELIVERY", "EXIT_OK", "EXIT_RED", "EXIT_YELLOW", "main"]

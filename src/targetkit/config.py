@@ -34,18 +34,14 @@ from targetkit.model import (
     Thresholds,
 )
 from targetkit.rules import (
-    AtLeast,
-    AtMost,
-    Between,
-    ChangePP,
-    Growth,
-    Increase,
-    Milestone,
-    NetIncrease,
-    Rank,
+    FROM_INDICATOR,
+    FROM_TARGET,
+    FieldType,
     Rule,
-    Share,
-    rule_factory,
+    RuleKind,
+    kind_of,
+    rule_kind,
+    rule_kinds,
 )
 from targetkit.units import HUGE, TINY, UnitSystem, units_with
 
@@ -567,115 +563,28 @@ def _parse_indicator(raw: Any, i: int, units: UnitSystem, errs: _Collector) -> I
         return None
 
 
-# rule kind → (class, {key: (converter, required, expect)})
-_NUM = (_number, True, "a number")
-_REF = (_nonempty_text, True, "an indicator id")
-
-_RULE_SPECS: dict[str, tuple[type[Any], dict[str, tuple[Callable[[Any], Any], bool, str]]]] = {
-    "at_least": (
-        AtLeast,
-        {
-            "indicator": _REF,
-            "value": _NUM,
-            "unit": (_text, False, "a unit"),
-            "stretch": (_number, False, "a number"),
-            "strict": (_bool, False, "true or false"),
-        },
-    ),
-    "at_most": (
-        AtMost,
-        {
-            "indicator": _REF,
-            "value": _NUM,
-            "unit": (_text, False, "a unit"),
-            "stretch": (_number, False, "a number"),
-            "strict": (_bool, False, "true or false"),
-        },
-    ),
-    "between": (
-        Between,
-        {
-            "indicator": _REF,
-            "low": _NUM,
-            "high": _NUM,
-            "unit": (_text, False, "a unit"),
-            "high_is_stretch": (_bool, False, "true or false"),
-        },
-    ),
-    "share": (
-        Share,
-        {
-            "numerator": _REF,
-            "denominator": _REF,
-            "value": _NUM,
-            "unit": (_text, False, '"%"'),
-            "stretch": (_number, False, "a number"),
-        },
-    ),
-    "net_increase": (
-        NetIncrease,
-        {
-            "indicator": _REF,
-            "value": _NUM,
-            "unit": (_text, False, "a unit"),
-            "baseline": (_number, False, "a number"),
-            "stretch": (_number, False, "a number"),
-        },
-    ),
-    "growth": (
-        Growth,
-        {
-            "indicator": _REF,
-            "value": _NUM,
-            "unit": (_text, False, '"%"'),
-            "baseline": (_number, False, "a number"),
-            "stretch": (_number, False, "a number"),
-        },
-    ),
-    "change_pp": (
-        ChangePP,
-        {
-            "indicator": _REF,
-            "value": _NUM,
-            "unit": (_text, False, '"百分点"'),
-            "baseline": (_number, False, "a number"),
-            "stretch": (_number, False, "a number"),
-        },
-    ),
-    "increase": (
-        Increase,
-        {
-            "indicator": _REF,
-            "baseline": (_number, False, "a number"),
-            "unit": (_text, False, "a unit"),
-        },
-    ),
-    "rank": (
-        Rank,
-        {
-            "indicator": _REF,
-            "value": (_int, True, "a whole number such as 3"),
-            "stretch": (_int, False, "a whole number"),
-        },
-    ),
-    "milestone": (
-        Milestone,
-        {
-            "indicator": (_nonempty_text, False, "an indicator id"),
-            "stages": (lambda x: x, False, "a list of stages"),
-        },
-    ),
+# how a rule field's raw value is converted
+_CONVERTERS: dict[FieldType, Callable[[Any], Any]] = {
+    FieldType.INDICATOR: _nonempty_text,
+    FieldType.NUMBER: _number,
+    FieldType.INTEGER: _int,
+    FieldType.BOOL: _bool,
+    FieldType.TEXT: _text,
+    FieldType.UNIT: _text,
+    FieldType.STAGES: lambda raw: raw,
 }
-_DEFAULT_UNIT = {"share": "%", "growth": "%", "change_pp": "百分点"}
-_PERCENT_VALUE_KEYS = ("value", "stretch", "low", "high")
 
 
 def _quantity_values(
-    raw: dict[str, Any], kind: str, path: Sequence[str | int], units: UnitSystem, errs: _Collector
+    raw: dict[str, Any],
+    keys: Sequence[str],
+    path: Sequence[str | int],
+    units: UnitSystem,
+    errs: _Collector,
 ) -> dict[str, Any] | None:
     """Let values be written as quantity strings ("220 亿元", "20%"): split them into value and unit."""
     out = dict(raw)
-    for key in _PERCENT_VALUE_KEYS:
+    for key in keys:
         value = out.get(key)
         if not isinstance(value, str):
             continue
@@ -709,6 +618,7 @@ def _parse_rule(
     target_title: str,
     broken: set[str],
 ) -> Rule | None:
+    """Read a rule table through its kind's fields: every kind, built in or not, alike."""
     if not isinstance(raw, dict):
         errs.add(
             path,
@@ -716,110 +626,121 @@ def _parse_rule(
             'write rule = { kind = "at_least", indicator = "…", value = 1 }',
         )
         return None
-    kind = raw.get("kind")
-    if not isinstance(kind, str) or not kind.strip():
+    name = raw.get("kind")
+    if not isinstance(name, str) or not name.strip():
         errs.add(
-            [*path, "kind"], "the rule's kind is missing", "choose one of " + ", ".join(_RULE_SPECS)
+            [*path, "kind"],
+            "the rule's kind is missing",
+            "choose one of " + ", ".join(rule_kinds()),
         )
         return None
-    kind = kind.strip()
-    if kind not in _RULE_SPECS:
-        factory = rule_factory(kind) or _entry_point_factory(kind)
-        if factory is None:
-            hint = _did_you_mean(kind, _RULE_SPECS) or "choose one of " + ", ".join(_RULE_SPECS)
-            errs.add([*path, "kind"], f"unknown rule kind {kind!r}", hint)
-            return None
-        try:
-            return factory({k: v for k, v in raw.items() if k != "kind"})
-        except (ValueError, TypeError, KeyError) as exc:
-            errs.add(
-                path,
-                f"rule kind {kind!r} rejected the table: {exc}",
-                "see the rule kind's documentation",
-            )
-            return None
-    cls, spec = _RULE_SPECS[kind]
-    _check_keys(raw, ("kind", *spec), path, errs)
-    table = _quantity_values(raw, kind, path, units, errs)
+    name = name.strip()
+    kind = rule_kind(name)
+    if kind is None:
+        hint = _did_you_mean(name, rule_kinds()) or "choose one of " + ", ".join(rule_kinds())
+        errs.add([*path, "kind"], f"unknown rule kind {name!r}", hint)
+        return None
+    fields = {f.name: f for f in kind.fields}
+    _check_keys(raw, ("kind", *fields), path, errs)
+    quantities = [f.name for f in kind.fields if f.quantity]
+    table = _quantity_values(raw, quantities, path, units, errs)
     if table is None:
         return None
     explicit: set[str] = table.pop("_explicit", set())
-    fields: dict[str, Any] = {}
+    values: dict[str, Any] = {}
     ok = True
-    for key, (convert, required, expect) in spec.items():
-        if key not in table:
-            if required:
-                errs.add([*path, key], f"the key {key!r} is missing", f"add {key} = {expect}")
+    for field in kind.fields:
+        if field.name not in table:
+            if field.required:
+                errs.add(
+                    [*path, field.name],
+                    f"the key {field.name!r} is missing",
+                    f"add {field.name} = {field.expect()}",
+                )
                 ok = False
             continue
-        value = _get(table, key, path, errs, convert, expect=expect)
+        value = _get(table, field.name, path, errs, _CONVERTERS[field.type], expect=field.expect())
         if value is None:
             ok = False
-        fields[key] = value
+        values[field.name] = value
     if not ok:
         return None
-    if kind == "milestone":
-        ind_id = fields.get("indicator") or target_id or ""
-        fields["indicator"] = ind_id
+    refs = [f for f in kind.fields if f.type is FieldType.INDICATOR]
+    for field in refs:
+        if field.default != FROM_TARGET:
+            continue
+        # an indicator named after the target, declared implicitly when the plan does not
+        given = values.get(field.name)
+        ind_id = given or target_id or ""
+        values[field.name] = ind_id
         if not _ID.match(ind_id):
-            if fields.get("indicator") != target_id:  # the target's own id is reported with it
+            if given is not None:  # the target's own id is reported with it
                 errs.add(
-                    [*path, "indicator"],
+                    [*path, field.name],
                     f"the id {ind_id!r} holds characters an id cannot have",
                     _ID_HINT,
                 )
             return None
         if ind_id not in indicators and ind_id not in implicit:
             implicit[ind_id] = Indicator(
-                id=ind_id, name=target_title or ind_id, unit="", kind=IndicatorKind.MILESTONE
+                id=ind_id,
+                name=target_title or ind_id,
+                unit="",
+                kind=field.kinds[0] if field.kinds else IndicatorKind.CUMULATIVE,
             )
-        stages = _parse_stages(fields.pop("stages", []), [*path, "stages"], errs)
-        if stages is None:
-            return None
-        fields["stages"] = stages
-    refs = [fields[k] for k in ("indicator", "numerator", "denominator") if k in fields]
-    for key in ("indicator", "numerator", "denominator"):
-        ref = fields.get(key)
+    for field in kind.fields:
+        if field.type is FieldType.STAGES and field.name in values:
+            stages = _parse_stages(values[field.name], [*path, field.name], errs)
+            if stages is None:
+                return None
+            values[field.name] = stages
+    for field in refs:
+        ref = values.get(field.name)
         if ref is not None and ref in broken:
             ok = False  # the indicator's own problem is reported where it is declared
         elif ref is not None and ref not in indicators and ref not in implicit:
             errs.add(
-                [*path, key],
+                [*path, field.name],
                 f"unknown indicator {ref!r}",
                 _did_you_mean(ref, [*indicators, *implicit]) or "declare it under [[indicators]]",
             )
             ok = False
-    if not ok:
-        return None
-    first = indicators.get(refs[0]) or implicit[refs[0]]
-    if kind == "milestone" and first.kind is not IndicatorKind.MILESTONE:
+    if not ok or not refs or refs[0].name not in values:
+        return None if not ok else _build_rule(kind, values, path, errs)
+    first_field = refs[0]
+    first = indicators.get(values[first_field.name]) or implicit[values[first_field.name]]
+    if first_field.kinds and first.kind not in first_field.kinds:
+        wanted = " or ".join(k.value for k in first_field.kinds)
         errs.add(
-            [*path, "indicator"],
-            f"indicator {first.id!r} is {first.kind.value}, not a milestone",
-            'give the indicator kind = "milestone", or use a value rule',
+            [*path, first_field.name],
+            f"indicator {first.id!r} is {first.kind.value}, not a {wanted}",
+            f'give the indicator kind = "{first_field.kinds[0].value}", or use a value rule',
         )
         return None
-    if kind != "milestone" and first.kind is IndicatorKind.MILESTONE:
+    if not first_field.kinds and first.kind is IndicatorKind.MILESTONE:
         errs.add(
             [*path, "kind"],
-            f"indicator {first.id!r} is a milestone; rule {kind!r} needs numbers",
+            f"indicator {first.id!r} is a milestone; rule {name!r} needs numbers",
             'use kind = "milestone"',
         )
         return None
-    if "unit" in spec and kind not in ("milestone",):
-        unit = fields.get("unit")
-        if unit is None and kind != "increase":
-            unit = _DEFAULT_UNIT.get(kind, first.unit)
-        if unit is not None:
-            try:
-                fields["unit"] = units.check(unit)
-            except UnitError as exc:
-                errs.add([*path, "unit"], exc.message, exc.hint)
-                return None
-    unit = fields.get("unit")
+    for field in kind.fields:
+        if field.type is not FieldType.UNIT:
+            continue
+        unit = values.get(field.name)
+        if unit is None:
+            unit = first.unit if field.default == FROM_INDICATOR else field.default
+        if unit is None:
+            continue
+        try:
+            values[field.name] = units.check(unit)
+        except UnitError as exc:
+            errs.add([*path, field.name], exc.message, exc.hint)
+            return None
+    unit = values.get("unit")
     if unit and units.is_dimensionless(unit) and abs(units.factor(unit, "%") - 1.0) < 1e-12:
-        for key in _PERCENT_VALUE_KEYS:
-            value = fields.get(key)
+        for key in quantities:
+            value = values.get(key)
             if isinstance(value, float) and 0 < abs(value) < 1 and key not in explicit:
                 errs.add(
                     [*path, key],
@@ -830,12 +751,21 @@ def _parse_rule(
                 ok = False
     if not ok:
         return None
+    return _build_rule(kind, values, path, errs)
+
+
+def _build_rule(
+    kind: RuleKind, values: dict[str, Any], path: list[str | int], errs: _Collector
+) -> Rule | None:
     try:
-        rule: Rule = cls(**fields)
+        return kind.build(values)
     except (ValueError, TypeError) as exc:
-        errs.add(path, str(exc), "")
+        errs.add(
+            path,
+            f"rule kind {kind.name!r} rejected the table: {exc}",
+            "see the rule kind's documentation",
+        )
         return None
-    return rule
 
 
 def _parse_stages(raw: Any, path: list[str | int], errs: _Collector) -> tuple[Stage, ...] | None:
@@ -868,16 +798,6 @@ def _parse_stages(raw: Any, path: list[str | int], errs: _Collector) -> tuple[St
             errs.add([*spath, "id"], str(exc), "use letters, digits, '_', '-' and '.'")
             return None
     return tuple(stages)
-
-
-def _entry_point_factory(kind: str) -> Any:
-    """Find a rule kind an installed package offers under the ``targetkit.rules`` entry points."""
-    from importlib.metadata import entry_points  # noqa: PLC0415 - only for unknown kinds
-
-    for ep in entry_points(group="targetkit.rules"):
-        if ep.name == kind:
-            return ep.load()
-    return None
 
 
 def _parse_target(
@@ -1075,7 +995,7 @@ def parse(data: Mapping[str, Any], *, source: str = "<mapping>", text: str | Non
         unit_definitions=unit_pairs,
     )
     for index, target in zip(positions, targets, strict=True):
-        for field, message, hint in target.rule.check(probe):
+        for field, message, hint in kind_of(target.rule).check(target.rule, probe):
             errs.add(["targets", index, "rule", field], message, hint)
     if errs.problems:
         # in file order, so a user works down the file; problems without a line keep their order
@@ -1272,9 +1192,10 @@ def _dump_target(t: Target) -> dict[str, Any]:
     if t.deadline is not None:
         out["deadline"] = t.deadline
     out.update(_dump_settings(t.pace, t.thresholds, t.warning_days, t.aspirational_severity))
-    rule = t.rule.to_config()
+    kind = kind_of(t.rule)
+    rule = kind.to_config(t.rule)
     if rule.get("unit") == "%":
-        for key in _PERCENT_VALUE_KEYS:
+        for key in (f.name for f in kind.fields if f.quantity):
             value = rule.get(key)
             if isinstance(value, float) and 0 < abs(value) < 1:
                 rule[key] = f"{value!r}%"  # a plain 0.2 with '%' would read as a fraction

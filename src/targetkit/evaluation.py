@@ -10,22 +10,43 @@ Selection at as-of T (DESIGN § Actuals): rows dated on or before T and reported
 from __future__ import annotations
 
 import datetime as dt
-import itertools
-import weakref
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, Protocol
 
 import attrs
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from targetkit.actuals import Actuals
-from targetkit.kernels import NAT, STATUS_ORDER, Lookup, indicator_index, judge_vectorised
-from targetkit.model import Light, Plan, Severity, Status
-from targetkit.rules import Judgement, Observation, RuleContext, Series
+from targetkit.model import Light, Plan, Severity, Status, Target
+from targetkit.rules import NAT, NO_DATA, Batch, Observations, Row, RuleKind, Verdicts, rule_kind
+from targetkit.rules._base import STATUSES, _Settings, date_of, day_of
 
-__all__ = ["Alert", "Evaluation", "Evidence", "TargetResult", "evaluate"]
+__all__ = [
+    "ActualsTable",
+    "Alert",
+    "CompiledPlan",
+    "Evaluation",
+    "Evidence",
+    "SortedActuals",
+    "TargetResult",
+    "compile_plan",
+    "evaluate",
+    "set_html_view",
+]
+
+_HTML_VIEW: list[Callable[[Any], str]] = []
+
+
+def set_html_view(view: Callable[[Any], str]) -> None:
+    """Set how evaluations and results show in Jupyter (the rendering layer registers it)."""
+    _HTML_VIEW[:] = [view]
+
+
+def _html(value: Any) -> str:
+    if not _HTML_VIEW:
+        return f"<pre>{value!r}</pre>"
+    return _HTML_VIEW[0](value)
 
 
 @attrs.frozen(kw_only=True)
@@ -81,9 +102,7 @@ class TargetResult:
         return self.message_en if lang == "en" else self.message_zh
 
     def _repr_html_(self) -> str:
-        from targetkit.report import notebook_html  # noqa: PLC0415 - report imports this module
-
-        return notebook_html(self)
+        return _html(self)
 
 
 @attrs.frozen(kw_only=True)
@@ -121,16 +140,14 @@ class Evaluation:
 
     plan: Plan
     as_of: dt.date
-    _work: _Work = attrs.field(alias="_work", repr=False)
+    _work: _Work = attrs.field(alias="work", repr=False)
 
     def __iter__(self) -> Iterator[TargetResult]:
         return iter(self.results)
 
     def _repr_html_(self) -> str:
         """Show the evaluation in Jupyter: lights, numbers, a progress bar with the pace marker."""
-        from targetkit.report import notebook_html  # noqa: PLC0415 - report imports this module
-
-        return notebook_html(self)
+        return _html(self)
 
     def __len__(self) -> int:
         return len(self.plan.targets)
@@ -148,27 +165,25 @@ class Evaluation:
     @property
     def statuses(self) -> tuple[Status, ...]:
         """Return each target's status, in plan order, without building the results."""
-        return tuple(_STATUSES[int(code)] for code in self._work.columns.status)
+        return tuple(_STATUSES[int(code)] for code in self._work.status)
 
     def result(self, target_id: str) -> TargetResult:
         """Return the result of one target (KeyError if the plan has no such target)."""
-        for i, t in enumerate(self.plan.targets):
-            if t.id == target_id:
-                return self._work.result(i)
-        raise KeyError(target_id)
+        if target_id not in self._work.compiled._where:
+            raise KeyError(target_id)
+        g, j = self._work.compiled._where[target_id]
+        return self._work.result(int(self._work.compiled.groups[g].positions[j]))
 
     @property
     def summary(self) -> dict[str, int]:
         """Return how many targets are in each status (every status listed, zeros included)."""
-        counts = np.bincount(self._work.columns.status.astype(np.int64), minlength=len(_STATUSES))
+        counts = np.bincount(self._work.status.astype(np.int64), minlength=len(_STATUSES))
         return {s.value: int(counts[i]) for i, s in enumerate(_STATUSES)}
 
     @property
     def worst_light(self) -> Light:
         """Return the worst light over all results (grey < green < yellow < red)."""
-        lights = {_STATUSES[int(c)].light for c in np.unique(self._work.columns.status)} or {
-            Light.GREY
-        }
+        lights = {_STATUSES[int(c)].light for c in np.unique(self._work.status)} or {Light.GREY}
         return max(lights, key=lambda light: light.rank)
 
     def to_frame(self, *, messages: bool = True) -> pd.DataFrame:
@@ -303,19 +318,104 @@ def _result_dict(r: TargetResult, lang: str) -> dict[str, Any]:
     }
 
 
+# --------------------------------------------------------------------------- compiled plan
+
+
+class ActualsTable(Protocol):
+    """What evaluation reads of an actuals table (`targetkit.Actuals`): its canonical frame."""
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        """Return the canonical table (see `targetkit.Actuals`)."""
+        ...
+
+
+@attrs.frozen(eq=False)
+class _Group:
+    """The targets of one rule kind, with what their judgement needs from the plan."""
+
+    kind: RuleKind
+    positions: npt.NDArray[np.int64]
+    targets: tuple[Target, ...]
+    prepared: Any
+    settings: _Settings
+
+
+@attrs.frozen(eq=False)
+class CompiledPlan:
+    """A plan made ready for evaluation, to keep and reuse across as-of dates and actuals.
+
+    Holds what evaluation derives from the plan alone: the indicator index, the targets grouped
+    by rule kind, and each kind's plan-constant arrays (`RuleKind.prepare`). Built once by
+    `compile_plan`; never changed afterwards, so one compiled plan can serve many threads.
+    """
+
+    plan: Plan
+    groups: tuple[_Group, ...]
+    indicator_ids: pd.Index
+    _where: Mapping[str, tuple[int, int]] = attrs.field(alias="where", repr=False)
+
+    def evaluate(
+        self, actuals: ActualsTable | SortedActuals | None, *, as_of: dt.date
+    ) -> Evaluation:
+        """Judge every target against ``actuals`` as known on ``as_of`` (see `evaluate`)."""
+        return evaluate(self, actuals, as_of=as_of)
+
+    def sort(self, actuals: ActualsTable) -> SortedActuals:
+        """Return the actuals sorted for this plan, to evaluate many as-of dates without re-sorting."""
+        return SortedActuals(plan=self, frame=actuals.frame, order=_order(actuals.frame, self))
+
+
+def compile_plan(plan: Plan) -> CompiledPlan:
+    """Return the plan ready for evaluation (see `CompiledPlan`)."""
+    by_kind: dict[str, list[int]] = {}
+    for i, target in enumerate(plan.targets):
+        by_kind.setdefault(target.rule.kind, []).append(i)
+    groups: list[_Group] = []
+    where: dict[str, tuple[int, int]] = {}
+    for name, members in by_kind.items():
+        kind = rule_kind(name)
+        if kind is None:
+            raise KeyError(f"no rule kind {name!r} is registered")
+        targets = tuple(plan.targets[i] for i in members)
+        for j, t in enumerate(targets):
+            where[t.id] = (len(groups), j)
+        groups.append(
+            _Group(
+                kind=kind,
+                positions=np.array(members, dtype=np.int64),
+                targets=targets,
+                prepared=kind.prepare(plan, [t.rule for t in targets]),
+                settings=_Settings.of(plan, targets),
+            )
+        )
+    return CompiledPlan(
+        plan=plan,
+        groups=tuple(groups),
+        indicator_ids=pd.Index([i.id for i in plan.indicators]),
+        where=where,
+    )
+
+
 # --------------------------------------------------------------------------- selection
 
 
-@attrs.frozen
-class _Order:
-    """The rows of an actuals table for one plan, sorted once for every as-of date.
+@attrs.frozen(eq=False)
+class SortedActuals:
+    """An actuals table sorted once for a compiled plan (`CompiledPlan.sort`).
 
     Sorted by the indicator's position in the plan, date, stage, reported_at (NaT first: a
     revision with a reported_at beats a row without one) and value (so that the order of rows
     never matters). Rows of indicators the plan does not declare are left out.
     """
 
-    plan: Plan
+    plan: CompiledPlan
+    frame: pd.DataFrame
+    order: _Order
+
+
+@attrs.frozen(eq=False)
+class _Order:
     rows: npt.NDArray[np.int64]
     code: npt.NDArray[np.int64]
     day: npt.NDArray[np.int64]
@@ -323,22 +423,27 @@ class _Order:
     reported: npt.NDArray[np.int64]
 
 
-# one sorted order per actuals table, for the plan it was last evaluated with: a notebook that
-# evaluates many as-of dates sorts once
-_ORDERS: weakref.WeakKeyDictionary[Actuals, _Order] = weakref.WeakKeyDictionary()
-
-
-def _order(frame: pd.DataFrame, plan: Plan) -> _Order:
-    codes = indicator_index(plan).get_indexer(pd.Index(frame["indicator"].to_numpy()))
+def _order(frame: pd.DataFrame, compiled: CompiledPlan) -> _Order:
+    codes = compiled.indicator_ids.get_indexer(pd.Index(frame["indicator"].to_numpy()))
     known = np.flatnonzero(codes >= 0)
     stage, _ = pd.factorize(frame["stage"].to_numpy()[known])
     day = frame["date"].to_numpy()[known].astype(np.int64)
     reported = frame["reported_at"].to_numpy()[known].astype(np.int64)  # NaT is the smallest
     value = frame["value"].to_numpy()[known]
     code = codes[known].astype(np.int64)
-    order = np.lexsort((value, reported, stage, day, code))
+    days = day // 86_400  # whole dates, in seconds since the epoch
+    if (
+        len(code)
+        and code.max() < 1 << 25
+        and stage.max(initial=0) < 1 << 16
+        and np.abs(days).max() < 1 << 21
+    ):
+        # one packed key (plan position, date, stage) sorts as the three columns would
+        packed = (code << 38) | ((days + (1 << 21)) << 16) | stage.astype(np.int64)
+        order = np.lexsort((value, reported, packed))
+    else:
+        order = np.lexsort((value, reported, stage, day, code))
     return _Order(
-        plan=plan,
         rows=known[order].astype(np.int64),
         code=code[order],
         day=day[order],
@@ -347,211 +452,257 @@ def _order(frame: pd.DataFrame, plan: Plan) -> _Order:
     )
 
 
-def _sorted(actuals: Actuals | None, frame: pd.DataFrame, plan: Plan) -> _Order:
-    if actuals is None:
-        return _order(frame, plan)
-    cached = _ORDERS.get(actuals)
-    if cached is None or cached.plan is not plan:
-        cached = _order(frame, plan)
-        _ORDERS[actuals] = cached
-    return cached
-
-
-def _select(frame: pd.DataFrame, as_of: dt.date, order: _Order) -> pd.DataFrame:
-    """Return the visible rows at ``as_of``, one per (indicator, stage, date), latest revision.
-
-    The result follows ``order`` (plan position, date, stage) and carries the plan position as
-    ``code`` and each row's position in ``frame`` as ``row``.
-    """
+def _observations(
+    frame: pd.DataFrame | None, as_of: dt.date, order: _Order | None, plan: Plan
+) -> Observations:
+    """Return the visible rows at ``as_of``, one per (indicator, stage, date), latest revision."""
+    n = len(plan.indicators)
+    start = day_of(plan.start)
+    if frame is None or order is None or not len(order.rows):
+        empty = np.zeros(0, dtype=np.int64)
+        return Observations(n, start, empty, empty, np.zeros(0), empty, np.zeros(0, dtype=object))
     cutoff = np.datetime64(as_of, "s").astype(np.int64)
-    nat = np.iinfo(np.int64).min
-    visible = (order.day <= cutoff) & ((order.reported == nat) | (order.reported <= cutoff))
+    visible = (order.day <= cutoff) & ((order.reported == NAT) | (order.reported <= cutoff))
     code, day, stage = order.code[visible], order.day[visible], order.stage[visible]
     last = np.ones(len(code), dtype=bool)
     if len(code) > 1:
         same = (code[1:] == code[:-1]) & (day[1:] == day[:-1]) & (stage[1:] == stage[:-1])
         last[:-1] = ~same
     keep = order.rows[visible][last]
-    return pd.DataFrame(
-        {
-            "indicator": frame["indicator"].to_numpy()[keep],
-            "stage": frame["stage"].to_numpy()[keep],
-            "date": frame["date"].to_numpy()[keep],
-            "value": frame["value"].to_numpy()[keep],
-            "row": keep.astype(np.int64),
-            "code": code[last],
-        }
+    days = day[last] // 86_400
+    return Observations(
+        n,
+        start,
+        code[last],
+        days,
+        frame["value"].to_numpy()[keep].astype(np.float64),
+        keep.astype(np.int64),
+        frame["stage"].to_numpy()[keep].astype(object),
     )
 
 
-class _SeriesMap(Mapping[str, Series]):
-    """The selected rows as one `Series` per indicator, each built the first time it is read."""
-
-    def __init__(self, selected: pd.DataFrame) -> None:
-        self._selected = selected
-        self._bounds: dict[str, tuple[int, int]] | None = None
-        self._built: dict[str, Series] = {}
-
-    def _index(self) -> dict[str, tuple[int, int]]:
-        if self._bounds is None:
-            ids = self._selected["indicator"].to_numpy()
-            starts = (
-                [0, *(np.flatnonzero(ids[1:] != ids[:-1]) + 1).tolist(), len(ids)]
-                if len(ids)
-                else [0]
-            )
-            self._bounds = {str(ids[a]): (a, b) for a, b in itertools.pairwise(starts)}
-        return self._bounds
-
-    def __getitem__(self, indicator: str) -> Series:
-        if indicator not in self._built:
-            a, b = self._index()[indicator]
-            part = self._selected.iloc[a:b]
-            self._built[indicator] = Series(
-                indicator=indicator,
-                dates=tuple(part["date"].to_numpy().astype("datetime64[D]").astype(object)),
-                values=tuple(part["value"].to_numpy().tolist()),
-                rows=tuple(part["row"].to_numpy().tolist()),
-                stages=tuple(str(x) for x in part["stage"].to_numpy()),
-            )
-        return self._built[indicator]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._index())
-
-    def __len__(self) -> int:
-        return len(self._index())
+def _evidence(frame: pd.DataFrame, rows: npt.NDArray[np.int64]) -> dict[int, Evidence]:
+    """Return the `Evidence` of these actuals rows, built column-wise, by row position."""
+    cols = {
+        c: frame[c].to_numpy()[rows].tolist()
+        for c in (
+            "indicator",
+            "stage",
+            "value",
+            "raw_value",
+            "unit",
+            "source",
+            "note",
+            "file",
+            "line",
+        )
+    }
+    dates = frame["date"].to_numpy()[rows].astype("datetime64[D]").tolist()
+    reported = frame["reported_at"].to_numpy()[rows].astype("datetime64[D]").tolist()
+    return {
+        r: Evidence(
+            indicator=str(cols["indicator"][k]),
+            date=dates[k],
+            value=float(cols["value"][k]),
+            raw_value=str(cols["raw_value"][k]),
+            unit=str(cols["unit"][k]),
+            reported_at=reported[k],
+            source=str(cols["source"][k]),
+            note=str(cols["note"][k]),
+            file=str(cols["file"][k]),
+            line=int(cols["line"][k]),
+            stage=str(cols["stage"][k]),
+        )
+        for k, r in enumerate(rows.tolist())
+    }
 
 
-class _EvidenceTable:
-    """Column arrays of the actuals frame, to build `Evidence` for the few rows a result cites."""
+def _optional(values: npt.NDArray[np.float64]) -> list[float | None]:
+    nan = np.isnan(values).tolist()
+    return [None if missing else x for x, missing in zip(values.tolist(), nan, strict=True)]
 
-    def __init__(self, frame: pd.DataFrame) -> None:
-        self._cols = {
-            c: frame[c].to_numpy() for c in ("raw_value", "unit", "source", "note", "file", "line")
-        }
-        self._reported = frame["reported_at"].to_numpy().astype("datetime64[D]")
 
-    def evidence(self, obs: Observation) -> Evidence:
-        c = self._cols
-        i = obs.row
-        reported = self._reported[i]
-        return Evidence(
-            indicator=obs.indicator,
-            date=obs.date,
-            value=obs.value,
-            raw_value=str(c["raw_value"][i]),
-            unit=str(c["unit"][i]),
-            reported_at=None if np.isnat(reported) else reported.item(),
-            source=str(c["source"][i]),
-            note=str(c["note"][i]),
-            file=str(c["file"][i]),
-            line=int(c["line"][i]),
-            stage=obs.stage,
+def _dates(days: npt.NDArray[np.int64]) -> list[dt.date | None]:
+    uniq, inverse = np.unique(days, return_inverse=True)
+    known = [date_of(int(d)) for d in uniq.tolist()]
+    return [known[i] for i in inverse.tolist()]
+
+
+@attrs.frozen(eq=False)
+class _Columns:
+    """One kind's verdicts as Python values, to build its results without numpy scalars."""
+
+    status: list[Status]
+    actual: list[float | None]
+    unit: list[str]
+    target_value: list[float | None]
+    completion: list[float | None]
+    expected: list[float | None]
+    gap: list[float | None]
+    observed: list[dt.date | None]
+    baseline: list[float | None]
+    stretch: list[float | None]
+    stretch_met: list[bool | None]
+    form: list[int]
+    cited: list[list[int]]
+
+    @classmethod
+    def of(cls, v: Verdicts) -> _Columns:
+        cited = (
+            [[r for r in row if r >= 0] for row in np.stack(v.evidence, axis=1).tolist()]
+            if v.evidence
+            else [[] for _ in range(v.n)]
+        )
+        return cls(
+            status=[_STATUSES[c] for c in v.status.tolist()],
+            actual=_optional(v.actual),
+            unit=[str(u) for u in v.unit.tolist()],
+            target_value=_optional(v.target_value),
+            completion=_optional(v.completion),
+            expected=_optional(v.expected),
+            gap=_optional(v.gap),
+            observed=_dates(v.observed),
+            baseline=_optional(v.baseline),
+            stretch=_optional(v.stretch),
+            stretch_met=[None if m < 0 else bool(m) for m in v.stretch_met.tolist()],
+            form=v.form.tolist(),
+            cited=cited,
         )
 
 
 # --------------------------------------------------------------------------- evaluate
 
 
-_STATUSES = tuple(Status(v) for v in STATUS_ORDER)
-
-
-def _opt(value: float) -> float | None:
-    return None if np.isnan(value) else float(value)
+_STATUSES = STATUSES
 
 
 class _Work:
-    """What an evaluation computed, and what it builds on demand (results, alerts)."""
+    """What an evaluation judged (one `Verdicts` per kind) and what it builds on demand."""
 
-    def __init__(self, plan: Plan, as_of: dt.date, frame: pd.DataFrame, order: _Order) -> None:
-        self.plan = plan
-        self.as_of = as_of
-        self.frame = frame
-        selected = _select(frame, as_of, order)
-        self.series = _SeriesMap(selected)
-        self.columns = judge_vectorised(plan, Lookup(plan, selected), as_of)
-        self.judgements: dict[int, Judgement] = {}
-        # targets without a kernel: judge them now, their verdicts fill the columns
-        for i in np.flatnonzero(~self.columns.done).tolist():
-            j = self._judge(i)
-            self.columns.put(
-                np.array([i]),
-                status=_STATUSES.index(j.status),
-                actual=np.nan if j.actual is None else j.actual,
-                target_value=np.nan if j.target_value is None else j.target_value,
-                completion=np.nan if j.completion is None else j.completion,
-                expected=np.nan if j.expected is None else j.expected,
-                gap=np.nan if j.gap_pp is None else j.gap_pp,
-                observed=NAT
-                if j.observed_on is None
-                else (j.observed_on - dt.date(1970, 1, 1)).days,
-                baseline=np.nan if j.baseline is None else j.baseline,
-                stretch=np.nan if j.stretch_value is None else j.stretch_value,
-                stretch_met=-1 if j.stretch_met is None else int(j.stretch_met),
+    def __init__(
+        self,
+        compiled: CompiledPlan,
+        as_of: dt.date,
+        frame: pd.DataFrame | None,
+        order: _Order | None,
+    ) -> None:
+        plan = compiled.plan
+        self.compiled, self.plan, self.as_of, self.frame = compiled, plan, as_of, frame
+        self.observations = obs = _observations(frame, as_of, order, plan)
+        self.verdicts: list[Verdicts] = []
+        n = len(plan.targets)
+        self.status = np.full(n, NO_DATA, dtype=np.int8)
+        for group in compiled.groups:
+            batch = Batch(
+                plan=plan,
+                as_of=as_of,
+                targets=group.targets,
+                prepared=group.prepared,
+                observations=obs,
+                setting=group.settings,
             )
-            self.columns.unit[i] = j.unit
-        self._results: list[TargetResult | None] = [None] * len(plan.targets)
+            verdicts = group.kind.judge(batch)
+            if verdicts.n != len(group.targets):
+                raise ValueError(
+                    f"rule kind {group.kind.name!r} judged {verdicts.n} targets of {len(group.targets)}"
+                )
+            self.verdicts.append(verdicts)
+            self.status[group.positions] = verdicts.status
+        self._results: list[TargetResult | None] = [None] * n
         self._all: tuple[TargetResult, ...] | None = None
         self._alerts: tuple[Alert, ...] | None = None
-        self._evidence: _EvidenceTable | None = None
+        self._columns: dict[int, tuple[_Columns, dict[int, Evidence]]] = {}
 
-    def _judge(self, i: int) -> Judgement:
-        if i not in self.judgements:
-            target = self.plan.targets[i]
-            ctx = RuleContext(plan=self.plan, target=target, as_of=self.as_of, series=self.series)
-            self.judgements[i] = target.rule.judge(ctx)
-        return self.judgements[i]
+    def column(self, name: str) -> npt.NDArray[Any]:
+        """Return one verdict column over all targets, in plan order."""
+        first = getattr(self.verdicts[0], name) if self.verdicts else np.zeros(0)
+        out = np.empty(len(self.plan.targets), dtype=first.dtype)
+        for group, verdicts in zip(self.compiled.groups, self.verdicts, strict=True):
+            out[group.positions] = getattr(verdicts, name)
+        return out
 
     def result(self, i: int) -> TargetResult:
         cached = self._results[i]
         if cached is not None:
             return cached
-        if self._evidence is None:
-            self._evidence = _EvidenceTable(self.frame)
-        table = self._evidence
-        plan, target, c = self.plan, self.plan.targets[i], self.columns
-        j = self._judge(i)  # the explanation and the evidence
-        observed = int(c.observed[i])
-        met = int(c.stretch_met[i])
-        result = TargetResult(
-            target=target.id,
-            title=target.title,
-            status=_STATUSES[int(c.status[i])],
-            message_zh=j.message_zh,
-            message_en=j.message_en,
-            indicators=target.rule.indicator_ids(),
-            deadline=plan.deadline_of(target),
-            binding=target.binding,
-            owner=target.owner,
-            rule_kind=target.rule.kind,
-            actual=_opt(c.actual[i]),
-            unit=c.unit[i],
-            target_value=_opt(c.target_value[i]),
-            completion=_opt(c.completion[i]),
-            expected=_opt(c.expected[i]),
-            gap_pp=_opt(c.gap[i]),
-            observed_on=None
-            if observed == NAT
-            else dt.date(1970, 1, 1) + dt.timedelta(days=observed),
-            baseline=_opt(c.baseline[i]),
-            stretch_value=_opt(c.stretch[i]),
-            stretch_met=None if met < 0 else bool(met),
-            evidence=tuple(table.evidence(o) for o in j.evidence),
-        )
+        g, j = self.compiled._where[self.plan.targets[i].id]
+        result = self._build(g, j)
         self._results[i] = result
         return result
 
+    def _columns_of(self, g: int) -> tuple[_Columns, dict[int, Evidence]]:
+        if g not in self._columns:
+            v = self.verdicts[g]
+            columns = _Columns.of(v)
+            rows = (
+                np.unique(np.concatenate([col[col >= 0] for col in v.evidence]))
+                if v.evidence
+                else np.zeros(0, dtype=np.int64)
+            )
+            table = _evidence(self.frame, rows) if self.frame is not None and len(rows) else {}
+            self._columns[g] = (columns, table)
+        return self._columns[g]
+
+    def _build(self, g: int, j: int) -> TargetResult:
+        group = self.compiled.groups[g]
+        c, table = self._columns_of(g)
+        plan, target = self.plan, group.targets[j]
+        row: Row[Any] = Row(
+            plan=plan,
+            target=target,
+            as_of=self.as_of,
+            status=c.status[j],
+            actual=c.actual[j],
+            unit=c.unit[j],
+            target_value=c.target_value[j],
+            completion=c.completion[j],
+            expected=c.expected[j],
+            gap=c.gap[j],
+            observed=c.observed[j],
+            baseline=c.baseline[j],
+            stretch=c.stretch[j],
+            stretch_met=c.stretch_met[j],
+            form=c.form[j],
+        )
+        zh, en = group.kind.describe(row)
+        return TargetResult(
+            target=target.id,
+            title=target.title,
+            status=row.status,
+            message_zh=zh,
+            message_en=en,
+            indicators=target.rule.indicator_ids(),
+            deadline=row.deadline,
+            binding=target.binding,
+            owner=target.owner,
+            rule_kind=target.rule.kind,
+            actual=row.actual,
+            unit=row.unit,
+            target_value=row.target_value,
+            completion=row.completion,
+            expected=row.expected,
+            gap_pp=row.gap,
+            observed_on=row.observed,
+            baseline=row.baseline,
+            stretch_value=row.stretch,
+            stretch_met=row.stretch_met,
+            evidence=tuple(table[k] for k in c.cited[j]),
+        )
+
     def results(self) -> tuple[TargetResult, ...]:
         if self._all is None:
-            self._all = tuple(self.result(i) for i in range(len(self.plan.targets)))
+            for g, group in enumerate(self.compiled.groups):
+                for j, i in enumerate(group.positions.tolist()):
+                    if self._results[i] is None:
+                        self._results[i] = self._build(g, j)
+            self._all = tuple(r for r in self._results if r is not None)
         return self._all
 
     def alerts(self) -> tuple[Alert, ...]:
         if self._alerts is None:
             alerts: list[Alert] = []
             for i, target in enumerate(self.plan.targets):
-                status = _STATUSES[int(self.columns.status[i])]
+                status = _STATUSES[int(self.status[i])]
                 severity = self.plan.severity_of(target, status)
                 if severity is None:
                     continue
@@ -570,33 +721,34 @@ class _Work:
                 )
             met = {
                 t.id
-                for t, code in zip(self.plan.targets, self.columns.status, strict=True)
+                for t, code in zip(self.plan.targets, self.status, strict=True)
                 if _STATUSES[int(code)] is Status.MET
             }
-            alerts.extend(_overdue_alerts(self.plan, self.series, self.as_of, met))
+            alerts.extend(_overdue_alerts(self.plan, self.observations, self.as_of, met))
             self._alerts = tuple(alerts)
         return self._alerts
 
     def frame_without_messages(self) -> pd.DataFrame:
-        c, plan = self.columns, self.plan
-        observed = c.observed.copy()
+        plan = self.plan
+        observed = self.column("observed")
         return pd.DataFrame(
             {
                 "target": [t.id for t in plan.targets],
                 "title": [t.title for t in plan.targets],
                 "rule": [t.rule.kind for t in plan.targets],
-                "status": np.array(STATUS_ORDER, dtype=object)[c.status.astype(np.int64)],
-                "light": [_STATUSES[int(x)].light.value for x in c.status],
-                "actual": c.actual,
-                "unit": c.unit,
-                "target_value": c.target_value,
-                "completion": c.completion,
-                "expected": c.expected,
-                "gap_pp": c.gap,
-                "observed_on": [
-                    None if d == NAT else dt.date(1970, 1, 1) + dt.timedelta(days=int(d))
-                    for d in observed
+                "status": np.array([s.value for s in _STATUSES], dtype=object)[
+                    self.status.astype(np.int64)
                 ],
+                "light": np.array([s.light.value for s in _STATUSES], dtype=object)[
+                    self.status.astype(np.int64)
+                ],
+                "actual": self.column("actual"),
+                "unit": self.column("unit"),
+                "target_value": self.column("target_value"),
+                "completion": self.column("completion"),
+                "expected": self.column("expected"),
+                "gap_pp": self.column("gap"),
+                "observed_on": [date_of(int(d)) for d in observed],
                 "deadline": [plan.deadline_of(t) for t in plan.targets],
                 "binding": [t.binding for t in plan.targets],
                 "owner": [t.owner for t in plan.targets],
@@ -604,12 +756,15 @@ class _Work:
         )
 
 
-def evaluate(plan: Plan, actuals: Actuals | None, *, as_of: dt.date) -> Evaluation:
+def evaluate(
+    plan: Plan | CompiledPlan, actuals: ActualsTable | SortedActuals | None, *, as_of: dt.date
+) -> Evaluation:
     """Judge every target of ``plan`` against ``actuals`` as known on ``as_of``.
 
     Args:
-        plan: The plan.
-        actuals: The observations (`read_actuals`, `Actuals.from_frame`); None for none yet.
+        plan: The plan, or a `CompiledPlan` kept to evaluate many times without preparing again.
+        actuals: The observations (`read_actuals`, `Actuals.from_frame`, or `CompiledPlan.sort`
+            for many as-of dates); None for none yet.
         as_of: The date the evaluation stands on. Rows dated or reported later are invisible.
 
     Returns:
@@ -617,9 +772,19 @@ def evaluate(plan: Plan, actuals: Actuals | None, *, as_of: dt.date) -> Evaluati
     """
     if isinstance(as_of, dt.datetime):
         as_of = as_of.date()
-    frame = actuals.frame if actuals is not None else Actuals.empty().frame
-    order = _sorted(actuals, frame, plan)
-    return Evaluation(plan=plan, as_of=as_of, _work=_Work(plan, as_of, frame, order))
+    compiled = plan if isinstance(plan, CompiledPlan) else compile_plan(plan)
+    if actuals is None:
+        frame, order = None, None
+    elif isinstance(actuals, SortedActuals):
+        if actuals.plan is not compiled:
+            raise ValueError(
+                "these actuals were sorted for another compiled plan; sort them with this one"
+            )
+        frame, order = actuals.frame, actuals.order
+    else:
+        frame = actuals.frame
+        order = _order(frame, compiled)
+    return Evaluation(plan=compiled.plan, as_of=as_of, work=_Work(compiled, as_of, frame, order))
 
 
 _CADENCE_MONTHS = {"monthly": 1, "quarterly": 3, "annual": 12}
@@ -640,7 +805,7 @@ def _latest_due_period_end(plan: Plan, months: int, lag: int, as_of: dt.date) ->
 
 
 def _overdue_alerts(
-    plan: Plan, series: Mapping[str, Series], as_of: dt.date, met: set[str]
+    plan: Plan, observations: Observations, as_of: dt.date, met: set[str]
 ) -> list[Alert]:
     """Alert each target whose indicator's figure is due (period end + lag_days) and not in.
 
@@ -648,7 +813,7 @@ def _overdue_alerts(
     period only needs the figures up to its deadline.
     """
     alerts: list[Alert] = []
-    for indicator in plan.indicators:
+    for code, indicator in enumerate(plan.indicators):
         if indicator.cadence is None:
             continue
         due = _latest_due_period_end(
@@ -656,16 +821,15 @@ def _overdue_alerts(
         )
         if due is None:
             continue
-        s = series.get(indicator.id)
-        latest = s.latest() if s is not None and len(s) else None
-        have_zh = f"最新数据截至{latest.date.isoformat()}" if latest else "尚无数据"
-        have_en = f"latest figure dated {latest.date.isoformat()}" if latest else "no figure yet"
+        latest = date_of(int(observations.last_day[code]))
+        have_zh = f"最新数据截至{latest.isoformat()}" if latest else "尚无数据"
+        have_en = f"latest figure dated {latest.isoformat()}" if latest else "no figure yet"
         for target in plan.targets:
             if indicator.id not in target.rule.indicator_ids():
                 continue
             if target.id in met:
                 continue
-            if latest is not None and latest.date >= min(due, plan.deadline_of(target)):
+            if latest is not None and latest >= min(due, plan.deadline_of(target)):
                 continue
             alerts.append(
                 Alert(

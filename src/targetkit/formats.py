@@ -11,7 +11,7 @@ import unicodedata
 
 from targetkit.evaluation import Evaluation, TargetResult
 from targetkit.model import Light, Status
-from targetkit.rules import fmt
+from targetkit.rules import fmt, rule_kind
 
 __all__ = ["FORMATS", "render"]
 
@@ -59,11 +59,16 @@ def _pad(text: str, width: int, *, right: bool = False) -> str:
     return space + text if right else text + space
 
 
+def _done_or_not(r: TargetResult) -> bool:
+    kind = rule_kind(r.rule_kind)
+    return kind is not None and kind.display.done_or_not
+
+
 def _cells(r: TargetResult, lang: str) -> list[str]:
     unit = r.unit
     sep = "" if lang == "zh" or unit in ("", "%") else " "
     status = r.status.label_zh if lang == "zh" else r.status.label_en
-    if r.rule_kind == "milestone":
+    if _done_or_not(r):
         done = r.completion == 1.0
         zh_word = "已完成" if done else "未完成"
         en_word = "done" if done else "not done"

@@ -1,7 +1,7 @@
 """The plan as data: Plan, Indicator, Target, and the settings that shape a judgement.
 
 Classes here are frozen and valid once built; they know nothing of TOML or JSON (`targetkit.config`
-builds them from files). Rules live in `targetkit.rules`.
+builds them from files). Rule kinds live in `targetkit.rules`.
 """
 
 from __future__ import annotations
@@ -10,12 +10,13 @@ import datetime as dt
 import enum
 import re
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import attrs
 
+from targetkit.pace import Pace, PaceMethod
+
 if TYPE_CHECKING:
-    from targetkit.rules import Rule
     from targetkit.units import UnitSystem
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "Pace",
     "PaceMethod",
     "Plan",
+    "Rule",
     "Severity",
     "Stage",
     "Status",
@@ -123,13 +125,22 @@ class IndicatorKind(enum.StrEnum):
     """Done or not done: rows with value ``done`` (or 1/true) record completion."""
 
 
-class PaceMethod(enum.StrEnum):
-    """How expected progress (序时进度) grows through the period."""
+@runtime_checkable
+class Rule(Protocol):
+    """A target's rule: a frozen value naming its kind and the indicators it reads.
 
-    MONTHS = "months"
-    DAYS = "days"
-    SCHEDULE = "schedule"
-    NONE = "none"
+    How a kind is read from plan files, judged, worded and shown lives in its `RuleKind`
+    (`targetkit.rules`), registered under the same name.
+    """
+
+    @property
+    def kind(self) -> str:
+        """Return the kind's name as written in plan files (``at_least``)."""
+        ...
+
+    def indicator_ids(self) -> tuple[str, ...]:
+        """Return the indicators this rule reads."""
+        ...
 
 
 def _indicator_tuple(items: Iterable[Indicator]) -> tuple[Indicator, ...]:
@@ -154,31 +165,6 @@ def _check_id(_instance: object, attribute: attrs.Attribute[str], value: str) ->
             f"{attribute.name} {value!r} must start with a letter or digit and hold only "
             "letters, digits, '_', '-' and '.'"
         )
-
-
-@attrs.frozen(kw_only=True)
-class Pace:
-    """Expected progress over a period: months (default), days, a schedule, or none.
-
-    ``points`` (schedule only) are (date, fraction) pairs, fractions in 0..1, non-decreasing; the
-    curve starts at 0 the day before the period and ends at 1 on its last day, linear in between.
-    """
-
-    method: PaceMethod = PaceMethod.MONTHS
-    points: tuple[tuple[dt.date, float], ...] = ()
-
-    def __attrs_post_init__(self) -> None:
-        if self.method is PaceMethod.SCHEDULE:
-            if not self.points:
-                raise ValueError("a schedule pace needs at least one point")
-            dates = [d for d, _ in self.points]
-            fractions = [f for _, f in self.points]
-            if dates != sorted(set(dates)):
-                raise ValueError("schedule points must have increasing dates")
-            if any(not 0.0 <= f <= 1.0 for f in fractions) or fractions != sorted(fractions):
-                raise ValueError("schedule progress must be non-decreasing between 0% and 100%")
-        elif self.points:
-            raise ValueError(f"pace {self.method.value!r} takes no points")
 
 
 @attrs.frozen(kw_only=True)
@@ -268,8 +254,8 @@ class Plan:
     issuer: str = ""
     timezone: str = DEFAULT_TIMEZONE
     source: str = ""
-    pace: Pace = Pace()
-    thresholds: Thresholds = Thresholds()
+    pace: Pace = attrs.field(factory=Pace)
+    thresholds: Thresholds = attrs.field(factory=Thresholds)
     warning_days: int = attrs.field(default=30, validator=attrs.validators.ge(0))
     aspirational_severity: Severity = Severity.WARNING
     unit_definitions: tuple[tuple[str, str], ...] = attrs.field(default=(), converter=_pair_tuple)
@@ -279,15 +265,17 @@ class Plan:
     _target_index: Mapping[str, Target] = attrs.field(
         init=False, repr=False, eq=False, alias="_target_index"
     )
-    # derived data computed once per plan by the evaluation (the plan itself never changes)
-    _derived: dict[str, Any] = attrs.field(init=False, repr=False, eq=False, alias="_derived")
+    _positions: Mapping[str, int] = attrs.field(
+        init=False, repr=False, eq=False, alias="_positions"
+    )
+    _units: UnitSystem = attrs.field(init=False, repr=False, eq=False, alias="_units")
 
     def __attrs_post_init__(self) -> None:
         if self.end < self.start:
             raise ValueError(f"the period ends ({self.end}) before it starts ({self.start})")
         object.__setattr__(self, "_indicator_index", {i.id: i for i in self.indicators})
+        object.__setattr__(self, "_positions", {i.id: k for k, i in enumerate(self.indicators)})
         object.__setattr__(self, "_target_index", {t.id: t for t in self.targets})
-        object.__setattr__(self, "_derived", {})
         for kind, ids in (("indicator", self.indicators), ("target", self.targets)):
             seen: set[str] = set()
             for item in ids:
@@ -298,25 +286,19 @@ class Plan:
             for ref in target.rule.indicator_ids():
                 if ref not in self._indicator_index:
                     raise ValueError(f"target {target.id!r} refers to unknown indicator {ref!r}")
+        from targetkit.units import units_with  # noqa: PLC0415 - units build pint lazily
+
+        definitions = tuple(f"{name} = {d}" for name, d in self.unit_definitions)
+        object.__setattr__(self, "_units", units_with(definitions))
 
     @property
     def units(self) -> UnitSystem:
         """Return the unit system with this plan's own unit definitions."""
-        from targetkit.units import units_with  # noqa: PLC0415 - units build pint lazily
+        return self._units
 
-        if "units" not in self._derived:
-            definitions = tuple(f"{name} = {d}" for name, d in self.unit_definitions)
-            self._derived["units"] = units_with(definitions)
-        units: UnitSystem = self._derived["units"]
-        return units
-
-    def _get_derived(self, key: str) -> Any:
-        """Return data derived from this plan and cached on it (None if not computed yet)."""
-        return self._derived.get(key)
-
-    def _set_derived(self, key: str, value: Any) -> None:
-        """Cache data derived from this plan (the plan is immutable, so it never goes stale)."""
-        self._derived[key] = value
+    def position(self, indicator_id: str) -> int:
+        """Return the indicator's position in ``indicators`` (KeyError if none)."""
+        return self._positions[indicator_id]
 
     def indicator(self, indicator_id: str) -> Indicator:
         """Return the indicator with this id (KeyError if none)."""

@@ -7,12 +7,47 @@ All functions are pure and work on `datetime.date`. ``expected_progress`` return
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import functools
 import itertools
 
-from targetkit.model import Pace, PaceMethod
+import attrs
 
-__all__ = ["completed_months", "expected_progress", "months_in_period"]
+__all__ = ["Pace", "PaceMethod", "completed_months", "expected_progress", "months_in_period"]
+
+
+class PaceMethod(enum.StrEnum):
+    """How expected progress (序时进度) grows through the period."""
+
+    MONTHS = "months"
+    DAYS = "days"
+    SCHEDULE = "schedule"
+    NONE = "none"
+
+
+@attrs.frozen(kw_only=True)
+class Pace:
+    """Expected progress over a period: months (default), days, a schedule, or none.
+
+    ``points`` (schedule only) are (date, fraction) pairs, fractions in 0..1, non-decreasing; the
+    curve starts at 0 the day before the period and ends at 1 on its last day, linear in between.
+    """
+
+    method: PaceMethod = PaceMethod.MONTHS
+    points: tuple[tuple[dt.date, float], ...] = ()
+
+    def __attrs_post_init__(self) -> None:
+        if self.method is PaceMethod.SCHEDULE:
+            if not self.points:
+                raise ValueError("a schedule pace needs at least one point")
+            dates = [d for d, _ in self.points]
+            fractions = [f for _, f in self.points]
+            if dates != sorted(set(dates)):
+                raise ValueError("schedule points must have increasing dates")
+            if any(not 0.0 <= f <= 1.0 for f in fractions) or fractions != sorted(fractions):
+                raise ValueError("schedule progress must be non-decreasing between 0% and 100%")
+        elif self.points:
+            raise ValueError(f"pace {self.method.value!r} takes no points")
 
 
 def _month_end(year: int, month: int) -> dt.date:

@@ -23,12 +23,13 @@ import html
 import math
 import unicodedata
 from collections.abc import Iterable, Sequence
+from typing import Any
 
-from targetkit import __version__
+from targetkit._version import __version__
 from targetkit.actuals import Actuals
-from targetkit.evaluation import Alert, Evaluation, TargetResult
+from targetkit.evaluation import Alert, Evaluation, TargetResult, set_html_view
 from targetkit.model import Light, Plan, Status, Target
-from targetkit.rules import fmt
+from targetkit.rules import Kind, RuleKind, Shown, fmt, rule_kind
 from targetkit.trajectory import Trajectory, trajectories
 
 __all__ = ["LANGUAGES", "notebook_html", "render_html", "render_markdown"]
@@ -255,6 +256,38 @@ def _owner(result: TargetResult, plan: Plan | None) -> str:
     return result.owner or (plan.issuer if plan is not None else "") or "—"
 
 
+def _shown(result: TargetResult, plan: Plan | None, lang: str, year: int | None) -> Shown:
+    target = _plan_target(plan, result.target)
+    return Shown(
+        rule=target.rule if target is not None else None,
+        lang=lang,
+        value=result.target_value,
+        actual=result.actual,
+        unit=result.unit,
+        stretch=result.stretch_value,
+        deadline=result.deadline,
+        observed=result.observed_on,
+        completion=result.completion,
+        qty=lambda v, u: _qty(v, u, lang),
+        date=lambda d: _short_date(d, lang, year=year),
+        words=_t(lang),
+    )
+
+
+def _kind(result: TargetResult) -> RuleKind:
+    return rule_kind(result.rule_kind) or _PLAIN
+
+
+class _PlainKind(Kind[Any]):
+    """How a result shows whose kind is not registered here (numbers as they are)."""
+
+    name = ""
+    fields = ()
+
+
+_PLAIN = _PlainKind()
+
+
 def _target_text(
     result: TargetResult, plan: Plan | None, lang: str, year: int | None = None
 ) -> str:
@@ -262,45 +295,13 @@ def _target_text(
 
     Dates in ``year`` are written without it.
     """
-    t = _t(lang)
-    kind, v, unit = result.rule_kind, result.target_value, result.unit
-    if kind == "milestone":
-        return t["by"].format(date=_short_date(result.deadline, lang, year=year))
-    if v is None:
-        return "—"
-    if kind == "rank":
-        return t["rank_target"].format(v=fmt(v))
-    if kind == "increase":
-        return t["above_base"].format(v=_qty(v, unit, lang))
-    text = _qty(v, unit, lang)
-    if kind == "at_most":
-        text = t["at_most"].format(v=text)
-    elif kind == "net_increase":
-        text = t["net"].format(v=text)
-    elif kind == "growth":
-        text = t["growth"].format(v=text)
-    elif kind == "change_pp":
-        text = t["change"].format(v=text)
-    elif kind == "between" and (target := _plan_target(plan, result.target)) is not None:
-        high = getattr(target.rule, "high", None)
-        if isinstance(high, int | float) and result.stretch_value is None:
-            text = f"{fmt(v)}–{_qty(float(high), unit, lang)}"
-    if result.stretch_value is not None:
-        text += t["stretch"].format(v=_qty(result.stretch_value, unit, lang))
-    return text
+    return _kind(result).show_target(_shown(result, plan, lang, year))
 
 
-def _actual_text(result: TargetResult, lang: str, year: int | None = None) -> str:
-    t = _t(lang)
-    if result.rule_kind == "milestone":
-        if result.completion == 1.0 and result.observed_on is not None:
-            return t["done_on"].format(date=_short_date(result.observed_on, lang, year=year))
-        return t["not_done"]
-    if result.actual is None:
-        return "—"
-    if result.rule_kind == "rank":
-        return t["rank_actual"].format(v=fmt(result.actual))
-    return _qty(result.actual, result.unit, lang)
+def _actual_text(
+    result: TargetResult, lang: str, year: int | None = None, plan: Plan | None = None
+) -> str:
+    return _kind(result).show_actual(_shown(result, plan, lang, year))
 
 
 def _counts(evaluation: Evaluation) -> list[tuple[Status, int, float]]:
@@ -537,17 +538,17 @@ def _chart_svg(tr: Trajectory, lang: str, chart_id: str) -> str:
     if tr.baseline is not None:
         values.append(tr.baseline)
     # Ranks, and small counts (家, 人, 项 …), get whole-number ticks.
-    integer = tr.rule_kind == "rank" or (
+    integer = tr.ordinal or (
         bool(values)
         and all(float(v).is_integer() for v in values)
         and max(values) - min([0.0, *values]) <= 10
     )
     if tr.from_zero or tr.pace:
         values.append(0.0)
-    if tr.rule_kind == "rank":
+    if tr.ordinal:
         values.append(1.0)  # the best rank heads the axis
     lo, hi = (min(values), max(values)) if values else (0.0, 1.0)
-    if tr.rule_kind != "rank" and not tr.from_zero and not tr.pace:
+    if not tr.ordinal and not tr.from_zero and not tr.pace:
         pad = (hi - lo) * 0.15 or abs(hi) * 0.05 or 1.0
         lo, hi = lo - pad, hi + pad
     ticks = _nice_ticks(lo, hi, integer=integer)
@@ -652,7 +653,7 @@ def _chart_svg(tr: Trajectory, lang: str, chart_id: str) -> str:
         )
         out.extend(_marker(x(p.date), y(p.actual), p.status.light) for p in tr.points)
         last = tr.points[-1]
-        label = _qty(last.actual, tr.unit, lang) if tr.rule_kind != "rank" else fmt(last.actual)
+        label = fmt(last.actual) if tr.ordinal else _qty(last.actual, tr.unit, lang)
         lx = x(last.date)
         anchor = "end" if lx > _LEFT + plot_w * 0.7 else "start"
         dx = -7 if anchor == "end" else 7
@@ -877,7 +878,7 @@ def _html_counts(evaluation: Evaluation, lang: str) -> str:
 
 
 def _observed(result: TargetResult, as_of: dt.date, lang: str) -> str:
-    if result.observed_on is None or result.rule_kind == "milestone":
+    if result.observed_on is None or _kind(result).display.done_or_not:
         return ""
     return f'<span class="obs">{_e(_short_date(result.observed_on, lang, year=as_of.year))}</span>'
 
@@ -1249,3 +1250,6 @@ def notebook_html(evaluation_or_result: Evaluation | TargetResult, *, lang: str 
         f'<div class="tk-nb"><style>{css}</style>{title}'
         f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>{extra}</div>"
     )
+
+
+set_html_view(notebook_html)

@@ -858,7 +858,7 @@ class StateStore:
                 )
 
     def _create(self) -> None:
-        from targetkit import __version__  # noqa: PLC0415 - the package imports this module
+        from targetkit._version import __version__  # noqa: PLC0415 - the package imports this module
 
         self._db.execute("BEGIN IMMEDIATE")
         try:

@@ -25,18 +25,11 @@ import pandas as pd
 
 from targetkit.actuals import Actuals
 from targetkit.evaluation import Evaluation, TargetResult, evaluate
-from targetkit.model import IndicatorKind, PaceMethod, Plan, Status, Target
+from targetkit.model import PaceMethod, Plan, Status, Target
 from targetkit.pace import expected_progress
+from targetkit.rules import kind_of
 
 __all__ = ["Trajectory", "TrajectoryPoint", "pace_curve", "trajectories", "visible_rows"]
-
-# Rule kinds whose progress is pro-rated by pace when their indicator is a flow or a stock.
-_PACED_KINDS = frozenset({"at_least", "at_most", "net_increase", "between"})
-# Rule kinds where a smaller value is the better one.
-_LOWER_IS_BETTER = frozenset({"rank", "at_most"})
-# Rule kinds whose judged value is not in the terms of the result's baseline (an increase, a
-# growth rate or a change against a baseline level).
-_BASELINE_ELSEWHERE = frozenset({"net_increase", "growth", "change_pp"})
 
 
 @attrs.frozen(kw_only=True)
@@ -69,6 +62,8 @@ class Trajectory:
         baseline: The level at the period's start, in the terms of ``points``; None where the
             judged value is itself a change (net increase, growth) or there is no baseline.
         done_on: For a milestone, the date it was done (None while not done).
+        milestone: The target is done or not done (no values to draw).
+        ordinal: The value is a position, 1 the best (a rank): whole numbers, 1 on top.
     """
 
     target: str
@@ -86,11 +81,13 @@ class Trajectory:
     lower_is_better: bool = False
     from_zero: bool = False
     done_on: dt.date | None = None
+    milestone: bool = False
+    ordinal: bool = False
 
     @property
     def is_milestone(self) -> bool:
         """Return True when the target is a milestone (done or not done)."""
-        return self.rule_kind == "milestone"
+        return self.milestone
 
     def pace_value(self, fraction: float) -> float | None:
         """Return the expected value in the target's unit for an expected fraction, if any."""
@@ -145,12 +142,9 @@ def pace_curve(plan: Plan, target: Target) -> tuple[tuple[dt.date, float], ...]:
 def _counts_up(plan: Plan, target: Target) -> bool:
     """Return True when the target's judged value is a flow or stock growing from zero."""
     ids = target.rule.indicator_ids()
-    if target.rule.kind not in _PACED_KINDS or len(ids) != 1:
+    if len(ids) != 1:
         return False
-    kind = plan.indicator(ids[0]).kind
-    if target.rule.kind in ("at_most", "between"):
-        return kind is IndicatorKind.CUMULATIVE
-    return kind in (IndicatorKind.CUMULATIVE, IndicatorKind.STOCK)
+    return plan.indicator(ids[0]).kind in kind_of(target.rule).display.counts_up_on
 
 
 def _is_paced(plan: Plan, target: Target, points: Iterable[TrajectoryPoint]) -> bool:
@@ -176,7 +170,8 @@ def _build(
     plan: Plan, result: TargetResult, as_of: dt.date, points: tuple[TrajectoryPoint, ...]
 ) -> Trajectory:
     target = plan.target(result.target)
-    milestone = result.rule_kind == "milestone"
+    display = kind_of(target.rule).display
+    milestone = display.done_or_not
     done = milestone and result.completion == 1.0 and result.observed_on is not None
     return Trajectory(
         target=result.target,
@@ -188,12 +183,14 @@ def _build(
         as_of=as_of,
         status=result.status,
         target_value=result.target_value,
-        baseline=None if result.rule_kind in _BASELINE_ELSEWHERE else result.baseline,
+        baseline=result.baseline if display.baseline_comparable else None,
         points=() if milestone else points,
         pace=() if milestone or not _is_paced(plan, target, points) else pace_curve(plan, target),
-        lower_is_better=result.rule_kind in _LOWER_IS_BETTER,
+        lower_is_better=display.lower_is_better,
         from_zero=not milestone and _counts_up(plan, target),
         done_on=result.observed_on if done else None,
+        milestone=milestone,
+        ordinal=display.ordinal,
     )
 
 

@@ -1,0 +1,124 @@
+"""The package's layers hold: the pure core imports no edge module, and no modules import each
+other round a circle (module-level, function-level and TYPE_CHECKING imports all count)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+SRC = Path(__file__).resolve().parent.parent / "src"
+PACKAGE = "targetkit"
+
+# The pure core: plan + actuals + date in, results out. No files, clock, environment, sqlite,
+# SMTP or rendering.
+CORE = {
+    "targetkit.exceptions",
+    "targetkit.units",
+    "targetkit.pace",
+    "targetkit.model",
+    "targetkit.rules",
+    "targetkit.evaluation",
+    "targetkit._version",
+}
+
+
+def _modules() -> dict[str, Path]:
+    out = {}
+    for path in (SRC / PACKAGE).rglob("*.py"):
+        name = ".".join(path.relative_to(SRC).with_suffix("").parts)
+        out[name.removesuffix(".__init__")] = path
+    return out
+
+
+MODULES = _modules()
+
+
+def _imports(name: str, path: Path) -> set[str]:
+    """Return the package's modules that ``name`` imports anywhere in its source."""
+    found: set[str] = set()
+    is_package = path.name == "__init__.py"
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        targets: list[str] = []
+        if isinstance(node, ast.Import):
+            targets = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = name.split(".") if is_package else name.split(".")[:-1]
+                parts = parts[: len(parts) - (node.level - 1)]
+                base = ".".join([*parts, *([base] if base else [])])
+            targets = [base, *(f"{base}.{a.name}" for a in node.names)]
+        for imported in targets:
+            module = imported
+            while module and module not in MODULES:
+                module = module.rpartition(".")[0]
+            if module and module != name:
+                found.add(module)
+    return found
+
+
+GRAPH = {name: _imports(name, path) for name, path in MODULES.items()}
+
+
+def _in_core(name: str) -> bool:
+    return any(name == c or name.startswith(c + ".") for c in CORE)
+
+
+def test_the_core_imports_no_edge_module() -> None:
+    crossings = sorted(
+        (name, dep)
+        for name, deps in GRAPH.items()
+        if _in_core(name)
+        for dep in deps
+        if not _in_core(dep) and dep != PACKAGE
+    )
+    assert crossings == []
+
+
+def test_no_module_imports_the_package_root_but_the_entry_points() -> None:
+    # importing the root from inside would run every module's import: a cycle in all but name
+    assert (
+        sorted(n for n, deps in GRAPH.items() if PACKAGE in deps and n != "targetkit.__main__")
+        == []
+    )
+
+
+def test_no_import_cycles() -> None:
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    cycles: list[list[str]] = []
+
+    def visit(v: str) -> None:  # Tarjan's strongly connected components
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on_stack.add(v)
+        for w in GRAPH.get(v, ()):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = []
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                component.append(w)
+                if w == v:
+                    break
+            if len(component) > 1:
+                cycles.append(sorted(component))
+
+    for v in sorted(GRAPH):
+        if v not in index:
+            visit(v)
+    assert cycles == []
+
+
+def test_the_graph_sees_the_imports() -> None:
+    # a check that reads nothing would pass for nothing
+    assert "targetkit.model" in GRAPH["targetkit.evaluation"]
+    assert "targetkit.rules._base" in GRAPH["targetkit.rules.thresholds"]
+    assert "targetkit.pace" in GRAPH["targetkit.model"]
