@@ -13,7 +13,7 @@ import datetime as dt
 import itertools
 import weakref
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import numpy as np
@@ -24,6 +24,11 @@ from targetkit.actuals import Actuals
 from targetkit.kernels import NAT, STATUS_ORDER, Lookup, indicator_index, judge_vectorised
 from targetkit.model import Light, Plan, Severity, Status
 from targetkit.rules import Judgement, Observation, RuleContext, Series
+
+if TYPE_CHECKING:
+    from pandas.io.formats.style import Styler
+
+    from targetkit.notebook import Changes
 
 __all__ = ["Alert", "Evaluation", "Evidence", "TargetResult", "evaluate"]
 
@@ -235,6 +240,18 @@ class Evaluation:
             "summary": self.summary,
             "worst_light": self.worst_light.value,
         }
+
+    def changes(self, previous: Evaluation) -> Changes:
+        """Compare with an earlier evaluation of the plan (环比); see `targetkit.notebook.changes`."""
+        from targetkit.notebook import changes  # noqa: PLC0415 - notebook imports this module
+
+        return changes(self, previous)
+
+    def styled(self, *, lang: str = "zh") -> Styler:
+        """Return a pandas Styler with lights, bars and 序时 ticks; see `targetkit.notebook.styled`."""
+        from targetkit.notebook import styled  # noqa: PLC0415 - notebook imports this module
+
+        return styled(self, lang=lang)
 
 
 _FRAME_COLUMNS = (
