@@ -393,6 +393,10 @@ def _styler_class() -> type[Styler]:
         """A Styler whose Excel export says which extra to install when openpyxl is missing."""
 
         def to_excel(self, *args: Any, **kwargs: Any) -> None:
+            # openpyxl stores a text starting with "=" as a formula, which the spreadsheet
+            # would run; a leading apostrophe keeps plan text text, as in the CLI's CSV.
+            shown: pd.DataFrame = self.data  # type: ignore[has-type]  # not in pandas-stubs
+            self.data = shown.map(_not_a_formula)
             try:
                 super().to_excel(*args, **kwargs)
             except ImportError as exc:
@@ -402,8 +406,16 @@ def _styler_class() -> type[Styler]:
                     "exporting the styled frame to Excel needs openpyxl, which is not "
                     "installed; install it with: pip install 'targetkit[notebook]'"
                 ) from exc
+            finally:
+                self.data = shown
 
     return StyledEvaluation
+
+
+def _not_a_formula(value: object) -> object:
+    if isinstance(value, str) and value.lstrip(" \t\r\n")[:1] == "=":
+        return "'" + value
+    return value
 
 
 def styled(evaluation: Evaluation, *, lang: str = "zh") -> Styler:
@@ -462,6 +474,9 @@ def styled(evaluation: Evaluation, *, lang: str = "zh") -> Styler:
     styler.format(lambda v: _pct(_value(v)), subset=[completion, expected])
     styler.format(lambda v: _gap(_value(v)), subset=[gap])
     styler.format(_amount, subset=[cols[2], cols[4]])
+    # Plan text is shown as text: the Styler does not escape cell values unless told to.
+    styler.format(escape="html", subset=[cols[0], cols[1], cols[3], cols[8], cols[9]])
+    styler.format_index(escape="html")
     styler.set_caption(
         f"{_e(evaluation.plan.title)} · {_e(evaluation.as_of.isoformat())}",
     )
