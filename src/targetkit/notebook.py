@@ -469,6 +469,11 @@ def styled(evaluation: Evaluation, *, lang: str = "zh") -> Styler:
         css.loc[r.target, completion] = _bar_css(r)
         css.loc[r.target, expected] = "number-format: 0.0%; text-align: right"
         css.loc[r.target, gap] = f"number-format: +0.0§-0.0§0.0; color: {_INK[light]}"
+    # Widths for the notebook (Excel ignores them): titles and sentences wrap as text, not
+    # one character per line.
+    css[cols[1]] += "min-width: 14em"
+    css[cols[8]] += "white-space: nowrap"
+    css[cols[9]] += "min-width: 26em"
     styler = _styler_class()(frame)
     styler.apply(lambda _: css, axis=None)
     styler.format(lambda v: _pct(_value(v)), subset=[completion, expected])
@@ -485,8 +490,10 @@ def styled(evaluation: Evaluation, *, lang: str = "zh") -> Styler:
             {"selector": "", "props": f"font-family: {FONT_STACK}; border-collapse: collapse"},
             {"selector": "td, th", "props": "padding: 2px 8px; border-bottom: 1px solid #d0d7de"},
             {"selector": "caption", "props": "text-align: left; font-weight: bold"},
+            {"selector": "th", "props": "white-space: nowrap; text-align: left"},
         ]
     )
+    styler.hide(axis="index", names=True)  # the "id" header row; the Excel sheet keeps it
     return styler
 
 
