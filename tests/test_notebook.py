@@ -14,6 +14,8 @@ from pathlib import Path
 import attrs
 import openpyxl
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import targetkit as tk
 from targetkit import notebook
@@ -282,3 +284,43 @@ def test_without_the_extra_the_error_says_what_to_install(
 def test_notebook_errors_are_import_errors() -> None:
     assert issubclass(NotebookUnavailableError, ImportError)
     assert issubclass(NotebookUnavailableError, tk.TargetkitError)
+
+
+# --------------------------------------------------------------------------- properties
+
+_YEAR = st.dates(min_value=dt.date(2022, 12, 1), max_value=dt.date(2024, 2, 29))
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(first=_YEAR, second=_YEAR)
+def test_changes_add_up_to_the_summaries(
+    plan: tk.Plan, actuals: tk.Actuals, first: dt.date, second: dt.date
+) -> None:
+    earlier, later = sorted((first, second))
+    before = tk.evaluate(plan, actuals, as_of=earlier)
+    after = tk.evaluate(plan, actuals, as_of=later)
+    got = after.changes(before)
+    # the counts per status move exactly as the rows say
+    for status in tk.Status:
+        into = sum(1 for r in got if r.current == status)
+        out_of = sum(1 for r in got if r.previous == status)
+        assert into - out_of == after.summary[status] - before.summary[status]
+    # a status changes exactly when the rows differ, and better/worse split the changes
+    assert {r.target for r in got.changed} == {
+        a.target for a, b in zip(after.results, before.results, strict=True) if a.status != b.status
+    }
+    assert set(got.better).isdisjoint(got.worse)
+    assert len(got.better) + len(got.worse) <= len(got.changed)
+    # comparing an evaluation with itself changes nothing
+    assert after.changes(after).changed == ()
+
+
+def test_the_notebook_benchmark_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    from benchmarks import notebook as bench
+
+    assert bench.main(["--quick"]) == 0
+    out = capsys.readouterr().out
+    for words in ("baseline", "changes()", "styled().to_html()"):
+        assert words in out
