@@ -16,6 +16,7 @@ both come with ``pip install 'targetkit[notebook]'``.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
@@ -25,11 +26,24 @@ import pandas as pd
 
 from targetkit.evaluation import Evaluation, TargetResult
 from targetkit.exceptions import TargetkitError
-from targetkit.model import Light, Status
+from targetkit.model import Status
 
 # The notebook view's stylesheet, badges and number formats live in report.py; the views here
 # reuse them so that a change table and the evaluation table look the same.
-from targetkit.report import _NB_CSS, FONT_STACK, MARKS, _e, _gap, _label, _nb_badge, _owner, _pct
+from targetkit.report import (
+    _FILL,
+    _INK,
+    _NB_CSS,
+    _TINT,
+    FONT_STACK,
+    MARKS,
+    _e,
+    _gap,
+    _label,
+    _nb_badge,
+    _owner,
+    _pct,
+)
 from targetkit.rules import fmt
 
 if TYPE_CHECKING:
@@ -46,24 +60,6 @@ _SEVERITY = {
     Status.MISSED: 4,
 }
 
-_FILL = {
-    Light.GREEN: "#1a7f37",
-    Light.YELLOW: "#9a6700",
-    Light.RED: "#cf222e",
-    Light.GREY: "#6e7781",
-}
-_INK = {
-    Light.GREEN: "#116329",
-    Light.YELLOW: "#7d4e00",
-    Light.RED: "#a40e26",
-    Light.GREY: "#424a53",
-}
-_TINT = {
-    Light.GREEN: "#dafbe1",
-    Light.YELLOW: "#fff8c5",
-    Light.RED: "#ffebe9",
-    Light.GREY: "#eaeef2",
-}
 _PACE_INK = "#1f2328"
 
 _WORDS = {
@@ -386,6 +382,7 @@ def _jinja2() -> None:
         ) from exc
 
 
+@functools.cache
 def _styler_class() -> type[Styler]:
     from pandas.io.formats.style import Styler  # noqa: PLC0415 - imports jinja2
 
