@@ -62,6 +62,10 @@ def execute(notebook: Any, cwd: Path, *, timeout: int = 300) -> Any:
 
     Raises nbclient's ``CellExecutionError`` when a cell raises.
     """
+    # matplotlib builds its font cache on first use and, when that is slow, says so on stderr;
+    # build it here, so that a fresh machine's first kernel does not report it as a cell's output.
+    with contextlib.suppress(ImportError):
+        import matplotlib.font_manager  # noqa: F401
     with _kernel_home():
         client = NotebookClient(
             notebook,
