@@ -55,6 +55,7 @@ _SINKS: dict[str, tuple[int | None, str | None]] = {
     "KeyError": (0, None),
     "ArgumentTypeError": (0, None),
     "PlotsUnavailableError": (0, None),
+    "NotebookUnavailableError": (0, None),
 }
 # functions returning (message, hint) pairs rather than raising
 _PAIR_FUNCTIONS = {("actuals.py", "_unit_verdict")}

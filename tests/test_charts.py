@@ -10,6 +10,7 @@ import datetime as dt
 import io
 import logging
 import re
+import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -208,3 +209,29 @@ def test_without_matplotlib_the_error_says_what_to_install() -> None:
     )
     assert done.stdout.startswith("PlotsUnavailableError ")
     assert "pip install 'targetkit[plots]'" in done.stdout
+
+
+def test_a_new_chart_shows_itself_in_a_notebook(
+    autumn: tk.Evaluation, actuals: tk.Actuals, tmp_path: Path
+) -> None:
+    for fig in (
+        charts.plot_target(autumn, "talent_recruited", actuals),
+        charts.plot_overview(autumn),
+    ):
+        assert isinstance(fig, Figure)
+        png, size = fig._repr_png_()  # type: ignore[attr-defined]
+        assert png.startswith(b"\x89PNG\r\n\x1a\n")
+        # drawn at twice the figure's dpi, shown at its size in CSS pixels (cropped tight)
+        width, height = struct.unpack(">II", png[16:24])
+        assert size == {"width": width // 2, "height": height // 2}
+        assert size["width"] <= fig.get_figwidth() * fig.dpi + 20
+        fig.savefig(tmp_path / "chart.png")
+        assert (tmp_path / "chart.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_a_chart_drawn_into_given_axes_keeps_their_figure(
+    autumn: tk.Evaluation, actuals: tk.Actuals
+) -> None:
+    fig = Figure()
+    got = charts.plot_target(autumn, "talent_recruited", actuals, fig.add_subplot())
+    assert type(got) is Figure

@@ -409,6 +409,36 @@ def test_the_notebook_view_shows_hostile_text_as_text(tmp_path: Path) -> None:
     assert ACTUALS_NAME in markup.text  # the evidence names its file, as text
 
 
+def test_the_analyst_views_show_hostile_text_as_text(tmp_path: Path) -> None:
+    evaluation, _ = hostile_evaluation(tmp_path)
+    changes = evaluation.changes(evaluation)
+    assert_inert(changes.to_html(), [SCRIPT, PATENTS_TITLE])
+    assert_inert(changes.to_html(lang="en"), [SCRIPT, PATENTS_TITLE])
+    styled = evaluation.styled().to_html()
+    assert_inert(styled, [SCRIPT, PATENTS_TITLE, one_line(OWNER)])
+
+
+def test_the_styled_frame_writes_no_formula_to_excel(tmp_path: Path) -> None:
+    import openpyxl
+
+    plan, actuals = write_hostile(tmp_path)
+    text = plan.read_text("utf-8").replace(
+        f"title = {q(SCRIPT)}", 'title = "=HYPERLINK(\\"http://evil\\",\\"x\\")"'
+    )
+    plan.write_text(text, encoding="utf-8")
+    loaded = tk.load(plan)
+    evaluation = tk.evaluate(loaded, tk.read_actuals(actuals, loaded), as_of=dt.date(2023, 7, 31))
+    styler = evaluation.styled()
+    styler.to_excel(tmp_path / "out.xlsx")
+    sheet = openpyxl.load_workbook(tmp_path / "out.xlsx").active
+    assert sheet is not None
+    cells = [c for row in sheet.iter_rows() for c in row]
+    assert [c.coordinate for c in cells if c.data_type == "f"] == []
+    assert '\'=HYPERLINK("http://evil","x")' in [c.value for c in cells]
+    # the notebook view is unchanged by the export
+    assert styler.data.loc["turnover", "目标"] == '=HYPERLINK("http://evil","x")'  # type: ignore[attr-defined]
+
+
 def test_the_markdown_report_escapes_hostile_text(tmp_path: Path) -> None:
     evaluation, _ = hostile_evaluation(tmp_path)
     for document in (

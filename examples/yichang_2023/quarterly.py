@@ -5,7 +5,8 @@ Run it from the repository root::
     .venv/bin/python examples/yichang_2023/quarterly.py
 
 Each cell-like block below is what you would type into Jupyter; `print` stands in for the
-notebook's display.
+notebook's display. The notebook itself, with the change since the last quarter, the charts and
+the styled table, is ``quarterly.ipynb`` next to this file.
 """
 
 from __future__ import annotations

@@ -1,9 +1,10 @@
 """Charts with matplotlib: one target's path against its pace, and the plan at a glance.
 
 matplotlib is an optional extra (``pip install 'targetkit[plots]'``), imported only when a chart
-is drawn. Figures are made with `matplotlib.figure.Figure`, not pyplot, so they work headless
-(the Agg renderer) and leave pyplot's global state alone; save them with ``fig.savefig(...)``,
-or leave one as a notebook cell's value to see it.
+is drawn. Figures are made without pyplot, so they work headless (the Agg renderer) and leave
+pyplot's global state alone; save them with ``fig.savefig(...)``. A new figure is a `Figure`
+subclass with IPython's ``_repr_png_``: left as a notebook cell's value it is shown as a picture,
+with no pyplot import and no ``%matplotlib`` magic.
 
 Chinese labels need a font with Chinese glyphs. `find_cjk_font` picks the first installed font
 from `CJK_FONT_FAMILIES` (Noto Sans CJK, Source Han Sans, WenQuanYi, …) and logs one warning
@@ -215,14 +216,14 @@ def _families(font: str | None) -> list[str]:
 
 def _axes(ax: Axes | None, size: tuple[float, float]) -> tuple[Figure, Axes]:
     _matplotlib()
-    from matplotlib.figure import Figure  # noqa: PLC0415
+    from targetkit._figure import Chart  # noqa: PLC0415 - it imports matplotlib
 
     if ax is not None:
         figure = ax.get_figure()
         if figure is None:  # pragma: no cover - an Axes always belongs to a figure
             raise ValueError("the axes belong to no figure")
         return figure, ax  # type: ignore[return-value]
-    fig = Figure(figsize=size, layout="constrained")
+    fig = Chart(figsize=size, layout="constrained")
     return fig, fig.add_subplot()
 
 
@@ -304,7 +305,8 @@ def plot_target(
         font: A font family for Chinese text; default: `find_cjk_font`.
 
     Returns:
-        The figure drawn on.
+        The figure drawn on: a new one, shown as a picture when it is a notebook cell's value,
+        unless ``ax`` was given.
 
     Raises:
         PlotsUnavailableError: When matplotlib is not installed.
@@ -490,6 +492,10 @@ def plot_overview(
     rate and status text; a black tick marks the expected progress (序时进度) of pro-rated
     targets, and a dotted line the 100% target. Targets without a completion rate (ranks, no
     data) get a label and no bar. Bars longer than 150% are cut there.
+
+    Returns:
+        The figure drawn on: a new one, shown as a picture when it is a notebook cell's value,
+        unless ``ax`` was given.
 
     Raises:
         PlotsUnavailableError: When matplotlib is not installed.

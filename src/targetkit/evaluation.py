@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import attrs
 import numpy as np
@@ -21,6 +21,9 @@ import pandas as pd
 from targetkit.model import Light, Plan, Severity, Status, Target
 from targetkit.rules import NAT, NO_DATA, Batch, Observations, Row, RuleKind, Verdicts, rule_kind
 from targetkit.rules._base import STATUSES, _Settings, date_of, day_of
+
+if TYPE_CHECKING:
+    from pandas.io.formats.style import Styler
 
 __all__ = [
     "ActualsTable",
@@ -32,21 +35,30 @@ __all__ = [
     "TargetResult",
     "compile_plan",
     "evaluate",
-    "set_html_view",
+    "set_view",
 ]
 
-_HTML_VIEW: list[Callable[[Any], str]] = []
+# How evaluations show in notebooks: the rendering layer (targetkit.report, targetkit.notebook)
+# registers its views here, so that the core never imports it.
+_VIEWS: dict[str, Callable[..., Any]] = {}
 
 
-def set_html_view(view: Callable[[Any], str]) -> None:
-    """Set how evaluations and results show in Jupyter (the rendering layer registers it)."""
-    _HTML_VIEW[:] = [view]
+def set_view(name: str, view: Callable[..., Any]) -> None:
+    """Register a view of evaluations: ``html`` (Jupyter), ``changes`` or ``styled``."""
+    _VIEWS[name] = view
+
+
+def _view(name: str) -> Callable[..., Any]:
+    if name not in _VIEWS:
+        import importlib  # noqa: PLC0415 - the views register themselves on import
+
+        importlib.import_module("targetkit.notebook" if name != "html" else "targetkit.report")
+    return _VIEWS[name]
 
 
 def _html(value: Any) -> str:
-    if not _HTML_VIEW:
-        return f"<pre>{value!r}</pre>"
-    return _HTML_VIEW[0](value)
+    html: str = _view("html")(value)
+    return html
 
 
 @attrs.frozen(kw_only=True)
@@ -250,6 +262,18 @@ class Evaluation:
             "summary": self.summary,
             "worst_light": self.worst_light.value,
         }
+
+    def changes(self, previous: Evaluation) -> Any:
+        """Compare with an earlier evaluation of the plan (环比): `targetkit.notebook.changes`.
+
+        Returns a `targetkit.notebook.Changes` (typed there; the core does not import it).
+        """
+        return _view("changes")(self, previous)
+
+    def styled(self, *, lang: str = "zh") -> Styler:
+        """Return a pandas Styler with lights, bars and 序时 ticks: `targetkit.notebook.styled`."""
+        styler: Styler = _view("styled")(self, lang=lang)
+        return styler
 
 
 _FRAME_COLUMNS = (

@@ -27,7 +27,7 @@ from typing import Any
 
 from targetkit._version import __version__
 from targetkit.actuals import Actuals
-from targetkit.evaluation import Alert, Evaluation, TargetResult, set_html_view
+from targetkit.evaluation import Alert, Evaluation, TargetResult, set_view
 from targetkit.model import Light, Plan, Status, Target
 from targetkit.rules import Kind, RuleKind, Shown, fmt, rule_kind
 from targetkit.trajectory import Trajectory, trajectories
@@ -1252,4 +1252,4 @@ def notebook_html(evaluation_or_result: Evaluation | TargetResult, *, lang: str 
     )
 
 
-set_html_view(notebook_html)
+set_view("html", notebook_html)
