@@ -539,6 +539,8 @@ def test_a_schema_1_file_is_read_untouched_and_upgraded_in_place(tmp_path: Path)
     # reading (history, check's marks) never upgrades
     records = read_records(state, "demo-2023")
     assert sorted(records) == ["action_plan_issued:status", "hightech_net_increase:status"]
+    read_only = records["hightech_net_increase:status"]
+    assert (read_only.open_runs, read_only.notified) == (5, 3)  # as the upgrade will count
     assert len(read_history(state, "demo-2023")) == 6
     assert state.read_bytes() == original
     # the first run that writes upgrades it, keeping every record and the queued notice
@@ -663,6 +665,12 @@ def test_silence_through_the_command_line(tmp_path: Path) -> None:
     results = {r["target"]: r for r in json.loads(out)["results"]}
     assert results["rd"]["silenced"]["until"] == "2023-10-31"
     assert "silenced" not in results["turnover"]
+    code, out, _ = cli("report", plan, "-a", data, "--as-of", "2023-07-20", "-f", "markdown")
+    assert code == 0
+    [row] = [line for line in out.splitlines() if line.startswith("| 研发经费投入")]
+    assert "已静默至 2023-10-31（研发数据秋季发布）" in row
+    code, out, _ = cli("report", plan, "-a", data, "--as-of", "2023-07-20", "--lang", "en")
+    assert '<span class="silenced">silenced until 2023-10-31 (研发数据秋季发布)</span>' in out
     code, out, _ = cli("alerts", "silences", plan, "--as-of", "2023-07-20")
     assert out.startswith("1\trd\t已静默至 2023-10-31（研发数据秋季发布）\t生效中")
     code, out, _ = cli("alerts", "silences", plan, "--as-of", "2023-11-01")

@@ -149,6 +149,12 @@ def _build_parser() -> argparse.ArgumentParser:
     report.add_argument(
         "--output", "-o", metavar="FILE", help="write the report here (default: standard output)"
     )
+    report.add_argument(
+        "--notify",
+        metavar="CONFIG",
+        help="a separate notify file, whose alert state says which targets are silenced "
+        "(default: the plan's [notify])",
+    )
     report.add_argument("--debug", action="store_true", help="show tracebacks")
 
     draft = sub.add_parser("draft", help="draft a plan file from a plan's raw text (工作要点)")
@@ -424,12 +430,19 @@ def _cmd_report(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from targetkit.evaluation import evaluate  # noqa: PLC0415
     from targetkit.report import render_html, render_markdown  # noqa: PLC0415
 
+    settings = None
+    if args.notify:
+        from targetkit.notify import load_settings  # noqa: PLC0415
+
+        settings = load_settings(args.plan, args.notify)
     plan, actuals, as_of = _load_inputs(args)
     evaluation = evaluate(plan, actuals, as_of=as_of)
+    quiet = _active_silences(args.plan, settings, plan.id, as_of, err)
+    silenced = {target: (s.until, s.reason) for target, s in quiet.items()}
     if args.format == "html":
-        text = render_html(evaluation, lang=args.lang, history=actuals)
+        text = render_html(evaluation, lang=args.lang, history=actuals, silenced=silenced)
     else:
-        text = render_markdown(evaluation, lang=args.lang)
+        text = render_markdown(evaluation, lang=args.lang, silenced=silenced)
     if args.output:
         _write_output(args.output, text, [args.plan, *args.actuals])
         err.write(f"{args.output}: {len(evaluation)} targets as of {as_of.isoformat()}\n")

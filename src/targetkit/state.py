@@ -1583,8 +1583,26 @@ def _connect(
     return connection
 
 
+# For a schema 1 file read without upgrading: the episode counters, computed as the upgrade
+# would store them (runs seen while open, runs that notified).
+_V1_COUNTERS = """
+SELECT alerts.*, max(1, (
+    SELECT count(DISTINCT runs.as_of) FROM runs
+    WHERE runs.plan = alerts.plan AND runs.stale = 0
+      AND runs.as_of >= alerts.first_seen_as_of AND runs.as_of <= alerts.last_seen_as_of
+)) AS open_runs, (
+    SELECT count(DISTINCT outbox.run) FROM outbox JOIN runs ON runs.id = outbox.run
+    WHERE outbox.plan = alerts.plan AND json_extract(outbox.notice, '$.key') = alerts.key
+      AND runs.as_of >= alerts.first_seen_as_of
+) AS notified, 0 AS silenced, NULL AS open_since, '[]' AS escalated
+FROM alerts WHERE plan = ?
+"""
+
+
 def _records(db: sqlite3.Connection, plan_id: str) -> dict[str, AlertRecord]:
-    rows = db.execute("SELECT * FROM alerts WHERE plan = ?", (plan_id,)).fetchall()
+    columns = {row[1] for row in db.execute("PRAGMA table_info(alerts)")}
+    query = "SELECT * FROM alerts WHERE plan = ?" if "silenced" in columns else _V1_COUNTERS
+    rows = db.execute(query, (plan_id,)).fetchall()
     out: dict[str, AlertRecord] = {}
     for row in rows:
         out[row["key"]] = AlertRecord(
@@ -1613,9 +1631,7 @@ def _records(db: sqlite3.Connection, plan_id: str) -> dict[str, AlertRecord]:
 
 
 def _v2_fields(row: sqlite3.Row) -> dict[str, Any]:
-    """Return the columns schema 2 added; a schema 1 file read without upgrading has none."""
-    if "silenced" not in row.keys():  # noqa: SIM118 - sqlite3.Row has keys(), not __contains__
-        return {}
+    """Return the columns schema 2 added (computed by `_V1_COUNTERS` for a schema 1 file)."""
     return {
         "silenced": bool(row["silenced"]),
         "notified": int(row["notified"]),
