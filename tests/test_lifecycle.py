@@ -21,6 +21,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import targetkit as tk
 from targetkit.cli import main
@@ -800,3 +802,57 @@ def test_two_runs_and_a_silence_at_once_keep_the_state_consistent(tmp_path: Path
         runs = db.execute("SELECT count(*), sum(notices) FROM runs").fetchone()
     assert runs[0] == 2
     assert runs[1] == len(history)
+
+
+# --------------------------------------------------------------------------- properties
+
+_STATUS = st.sampled_from(
+    [None, ("behind", tk.Severity.WARNING), ("off_track", tk.Severity.CRITICAL)]
+)
+
+
+def _snapshots(days: list[tuple[object, object]]) -> list[Snapshot]:
+    out = []
+    for n, states in enumerate(days):
+        alerts = [
+            alert(state[0], state[1], key=f"{target}:status", target=target)  # type: ignore[index]
+            for target, state in zip(("turnover", "rd"), states, strict=True)
+            if state is not None
+        ]
+        out.append(snap(*alerts, as_of=on(n), statuses={"turnover": "on_track", "rd": "on_track"}))
+    return out
+
+
+@given(
+    days=st.lists(st.tuples(_STATUS, _STATUS), min_size=1, max_size=25),
+    until=st.integers(min_value=0, max_value=25),
+)
+def test_a_silence_changes_nothing_for_another_target_and_only_delays_its_own(
+    days: list[tuple[object, object]], until: int
+) -> None:
+    rule = Escalation(name="督办", runs=3)
+    policy = Policy(repeat_interval=dt.timedelta(days=3), escalations=(rule,))
+    plain = Lifecycle(policy=policy)
+    quiet = Lifecycle(policy=policy, quiet=(a_silence(until=on(until)),))
+    first_after: list[str] | None = None
+    for n, snapshot in enumerate(_snapshots(days)):
+        now = T0 + n * DAY
+        loud, held = plain.run(snapshot, now), quiet.run(snapshot, now)
+
+        def about(decision: Decision, target: str) -> list[tuple[str, str]]:
+            return [(x.kind.value, x.status) for x in decision.notices if x.target == target]
+
+        # another target is told exactly as without the silence
+        assert about(held, "rd") == about(loud, "rd")
+        if n <= until:
+            assert about(held, "turnover") == []
+        elif first_after is None:
+            first_after = [k for k, _ in about(held, "turnover")]
+            still_open = quiet.records.get("turnover:status")
+            if still_open is not None and still_open.firing:
+                # the first run after the silence tells a problem still open, once
+                assert first_after[-1:] in (["new"], ["repeat"], ["changed"]), first_after
+        # the silenced target is tracked all along: the records agree on what is open
+        assert {k: r.firing for k, r in quiet.records.items()} == {
+            k: r.firing for k, r in plain.records.items()
+        }
