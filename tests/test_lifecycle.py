@@ -856,3 +856,87 @@ def test_a_silence_changes_nothing_for_another_target_and_only_delays_its_own(
         assert {k: r.firing for k, r in quiet.records.items()} == {
             k: r.firing for k, r in plain.records.items()
         }
+
+
+def test_pruning_keeps_a_silence_a_later_run_can_still_use(tmp_path: Path) -> None:
+    path = tmp_path / "state.sqlite"
+    later = T0 + 1000 * DAY  # the clock is far ahead of the as-of dates (a replay of 2023)
+    with StateStore.open(path) as store:
+        store.run(snap(alert(), as_of=on(3)), now=T0, policy=POLICY, route=lambda ns: [])
+        kept = store.add_silence(a_silence(until=on(5)))
+        ended = store.add_silence(a_silence(until=on(60)))
+        store.end_silence("demo", ended.id, now=T0 + DAY)
+        report = store.prune("demo", before=later)
+        assert report.silences == 1
+        assert [s.id for s in store.silences("demo")] == [kept.id]
+        store.run(snap(alert(), as_of=on(10)), now=T0, policy=POLICY, route=lambda ns: [])
+        assert store.prune("demo", before=later).silences == 1  # now behind the latest run
+        assert store.silences("demo") == []
+
+
+_CRON_NOTIFY = """
+[notify]
+history_retention = "400d"
+
+[notify.smtp]
+host = "127.0.0.1"
+port = {port}
+security = "none"
+timeout = 5
+
+[[notify.routes]]
+to = ["team@example.org"]
+
+[[notify.escalations]]
+name = "督办"
+after = "3 runs"
+to = ["leader@example.org"]
+"""
+
+
+def test_cron_runs_through_the_command_line(mail: SmtpServer, tmp_path: Path) -> None:
+    folder = _plan_folder(tmp_path)
+    (folder / "notify.toml").write_text(_CRON_NOTIFY.format(port=mail.port))
+    exe = [sys.executable, "-m", "targetkit"]
+    plan, data, notify = str(folder / "plan.toml"), str(folder / "actuals.csv"), "notify.toml"
+    env = {**os.environ, "TARGETKIT_USER": "王五"}
+
+    def cron(as_of: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*exe, "check", plan, "-a", data, "--as-of", as_of, "--notify", notify],
+            cwd=folder,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+
+    assert cron("2023-07-20").returncode == 2  # turnover off_track, rd behind: both new
+    silenced = subprocess.run(
+        [*exe, "alerts", "silence", plan, "--target", "rd", "--until", "2023-07-31",
+         "--reason", "秋季公布", "--as-of", "2023-07-20", "--notify", notify],
+        cwd=folder, env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert (silenced.returncode, silenced.stdout) == (0, "1\n")
+    for date in ("2023-07-21", "2023-07-22", "2023-07-31"):
+        done = cron(date)
+        assert done.returncode == 2, done.stderr
+    done = cron("2023-08-01")
+    assert "notify: 1 repeat" in done.stdout  # rd, once its silence ended
+    to_team = [subject(r) for r in mail.inbox.to("team@example.org")]
+    to_leader = [subject(r) for r in mail.inbox.to("leader@example.org")]
+    # (the runs are seconds apart: no repeat interval passes; rd is now critical, escalated)
+    assert to_team == [
+        "[targetkit] 【严重】示例计划：新增2项（截至2023-07-20）",
+        "[targetkit] 【严重】示例计划：仍未解决1项（截至2023-08-01）",
+    ]
+    # turnover escalated on its third run; rd, silenced meanwhile, on the first run after
+    assert to_leader == [
+        "[targetkit] 【督办】示例计划：督办1项（截至2023-07-22）",
+        "[targetkit] 【督办】示例计划：督办1项（截至2023-08-01）",
+    ]
+    history = subprocess.run(
+        [*exe, "alerts", "history", plan, "--notify", notify],
+        cwd=folder, env=env, capture_output=True, text=True, check=False,
+    ).stdout  # fmt: skip
+    assert "已督办：督办" in history

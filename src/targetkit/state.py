@@ -1417,7 +1417,8 @@ class StateStore:
         """Delete a plan's history older than ``before``, in one transaction.
 
         Deleted: delivered notices sent before it, resolved problems resolved before it,
-        silences that ended or expired before it, and runs before it that no remaining notice
+        silences that ended before it or expired before it and before the latest run's as-of
+        date (no later run can use them), and runs before it that no remaining notice
         refers to (the latest run is always kept: it tells a later run for an earlier date that
         it is stale). A queued notice, delivered or not yet, is never deleted, nor the run it
         belongs to. A crash inside leaves the file as it was.
@@ -1445,9 +1446,12 @@ class StateStore:
             ),
             (
                 "silences",
+                # expired: before the cutoff, and before the latest run's as-of date, so that
+                # no later run can be silenced by it (a replay of past dates included)
                 "DELETE FROM silences WHERE plan = ? AND ((ended_at IS NOT NULL AND ended_at < ?)"
-                " OR until < ?)",
-                (plan_id, cutoff, before.astimezone(dt.UTC).date().isoformat()),
+                " OR (until < ? AND until < (SELECT max(as_of) FROM runs"
+                " WHERE plan = ? AND stale = 0)))",
+                (plan_id, cutoff, before.astimezone(dt.UTC).date().isoformat(), plan_id),
             ),
             (
                 "runs",
