@@ -1650,11 +1650,14 @@ def _silences(
 ) -> list[Silence]:
     if version < 2:
         return []
-    query, params = "SELECT * FROM silences WHERE plan = ?", [plan_id]
-    if silence_id is not None:
-        query += " AND id = ?"
-        params.append(str(silence_id))
-    rows = db.execute(query + " ORDER BY id", params).fetchall()
+    if silence_id is None:
+        rows = db.execute(
+            "SELECT * FROM silences WHERE plan = ? ORDER BY id", (plan_id,)
+        ).fetchall()
+    else:
+        rows = db.execute(
+            "SELECT * FROM silences WHERE plan = ? AND id = ?", (plan_id, silence_id)
+        ).fetchall()
     return [
         Silence(
             id=row["id"],
