@@ -150,7 +150,7 @@ class TestSilenceDecision:
         assert kinds(life.run(snap(alert(), as_of=on(1)), T0 + DAY)) == []
         decision = life.run(snap(alert(), as_of=on(3)), T0 + 2 * DAY)  # within repeat_interval
         assert kinds(decision) == ["repeat"]
-        assert decision.notices[0].notified == 2
+        assert decision.notices[0].notified == 1  # on day 0; not on day 1, silenced
 
     def test_a_rerun_of_a_silenced_date_stays_silent(self) -> None:
         life = Lifecycle(quiet=(a_silence(until=on(5)),))
@@ -227,6 +227,7 @@ class TestPlanSilence:
         assert who_from({"USER": "zhang", "LOGNAME": "li"}) == "zhang"
         assert who_from({"LOGNAME": "li"}) == "li"
         assert who_from({}) == ""
+        assert who_from({"TARGETKIT_USER": "evil\x1b]0;x\x07"}) == "evil]0;x"
 
 
 # --------------------------------------------------------------------------- pure: escalation
@@ -707,6 +708,14 @@ def test_silence_through_the_command_line(tmp_path: Path) -> None:
             "did you mean '市科技局'?",
         ),
         (["--target", "rd", "--until", "2023-09-01", "--reason", " "], "the reason is empty"),
+        (
+            ["--target", "rd", "--until", "2023-09-01", "--reason", "ok\x1b[2J"],
+            "--reason: the reason holds a control character (got 'ok\\x1b[2J')",
+        ),
+        (
+            ["--target", "rd", "--until", "2023-09-01", "--reason", "长" * 501],
+            "the reason is 501 characters long",
+        ),
     ],
 )
 def test_bad_silences_are_clear_errors_and_write_nothing(
@@ -768,9 +777,10 @@ def test_unsilence_of_an_unknown_silence(tmp_path: Path) -> None:
     code, _, err = cli("alerts", "unsilence", str(folder / "plan.toml"), "3")
     assert code == 3
     assert "has no silence 3; it has none" in err
-    code, _, err = cli("alerts", "unsilence", str(folder / "plan.toml"), "x")
-    assert code == 3
-    assert "'x' is not a silence number" in err
+    for bad in ("x", "0", str(2**63)):
+        code, _, err = cli("alerts", "unsilence", str(folder / "plan.toml"), bad)
+        assert code == 3
+        assert f"'{bad}' is not a silence number" in err
 
 
 def test_two_runs_and_a_silence_at_once_keep_the_state_consistent(tmp_path: Path) -> None:

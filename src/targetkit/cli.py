@@ -47,7 +47,7 @@ def _date_arg(text: str) -> dt.date:
 
 
 def _silence_id(text: str) -> int:
-    if not text.strip().isdigit() or int(text) < 1:
+    if not text.strip().isdigit() or not 1 <= int(text) < 2**63:  # sqlite's INTEGER range
         raise argparse.ArgumentTypeError(
             f"{text!r} is not a silence number; see 'targetkit alerts silences PLAN --all'"
         )

@@ -40,6 +40,7 @@ import json
 import sqlite3
 import sys
 import time
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
@@ -252,6 +253,10 @@ def active_silences(
     return out
 
 
+# Bidirectional overrides and isolates reorder what a terminal shows ("Trojan Source").
+_BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
 @attrs.define
 class _Problems:
     """The problems of one command's arguments, collected before raising."""
@@ -349,6 +354,19 @@ def plan_silence(
             "--reason",
             "the reason is empty",
             'say why, e.g. --reason "R&D figure is published in autumn"',
+        )
+    elif any(unicodedata.category(ch) == "Cc" or ch in _BIDI for ch in text):
+        # it is printed on terminals and in email: an escape sequence must not reach them
+        errs.add(
+            "--reason",
+            f"the reason holds a control character (got {text!r})",
+            "write it as plain text",
+        )
+    elif len(text) > 500:
+        errs.add(
+            "--reason",
+            f"the reason is {len(text)} characters long",
+            "say it in at most 500 characters",
         )
     if errs.problems:
         raise ConfigError(errs.problems)
@@ -499,7 +517,7 @@ class Notice:
     ``received`` for data that came in); ``previous_status`` the one before a change.
     ``peak_severity`` is used for routing, ``severity`` for display.
 
-    The episode's history: ``notified`` is how many runs notified it so far, ``open_runs`` and
+    The episode's history: ``notified`` is how many earlier runs notified it, ``open_runs`` and
     ``open_since`` how long it has stayed open (unchanged or worse). ``escalations`` names the
     escalation of an ``escalated`` notice, and the escalations a ``resolved`` one reached (their
     recipients hear of the resolution). ``after_silence`` marks the first notice after a
@@ -761,7 +779,8 @@ def decide(
                     status=alert.status,
                     as_of=as_of,
                     first_seen_as_of=record.first_seen_as_of,
-                    notified=record.notified,
+                    # the runs that notified it before this one
+                    notified=record.notified - (1 if kind is not None else 0),
                     open_runs=record.open_runs,
                     open_since=record.clock_start,
                     escalations=(rule.name,),
@@ -780,7 +799,7 @@ def decide(
                     previous_status=previous_status,
                     as_of=as_of,
                     first_seen_as_of=record.first_seen_as_of,
-                    notified=record.notified,
+                    notified=record.notified - 1,
                     open_runs=record.open_runs,
                     open_since=record.clock_start,
                     after_silence=after_silence,

@@ -30,6 +30,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import sys
+import unicodedata
 import zoneinfo
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -611,7 +612,9 @@ def who_from(environ: Mapping[str, str] | None = None) -> str:
     (``USER``, then ``LOGNAME``), else an empty string."""
     env: Mapping[str, str] = os.environ if environ is None else environ
     for name in ("TARGETKIT_USER", "USER", "LOGNAME"):
+        # shown on terminals and in lists: control characters are dropped, the length bounded
         value = " ".join(env.get(name, "").split())
+        value = "".join(ch for ch in value if unicodedata.category(ch) != "Cc")[:100]
         if value:
             return value
     return ""
