@@ -392,6 +392,7 @@ def test_escalation_after_three_runs_reaches_its_recipients_once(
     assert "督办：问题持续未解决，请督促整改（1）" in text
     assert "持续情况：自2023-07-20起未解决，已连续3次检查未改善，此前已提醒1次" in text
     assert "完成年度目标" in text  # the figures
+    assert "同一问题持续期间只发送一次" in text
     assert "督办" in html
     assert [r.rcpt_tos for r in inbox.received] == [["team@example.org"], ["leader@example.org"]]
     # resolved: the team and whoever it was escalated to hear it once

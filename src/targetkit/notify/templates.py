@@ -73,6 +73,8 @@ _WORDS = {
         "footer": "此提醒由 targetkit 自动发送：问题出现或状态变化时提醒，未变化的问题按设定间隔"
         "重复提醒，恢复时通知一次。",
         "title_suffix": " — 目标监测提醒",
+        "footer_escalated": "督办提醒在问题持续未解决达到设定的次数或天数时发送，同一问题持续期间只发送一次；"
+        "问题恢复时另行通知。",
     },
     "en": {
         "as_of": "as of {d}",
@@ -94,6 +96,8 @@ _WORDS = {
         "footer": "Sent by targetkit: you hear of a problem when it appears or changes, of an "
         "unchanged one again after the repeat interval, and once when it is resolved.",
         "title_suffix": " — target alerts",
+        "footer_escalated": "An escalation (督办) is sent once per problem and episode, when it has "
+        "stayed open for the configured runs or days; you also hear when it is resolved.",
     },
 }
 
@@ -223,7 +227,7 @@ def render_text(digest: Digest) -> str:
         for notice in notices:
             out.extend(_item_lines(notice, digest, lang))
             out.append("")
-    out += ["-- ", words["footer"], ""]
+    out += ["-- ", words["footer"], *([words["footer_escalated"]] if digest.escalated else []), ""]
     return "\n".join(out)
 
 
@@ -291,7 +295,9 @@ def render_html(digest: Digest) -> str:
             )
         parts.append("</table>")
     parts.append(
-        f'<p style="color: #888; font-size: 12px; margin-top: 24px;">{e(words["footer"])}</p>'
+        f'<p style="color: #888; font-size: 12px; margin-top: 24px;">{e(words["footer"])}'
+        + (f"<br>{e(words['footer_escalated'])}" if digest.escalated else "")
+        + "</p>"
     )
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
