@@ -951,3 +951,28 @@ def test_cron_runs_through_the_command_line(mail: SmtpServer, tmp_path: Path) ->
         cwd=folder, env=env, capture_output=True, text=True, check=False,
     ).stdout  # fmt: skip
     assert "已督办：督办" in history
+
+
+@given(days=st.lists(st.tuples(_STATUS, _STATUS), min_size=1, max_size=30))
+def test_each_escalation_is_sent_at_most_once_per_episode(
+    days: list[tuple[object, object]],
+) -> None:
+    rules = (Escalation(name="a", runs=2), Escalation(name="b", days=4))
+    life = Lifecycle(policy=Policy(escalations=rules))
+    sent: dict[tuple[str, str], int] = {}
+    for n, snapshot in enumerate(_snapshots(days)):
+        decision = life.run(snapshot, T0 + n * DAY)
+        for notice in decision.notices:
+            if notice.kind is NoticeKind.RESOLVED:
+                for name in ("a", "b"):
+                    sent.pop((notice.key, name), None)
+            elif notice.kind is NoticeKind.ESCALATED:
+                [name] = notice.escalations
+                sent[(notice.key, name)] = sent.get((notice.key, name), 0) + 1
+                assert sent[(notice.key, name)] == 1
+                assert notice.severity is tk.Severity.CRITICAL
+                assert notice.open_runs >= 2 or name == "b"
+        for record in life.records.values():
+            # the episode reached an escalation exactly when its notice was sent
+            if record.firing:
+                assert {name for (key, name) in sent if key == record.key} == set(record.escalated)

@@ -801,7 +801,7 @@ _HISTORY_WORDS = {
         "silences": "active silences",
         "silenced": "silenced until {d} ({r})",
         "escalated": "escalated: {n}",
-        "runs": "open for {n} runs, notified {k} times",
+        "runs": "open for {n} run(s), notified in {k} run(s)",
         "by": "set by {w}, {t}",
     },
 }
