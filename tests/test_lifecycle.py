@@ -174,6 +174,11 @@ class TestSilenceDecision:
         decision = Lifecycle(quiet=(made,)).run(snap(alert(), newcomer, as_of=on(1)), T0)
         assert [n.target for n in decision.notices] == ["new_one"]
 
+    def test_a_silence_covers_its_targets_only(self) -> None:
+        held = a_silence(until=on(3), targets=("turnover", "rd"))
+        assert held.covers("rd")
+        assert not held.covers("other")
+
     def test_an_ended_silence_holds_nothing_from_its_end_on(self) -> None:
         ended = a_silence(until=on(30), ended=T0 + DAY)
         assert ended.active(as_of=on(0), now=T0)
@@ -281,6 +286,14 @@ class TestEscalationDecision:
         rule = Escalation(name="督办", runs=1, owners=("别的单位",))
         decision = Lifecycle(policy=Policy(escalations=(rule,))).run(snap(alert()), T0)
         assert kinds(decision) == ["new"]
+
+    def test_an_escalation_needs_one_positive_condition(self) -> None:
+        with pytest.raises(ValueError, match="either runs or days"):
+            Escalation(name="x")
+        with pytest.raises(ValueError, match="either runs or days"):
+            Escalation(name="x", runs=1, days=1)
+        with pytest.raises(ValueError, match="runs must be at least 1"):
+            Escalation(name="x", runs=0)
 
     @pytest.mark.parametrize(
         ("text", "expected"),
@@ -771,6 +784,53 @@ def test_prune_without_a_retention_says_how(tmp_path: Path) -> None:
     assert code == 3
     assert "notify.history_retention: is not set" in err
     assert "--older-than 400d" in err
+    code, _, err = cli("alerts", "prune", str(folder / "plan.toml"), "--older-than", "12h")
+    assert (code, "'12h' is shorter than a day; write e.g. 400d" in err) == (3, True)
+    code, _, err = cli("alerts", "prune", str(folder / "plan.toml"), "--older-than", "soon")
+    assert (code, "'soon' is not a duration" in err) == (3, True)
+    assert not (folder / ".targetkit").exists()
+
+
+def test_check_without_notify_warns_when_it_cannot_read_the_silences(tmp_path: Path) -> None:
+    folder = _plan_folder(tmp_path)
+    plan, data = str(folder / "plan.toml"), str(folder / "actuals.csv")
+    (folder / ".targetkit").mkdir()
+    (folder / ".targetkit" / "state.sqlite").write_bytes(b"not a database at all" * 50)
+    code, out, err = cli("check", plan, "-a", data, "--as-of", "2023-07-20", "-f", "csv")
+    assert code == 2
+    assert out.startswith("target,")
+    assert err.startswith("warning: silences not shown: ")
+    assert "is not a readable targetkit alert state file" in err
+    # with --notify the state file is the run's business: a clear error, exit 3
+    code, _, err = cli("check", plan, "-a", data, "--as-of", "2023-07-20", "--notify")
+    assert code == 3
+    assert err.startswith("error: ")
+
+
+def test_csv_output_and_a_report_with_a_separate_notify_file(tmp_path: Path) -> None:
+    folder = _plan_folder(tmp_path)
+    plan, data = str(folder / "plan.toml"), str(folder / "actuals.csv")
+    (folder / "ops").mkdir()
+    (folder / "ops" / "notify.toml").write_text('[notify]\nstate = "state.sqlite"\n')
+    notify = str(folder / "ops" / "notify.toml")
+    assert cli(
+        "alerts", "silence", plan, "--target", "turnover", "--until", "2023-12-31",
+        "--reason", "专项督导中", "--as-of", "2023-07-20", "--notify", notify,
+    )[0] == 0  # fmt: skip
+    assert (folder / "ops" / "state.sqlite").exists()
+    code, out, err = cli(
+        "check", plan, "-a", data, "--as-of", "2023-07-20", "-f", "csv", "--notify", notify
+    )
+    assert code == 2
+    assert "静默" not in out  # CSV keeps its fixed columns
+    assert "notify: 1 open problem silenced" in err  # notify's lines go to stderr with CSV
+    code, out, _ = cli(
+        "report", plan, "-a", data, "--as-of", "2023-07-20", "-f", "markdown", "--notify", notify
+    )
+    assert code == 0
+    assert "已静默至 2023-12-31（专项督导中）" in out
+    code, out, _ = cli("report", plan, "-a", data, "--as-of", "2023-07-20", "-f", "markdown")
+    assert "已静默" not in out  # the plan's own [notify] names another state file
 
 
 def test_unsilence_of_an_unknown_silence(tmp_path: Path) -> None:

@@ -182,12 +182,6 @@ class Escalation:
             return open_runs >= self.runs
         return (as_of - open_since).days >= (self.days or 0)
 
-    def describe(self, lang: str = "zh") -> str:
-        """Return the condition as a person reads it: ``连续3次运行`` / ``3 runs``."""
-        if self.runs is not None:
-            return f"连续{self.runs}次检查" if lang == "zh" else f"{self.runs} runs"
-        return f"{self.days}天" if lang == "zh" else f"{self.days} days"
-
 
 def _escalation_tuple(items: Iterable[Escalation]) -> tuple[Escalation, ...]:
     return tuple(items)
@@ -1484,9 +1478,6 @@ class StateStore:
         counts: dict[str, int] = {}
         with self._transaction() as db:
             for name, statement, params in steps:
-                if name == "silences" and self.version < 2:
-                    counts[name] = 0
-                    continue
                 if dry_run:
                     select = statement.replace("DELETE FROM", "SELECT count(*) FROM", 1)
                     counts[name] = int(db.execute(select, params).fetchone()[0])
