@@ -11,6 +11,7 @@ import datetime as dt
 import io
 import json
 import os
+import re
 import shutil
 import signal
 import sqlite3
@@ -1036,3 +1037,48 @@ def test_each_escalation_is_sent_at_most_once_per_episode(
             # the episode reached an escalation exactly when its notice was sent
             if record.firing:
                 assert {name for (key, name) in sent if key == record.key} == set(record.escalated)
+
+
+@pytest.mark.parametrize(
+    ("table", "expected"),
+    [
+        ({"escalations": "督办"}, "notify.escalations: escalations must be an array of tables"),
+        ({"escalations": ["x"]}, "notify.escalations[0]: an escalation must be a table"),
+        ({"escalations": [{"to": ["a@example.org"]}]}, "the key 'after' is missing"),
+        ({"escalations": [{"after": 3, "to": ["a@example.org"]}]}, 'such as "3 runs" or "30d"'),
+        ({"escalations": [{"after": "0 runs", "to": ["a@example.org"]}]}, "between 1 and"),
+        ({"escalations": [{"after": "36h", "to": ["a@example.org"]}]}, "must be whole days"),
+        ({"escalations": [{"after": "3 runs", "to": []}]}, "a non-empty list of addresses"),
+        ({"escalations": [{"after": "3 runs", "to": ["nobody"]}]}, "'nobody' is not an email"),
+        ({"escalations": [{"after": "3 runs", "to": [3]}]}, "expected text (got 3)"),
+        ({"escalations": [{"after": "3 runs", "to": ["a@b.org"], "whom": 1}]}, "unknown key"),
+        (
+            {"escalations": [{"after": "1 run", "to": ["a@b.org"], "name": "x"}] * 2},
+            "duplicate escalation name 'x'",
+        ),
+        ({"history_retention": "300000d"}, "must be at most 100000 days"),
+        ({"history_retention": 400}, 'expected a duration in quotes such as "7d"'),
+    ],
+)
+def test_bad_notify_tables(table: dict[str, object], expected: str, tmp_path: Path) -> None:
+    with pytest.raises(tk.ConfigError, match=re.escape(expected)):
+        tk.notify.parse_settings(table, base_dir=tmp_path)
+
+
+def test_an_escalation_table_parses(tmp_path: Path) -> None:
+    settings = tk.notify.parse_settings(
+        {
+            "history_retention": "52w",
+            "escalations": [
+                {"after": "3 runs", "to": ["a@b.org"], "owners": ["市科技局"], "lang": "en"},
+                {"after": "90d", "to": ["c@d.org"], "name": "局长督办"},
+            ],
+        },
+        base_dir=tmp_path,
+    )
+    assert settings.history_retention == dt.timedelta(weeks=52)
+    assert [(e.name, e.runs, e.days, e.owners, e.lang) for e in settings.escalations] == [
+        ("escalation1", 3, None, ("市科技局",), "en"),
+        ("局长督办", None, 90, (), None),
+    ]
+    assert settings.policy.escalations == settings.escalations
