@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import targetkit as tk
@@ -1082,3 +1082,36 @@ def test_an_escalation_table_parses(tmp_path: Path) -> None:
         ("局长督办", None, 90, (), None),
     ]
     assert settings.policy.escalations == settings.escalations
+
+
+_TEXT = st.text(
+    st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=30
+)
+
+
+@settings(max_examples=60)
+@given(
+    target=st.one_of(st.sampled_from(["rd", "turnover"]), _TEXT),
+    until=st.one_of(st.sampled_from(["2023-07-20", "2023-12-31", "2023-07-19"]), _TEXT),
+    reason=_TEXT,
+)
+def test_any_silence_arguments_are_stored_or_refused_cleanly(
+    tmp_path_factory: pytest.TempPathFactory, target: str, until: str, reason: str
+) -> None:
+    folder = _plan_folder(tmp_path_factory.mktemp("fuzz"))
+    code, out, err = cli(
+        "alerts", "silence", str(folder / "plan.toml"), "--target", target, "--until", until,
+        "--reason", reason, "--as-of", "2023-07-20",
+    )  # fmt: skip
+    assert code in (0, 3), err
+    assert "internal error" not in err
+    assert "Traceback" not in err
+    state = folder / ".targetkit" / "state.sqlite"
+    if code == 3:
+        assert out == ""
+        assert not state.exists()
+    else:
+        [made] = silences(state, "demo")
+        assert out == f"{made.id}\n"
+        assert made.targets == (target,)
+        assert made.reason == " ".join(reason.split())
