@@ -1084,9 +1084,7 @@ def test_an_escalation_table_parses(tmp_path: Path) -> None:
     assert settings.policy.escalations == settings.escalations
 
 
-_TEXT = st.text(
-    st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=30
-)
+_TEXT = st.text(st.characters(exclude_categories=["Cs"], exclude_characters="\x00"), max_size=30)
 
 
 @settings(max_examples=60)
