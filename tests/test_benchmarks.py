@@ -37,3 +37,15 @@ def test_the_floor_and_targetkit_agree_on_simple_targets() -> None:
         if r.rule_kind == "at_least" and r.unit in ("亿元", "人"):
             assert floor[r.target] == r.status.value, r.target
     assert ev.as_of == dt.date(2023, 7, 20)
+
+
+def test_quick_alert_state_benchmark_prints_every_figure(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from benchmarks import alert_state
+
+    assert alert_state.main(["--quick"]) == 0
+    out = capsys.readouterr().out
+    for words in ("decide, 200 alerts", "100 silences + 3 escalations", "StateStore.prune"):
+        assert words in out
+    assert "(1998 notices; queued ones kept)" in out

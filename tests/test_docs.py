@@ -292,6 +292,10 @@ def test_cli_options_exist() -> None:
         "report": ["report"],
         "draft": ["draft"],
         "alerts history": ["alerts", "history"],
+        "alerts silence": ["alerts", "silence"],
+        "alerts silences": ["alerts", "silences"],
+        "alerts unsilence": ["alerts", "unsilence"],
+        "alerts prune": ["alerts", "prune"],
         "units": ["units"],
     }
     every = _help_options([]) | {o for argv in commands.values() for o in _help_options(argv)}

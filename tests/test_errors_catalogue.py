@@ -261,7 +261,7 @@ CLI_CASES: list[tuple[list[str], str]] = [
         ["check", "plan.toml", "--dry-run"],
         "targetkit check: --dry-run only makes sense with --notify",
     ),
-    (["alerts"], "targetkit alerts: choose an action: history"),
+    (["alerts"], "targetkit alerts: choose an action: …"),
     (["report", "plan.toml", "-o", "folder"], "is a folder"),
     (["report", "plan.toml", "-o", "plan.toml"], "is one of this run's input files"),
     (["report", "plan.toml", "-o", "no/such/report.html"], "the folder '…' does not exist"),

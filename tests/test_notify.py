@@ -935,7 +935,7 @@ def test_generic_json_with_signature(hooks: HookServer, tmp_path: Path) -> None:
     assert post.headers["x-targetkit-signature"] == generic_sign("k", stamp, post.body)
     body = post.json()
     assert body["plan"] == {"id": "demo", "title": "示例计划"}
-    assert body["counts"] == {"new": 1, "changed": 0, "repeat": 0, "resolved": 0}
+    assert body["counts"] == {"escalated": 0, "new": 1, "changed": 0, "repeat": 0, "resolved": 0}
     [notice] = body["notices"]
     assert (notice["target"], notice["status"], notice["owner"]) == (
         "rd",
@@ -1218,6 +1218,7 @@ def test_the_reference_lists_every_key() -> None:
         "## `[notify.smtp]`": module._SMTP_KEYS,
         "## `[[notify.routes]]`": module._ROUTE_KEYS,
         "## `[[notify.webhooks]]`": module._WEBHOOK_KEYS,
+        "## `[[notify.escalations]]`": module._ESCALATION_KEYS,
     }
     for heading, keys in tables.items():
         section = text.split(heading, 1)[1].split("\n## ", 1)[0]
@@ -1226,5 +1227,5 @@ def test_the_reference_lists_every_key() -> None:
         documented: set[str] = set()
         for row in re.findall(r"^\| (`[^|]*) \|", table.group(0), re.MULTILINE):
             documented.update(re.findall(r"`([a-z_]+)`", row))
-        nested = {"smtp", "routes", "webhooks"}
+        nested = {"smtp", "routes", "webhooks", "escalations"}
         assert documented == set(keys) - nested, heading

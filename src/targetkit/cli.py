@@ -46,6 +46,26 @@ def _date_arg(text: str) -> dt.date:
         ) from None
 
 
+def _silence_id(text: str) -> int:
+    if not text.strip().isdigit() or not 1 <= int(text) < 2**63:  # sqlite's INTEGER range
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a silence number; see 'targetkit alerts silences PLAN --all'"
+        )
+    return int(text)
+
+
+def _retention_arg(text: str) -> dt.timedelta:
+    from targetkit.notify.settings import parse_duration  # noqa: PLC0415
+
+    try:
+        delta = parse_duration(text)
+    except (ValueError, TypeError) as exc:
+        raise argparse.ArgumentTypeError(f"{text!r} {exc}; write e.g. 400d or 52w") from None
+    if delta < dt.timedelta(days=1):
+        raise argparse.ArgumentTypeError(f"{text!r} is shorter than a day; write e.g. 400d")
+    return delta
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="targetkit",
@@ -129,6 +149,12 @@ def _build_parser() -> argparse.ArgumentParser:
     report.add_argument(
         "--output", "-o", metavar="FILE", help="write the report here (default: standard output)"
     )
+    report.add_argument(
+        "--notify",
+        metavar="CONFIG",
+        help="a separate notify file, whose alert state says which targets are silenced "
+        "(default: the plan's [notify])",
+    )
     report.add_argument("--debug", action="store_true", help="show tracebacks")
 
     draft = sub.add_parser("draft", help="draft a plan file from a plan's raw text (工作要点)")
@@ -155,6 +181,70 @@ def _build_parser() -> argparse.ArgumentParser:
     history.add_argument("--lang", choices=("zh", "en"), default="zh")
     history.add_argument("--limit", type=int, metavar="N", help="show at most N notices")
     history.add_argument("--debug", action="store_true", help="show tracebacks")
+
+    notify_help = "a separate notify file (default: the plan's [notify])"
+    silence = alerts_sub.add_parser(
+        "silence", help="quiet some targets' notices until a date (they still show in check)"
+    )
+    silence.add_argument("plan", metavar="PLAN", help="plan file (.toml or .json)")
+    silence.add_argument(
+        "--target", action="append", default=[], metavar="ID", help="target id; repeatable"
+    )
+    silence.add_argument(
+        "--owner", action="append", default=[], metavar="UNIT", help="every target of this owner"
+    )
+    silence.add_argument(
+        "--tag", action="append", default=[], metavar="TAG", help="every target with this tag"
+    )
+    silence.add_argument(
+        "--until",
+        type=_date_arg,
+        required=True,
+        metavar="DATE",
+        help="last as-of date silenced (inclusive)",
+    )
+    silence.add_argument("--reason", required=True, metavar="TEXT", help="why (kept and shown)")
+    silence.add_argument(
+        "--as-of",
+        type=_date_arg,
+        metavar="DATE",
+        help="the date --until must not be before (default: today in the plan's time zone)",
+    )
+    silence.add_argument("--notify", metavar="CONFIG", help=notify_help)
+    silence.add_argument("--debug", action="store_true", help="show tracebacks")
+
+    listing = alerts_sub.add_parser("silences", help="list the active silences")
+    listing.add_argument("plan", metavar="PLAN", help="plan file (.toml or .json)")
+    listing.add_argument("--all", action="store_true", help="also the ended and expired ones")
+    listing.add_argument(
+        "--as-of",
+        type=_date_arg,
+        metavar="DATE",
+        help="active on this as-of date (default: today in the plan's time zone)",
+    )
+    listing.add_argument("--notify", metavar="CONFIG", help=notify_help)
+    listing.add_argument("--lang", choices=("zh", "en"), default="zh")
+    listing.add_argument("--debug", action="store_true", help="show tracebacks")
+
+    unsilence = alerts_sub.add_parser("unsilence", help="end a silence early")
+    unsilence.add_argument("plan", metavar="PLAN", help="plan file (.toml or .json)")
+    unsilence.add_argument("id", metavar="ID", type=_silence_id, help="the silence's number")
+    unsilence.add_argument("--notify", metavar="CONFIG", help=notify_help)
+    unsilence.add_argument("--debug", action="store_true", help="show tracebacks")
+
+    prune = alerts_sub.add_parser(
+        "prune", help="delete resolved problems and delivered notices older than the retention"
+    )
+    prune.add_argument("plan", metavar="PLAN", help="plan file (.toml or .json)")
+    prune.add_argument("--dry-run", action="store_true", help="count only, delete nothing")
+    prune.add_argument(
+        "--older-than",
+        type=_retention_arg,
+        metavar="DURATION",
+        help="e.g. 400d (default: notify.history_retention)",
+    )
+    prune.add_argument("--notify", metavar="CONFIG", help=notify_help)
+    prune.add_argument("--debug", action="store_true", help="show tracebacks")
 
     units = sub.add_parser("units", help="list the units targetkit knows (with a plan's own)")
     units.add_argument("plan", metavar="PLAN", nargs="?", help="plan file whose [units] to include")
@@ -212,7 +302,8 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         settings = load_settings(args.plan, args.notify or None)
     plan, actuals, as_of = _load_inputs(args)
     evaluation = evaluate(plan, actuals, as_of=as_of)
-    out.write(render(evaluation, args.format, lang=args.lang))
+    quiet = _active_silences(args.plan, settings, plan.id, as_of, err)
+    out.write(_mark_silenced(render(evaluation, args.format, lang=args.lang), quiet, args))
     worst = evaluation.worst_light
     code = EXIT_OK
     if args.fail_on != "never":
@@ -235,6 +326,56 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         if report.failed:
             return EXIT_DELIVERY
     return code
+
+
+def _active_silences(
+    plan_path: str, settings: Any, plan_id: str, as_of: dt.date, err: TextIO
+) -> dict[str, Any]:
+    """Return the silences active at ``as_of``, by target (a problem still shows, marked)."""
+    from targetkit.notify import load_settings, silences  # noqa: PLC0415
+    from targetkit.state import active_silences  # noqa: PLC0415
+
+    try:
+        found = silences(settings or load_settings(plan_path), plan_id)
+    except TargetkitError as exc:
+        if settings is not None:  # with --notify, the state file is this run's business
+            raise
+        first = exc.lines()[0] if hasattr(exc, "lines") else str(exc)
+        err.write(f"warning: silences not shown: {_one_line(first)}\n")
+        return {}
+    return active_silences(found, as_of=as_of, now=dt.datetime.now(dt.UTC))
+
+
+def _mark_silenced(text: str, quiet: dict[str, Any], args: argparse.Namespace) -> str:
+    """Mark silenced targets in check's output: a 静默 section, or a key in JSON."""
+    if not quiet:
+        return text
+    if args.format == "json":
+        import json  # noqa: PLC0415
+
+        data = json.loads(text)
+        for result in data.get("results", []):
+            held = quiet.get(result.get("target"))
+            if held is not None:
+                result["silenced"] = {
+                    "id": held.id,
+                    "until": held.until.isoformat(),
+                    "reason": held.reason,
+                    "by": held.created_by,
+                }
+        return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+    if args.format == "csv":
+        return text  # a fixed set of columns; `targetkit alerts silences` lists them
+    zh = args.lang == "zh"
+    lines = ["", "静默：" if zh else "Silenced:"]
+    for target, held in sorted(quiet.items()):
+        label = (
+            f"已静默至 {held.until.isoformat()}（{held.reason}）"
+            if zh
+            else f"silenced until {held.until.isoformat()} ({held.reason})"
+        )
+        lines.append(f"{'- ' if args.format == 'markdown' else '  '}{target} {_one_line(label)}")
+    return text.rstrip("\n") + "\n" + "\n".join(lines) + "\n"
 
 
 def _write_output(path: str, text: str, protected: Sequence[str]) -> None:
@@ -289,12 +430,19 @@ def _cmd_report(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from targetkit.evaluation import evaluate  # noqa: PLC0415
     from targetkit.report import render_html, render_markdown  # noqa: PLC0415
 
+    settings = None
+    if args.notify:
+        from targetkit.notify import load_settings  # noqa: PLC0415
+
+        settings = load_settings(args.plan, args.notify)
     plan, actuals, as_of = _load_inputs(args)
     evaluation = evaluate(plan, actuals, as_of=as_of)
+    quiet = _active_silences(args.plan, settings, plan.id, as_of, err)
+    silenced = {target: (s.until, s.reason) for target, s in quiet.items()}
     if args.format == "html":
-        text = render_html(evaluation, lang=args.lang, history=actuals)
+        text = render_html(evaluation, lang=args.lang, history=actuals, silenced=silenced)
     else:
-        text = render_markdown(evaluation, lang=args.lang)
+        text = render_markdown(evaluation, lang=args.lang, silenced=silenced)
     if args.output:
         _write_output(args.output, text, [args.plan, *args.actuals])
         err.write(f"{args.output}: {len(evaluation)} targets as of {as_of.isoformat()}\n")
@@ -328,15 +476,120 @@ def _cmd_alerts(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from targetkit.config import load  # noqa: PLC0415
     from targetkit.notify import history_text, load_settings  # noqa: PLC0415
 
-    if args.alerts_command != "history":
-        raise _UsageError("targetkit alerts: choose an action: history")
+    actions = ("history", "silence", "silences", "unsilence", "prune")
+    if args.alerts_command not in actions:
+        raise _UsageError(f"targetkit alerts: choose an action: {', '.join(actions)}")
     plan = load(args.plan)
     settings = load_settings(args.plan, args.notify)
+    now = dt.datetime.now(dt.UTC)
+    if args.alerts_command == "silence":
+        return _silence(args, plan, settings, now, out, err)
+    if args.alerts_command == "silences":
+        return _list_silences(args, plan, settings, now, out)
+    if args.alerts_command == "unsilence":
+        from targetkit.notify import unsilence  # noqa: PLC0415
+
+        ended = unsilence(settings, plan.id, args.id, now=now)
+        out.write(
+            f"silence {ended.id} ended; the next run notifies its targets' open problems "
+            f"({', '.join(ended.targets)})\n"
+        )
+        return EXIT_OK
+    if args.alerts_command == "prune":
+        return _prune(args, plan, settings, now, out)
     out.write(
         history_text(
             settings.state, plan.id, lang=args.lang, timezone=plan.timezone, limit=args.limit
         )
     )
+    return EXIT_OK
+
+
+def _silence(
+    args: argparse.Namespace, plan: Any, settings: Any, now: dt.datetime, out: TextIO, err: TextIO
+) -> int:
+    from targetkit.notify import silence  # noqa: PLC0415
+
+    made = silence(
+        plan,
+        settings,
+        targets=args.target,
+        owners=args.owner,
+        tags=args.tag,
+        until=args.until,
+        reason=args.reason,
+        as_of=args.as_of or _today_in(plan.timezone),
+        now=now,
+    )
+    # the id alone on standard output, for scripts: ID=$(targetkit alerts silence …)
+    out.write(f"{made.id}\n")
+    err.write(
+        f"silence {made.id}: {', '.join(made.targets)} silenced until {made.until.isoformat()} "
+        f"({made.reason}); end it early with 'targetkit alerts unsilence PLAN {made.id}'\n"
+    )
+    return EXIT_OK
+
+
+def _list_silences(
+    args: argparse.Namespace, plan: Any, settings: Any, now: dt.datetime, out: TextIO
+) -> int:
+    import zoneinfo  # noqa: PLC0415
+
+    from targetkit.notify import silences  # noqa: PLC0415
+
+    as_of = args.as_of or _today_in(plan.timezone)
+    found = (
+        silences(settings, plan.id)
+        if args.all
+        else silences(settings, plan.id, as_of=as_of, now=now)
+    )
+    zone = zoneinfo.ZoneInfo(plan.timezone)
+    zh = args.lang == "zh"
+    if not found:
+        out.write(
+            ("没有生效中的静默" if zh else "no active silences")
+            + (f"（截至 {as_of.isoformat()}）\n" if zh else f" (as of {as_of.isoformat()})\n")
+        )
+        return EXIT_OK
+    for s in found:
+        if s.ended_at is not None:
+            state = ("已提前结束 " if zh else "ended ") + s.ended_at.astimezone(zone).strftime(
+                "%Y-%m-%d %H:%M"
+            )
+        elif s.until < as_of:
+            state = "已到期" if zh else "expired"
+        else:
+            state = "生效中" if zh else "active"
+        set_at = s.created_at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+        label = (
+            f"已静默至 {s.until.isoformat()}（{s.reason}）"
+            if zh
+            else (f"silenced until {s.until.isoformat()} ({s.reason})")
+        )
+        by = (
+            (f"设置人 {s.created_by or '?'}，{set_at}")
+            if zh
+            else (f"set by {s.created_by or '?'} at {set_at}")
+        )
+        out.write(f"{s.id}\t{', '.join(s.targets)}\t{label}\t{state}\t{by}\n")
+    return EXIT_OK
+
+
+def _prune(
+    args: argparse.Namespace, plan: Any, settings: Any, now: dt.datetime, out: TextIO
+) -> int:
+    from targetkit.exceptions import ConfigError  # noqa: PLC0415
+    from targetkit.notify import prune, prune_line  # noqa: PLC0415
+
+    if args.older_than is None and settings.history_retention is None:
+        raise ConfigError.single(
+            settings.source,
+            "notify.history_retention",
+            "is not set, so there is no age to prune by",
+            'add history_retention = "400d" to [notify], or pass --older-than 400d',
+        )
+    report = prune(settings, plan.id, now=now, older_than=args.older_than, dry_run=args.dry_run)
+    out.write(f"{prune_line(report)}; queued notices are kept\n")
     return EXIT_OK
 
 

@@ -22,7 +22,7 @@ import datetime as dt
 import html
 import math
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from targetkit._version import __version__
@@ -825,6 +825,7 @@ ol.lagging { padding-left: 1.6em; }
 ol.lagging li { margin: 0 0 8px; }
 ol.lagging .why { display: block; color: #1f2328; }
 ol.lagging .who { color: #424a53; font-size: 13px; }
+.silenced { display: inline-block; color: #57606a; font-size: 12px; margin-left: 4px; }
 .charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(300px, 1fr)); gap: 14px; }
 figure.chart { margin: 0; border: 1px solid #d0d7de; border-radius: 6px; padding: 8px 10px;
   display: flex; flex-direction: column; }
@@ -883,7 +884,28 @@ def _observed(result: TargetResult, as_of: dt.date, lang: str) -> str:
     return f'<span class="obs">{_e(_short_date(result.observed_on, lang, year=as_of.year))}</span>'
 
 
-def _table_row(result: TargetResult, plan: Plan, as_of: dt.date, lang: str) -> str:
+Silenced = Mapping[str, tuple[dt.date, str]]
+"""Targets whose alerts are silenced: target id → (until, reason)."""
+
+
+def _silence_label(target: str, silenced: Silenced | None, lang: str) -> str:
+    """Return ``已静默至 DATE（reason）`` for a silenced target, else an empty string."""
+    if not silenced or target not in silenced:
+        return ""
+    until, reason = silenced[target]
+    if lang == "zh":
+        return f"已静默至 {until.isoformat()}（{reason}）"
+    return f"silenced until {until.isoformat()} ({reason})"
+
+
+def _silence_html(target: str, silenced: Silenced | None, lang: str) -> str:
+    label = _silence_label(target, silenced, lang)
+    return f'<span class="silenced">{_e(label)}</span>' if label else ""
+
+
+def _table_row(
+    result: TargetResult, plan: Plan, as_of: dt.date, lang: str, silenced: Silenced | None = None
+) -> str:
     t = _t(lang)
     target = _plan_target(plan, result.target)
     asp = (
@@ -901,13 +923,14 @@ def _table_row(result: TargetResult, plan: Plan, as_of: dt.date, lang: str) -> s
         f'<td class="num">{_e(_pct(result.completion))}{_progress_bar(result)}</td>'
         f'<td class="num">{_e(_pct(result.expected))}</td>'
         f'<td class="num {gap_cls}">{_e(_gap(result.gap_pp))}</td>'
-        f'<td class="status">{_badge(result.status, lang)}</td>'
+        f'<td class="status">{_badge(result.status, lang)}'
+        f"{_silence_html(result.target, silenced, lang)}</td>"
         f'<td class="owner">{_e(_owner(result, plan))}</td>'
         "</tr>"
     )
 
 
-def _html_table(evaluation: Evaluation, lang: str) -> str:
+def _html_table(evaluation: Evaluation, lang: str, silenced: Silenced | None = None) -> str:
     t = _t(lang)
     plan = evaluation.plan
     cols = t["cols"].split("|")
@@ -920,7 +943,7 @@ def _html_table(evaluation: Evaluation, lang: str) -> str:
                 f'<tr class="section"><th scope="rowgroup" colspan="{len(cols)}">'
                 f"{_e(section)}</th></tr>"
             )
-        rows.extend(_table_row(r, plan, evaluation.as_of, lang) for r in results)
+        rows.extend(_table_row(r, plan, evaluation.as_of, lang, silenced) for r in results)
         bodies.append(f"<tbody>{''.join(rows)}</tbody>")
     caption = t["caption"].format(date=evaluation.as_of.isoformat())
     return (
@@ -936,7 +959,7 @@ def _lagging(evaluation: Evaluation) -> list[TargetResult]:
     return sorted(picked, key=lambda r: order[r.status])
 
 
-def _html_lagging(evaluation: Evaluation, lang: str) -> str:
+def _html_lagging(evaluation: Evaluation, lang: str, silenced: Silenced | None = None) -> str:
     t = _t(lang)
     plan = evaluation.plan
     lagging = _lagging(evaluation)
@@ -948,6 +971,7 @@ def _html_lagging(evaluation: Evaluation, lang: str) -> str:
             items.append(
                 f'<li id="lag-{_e(r.target)}" data-target="{_e(r.target)}">'
                 f"<strong>{_e(r.title)}</strong> {_badge(r.status, lang)} "
+                f"{_silence_html(r.target, silenced, lang)}"
                 f'<span class="who">{_e(t["owner"])}{t["colon"]}{_e(_owner(r, plan))}</span>'
                 f'<span class="why">{_e(r.message(lang))}</span></li>'
             )
@@ -1003,7 +1027,13 @@ def _html_charts(evaluation: Evaluation, paths: dict[str, Trajectory], lang: str
     return f'<div class="charts">{"".join(figures)}</div>'
 
 
-def render_html(evaluation: Evaluation, *, lang: str = "zh", history: Actuals | None = None) -> str:
+def render_html(
+    evaluation: Evaluation,
+    *,
+    lang: str = "zh",
+    history: Actuals | None = None,
+    silenced: Silenced | None = None,
+) -> str:
     """Return the evaluation as one self-contained HTML 通报 (status report).
 
     The document has inline CSS and inline SVG charts and no reference to anything outside
@@ -1016,6 +1046,8 @@ def render_html(evaluation: Evaluation, *, lang: str = "zh", history: Actuals | 
         history: The actuals the evaluation was made from. With them, each target's chart shows
             its values at every observation date up to the as-of date (the latest revision of
             each, as known at the as-of date); without them, only the value judged now.
+        silenced: Targets whose alerts are silenced (target → until, reason): they are
+            reported as usual and marked 已静默至 DATE（reason）.
 
     Returns:
         The HTML document, starting with ``<!DOCTYPE html>``.
@@ -1048,9 +1080,9 @@ def render_html(evaluation: Evaluation, *, lang: str = "zh", history: Actuals | 
         f'<p class="lead">{_e(_lead(evaluation, lang))}</p>'
         f"{_status_strip(evaluation)}{_html_counts(evaluation, lang)}</section>\n"
         f'<section class="table-section" aria-labelledby="h-table">'
-        f'<h2 id="h-table">{_e(t["h_table"])}</h2>{_html_table(evaluation, lang)}</section>\n'
+        f'<h2 id="h-table">{_e(t["h_table"])}</h2>{_html_table(evaluation, lang, silenced)}</section>\n'
         f'<section class="lagging-section" aria-labelledby="h-lagging">'
-        f'<h2 id="h-lagging">{_e(t["h_lagging"])}</h2>{_html_lagging(evaluation, lang)}</section>\n'
+        f'<h2 id="h-lagging">{_e(t["h_lagging"])}</h2>{_html_lagging(evaluation, lang, silenced)}</section>\n'
         f'<section class="charts-section" aria-labelledby="h-charts">'
         f'<h2 id="h-charts">{_e(t["h_charts"])}</h2>{_html_charts(evaluation, paths, lang)}'
         "</section>\n</main>\n"
@@ -1076,12 +1108,14 @@ def _md(text: str) -> str:
     return " ".join(out.splitlines())
 
 
-def render_markdown(evaluation: Evaluation, *, lang: str = "zh") -> str:
+def render_markdown(
+    evaluation: Evaluation, *, lang: str = "zh", silenced: Silenced | None = None
+) -> str:
     """Return the evaluation as a Markdown 通报, for chat tools and e-mail bodies.
 
     The layout follows `render_html` without the charts: a heading with the as-of date, the
     count and share of targets per status, the indicator table and the named list of targets
-    behind, with their explanations.
+    behind, with their explanations. Targets in ``silenced`` are marked 已静默至 DATE（reason）.
 
     Raises:
         ValueError: For a language other than ``zh`` or ``en``.
@@ -1112,7 +1146,8 @@ def render_markdown(evaluation: Evaluation, *, lang: str = "zh") -> str:
             _pct(r.completion),
             _pct(r.expected),
             _gap(r.gap_pp),
-            f"{MARKS[r.light]} {_label(r.status, lang)}",
+            f"{MARKS[r.light]} {_label(r.status, lang)}"
+            + (f" {label}" if (label := _silence_label(r.target, silenced, lang)) else ""),
             _owner(r, plan),
         ]
         lines.append("| " + " | ".join(_md(c) for c in cells) + " |")
@@ -1125,6 +1160,7 @@ def render_markdown(evaluation: Evaluation, *, lang: str = "zh") -> str:
                 f"{i}. **{_md(r.title)}**{t['lp']}{MARKS[r.light]} {_md(_label(r.status, lang))}"
                 f"{t['semi']}{_md(t['owner'])}{t['colon']}{_md(_owner(r, plan))}{t['rp']}"
                 f"{t['colon']}{_md(r.message(lang))}"
+                + (f" {_md(label)}" if (label := _silence_label(r.target, silenced, lang)) else "")
             )
     else:
         lines.append(_md(t["lagging_none"].format(date=_long_date(evaluation.as_of, lang))))

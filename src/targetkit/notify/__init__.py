@@ -19,6 +19,10 @@ One run, under the state file's lock:
 
 A dry run does the same reading and deciding without the lock and without writing anything,
 and prints each digest instead of sending it.
+
+Silences (`silence`, `silences`, `unsilence`) are stored in the same state file, under the same
+lock; with ``history_retention`` set, each run ends by pruning the history older than that
+(`prune` does it on demand).
 """
 
 from __future__ import annotations
@@ -26,10 +30,11 @@ from __future__ import annotations
 import datetime as dt
 import os
 import sys
+import unicodedata
 import zoneinfo
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Protocol, TextIO, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, TextIO, runtime_checkable
 
 import attrs
 
@@ -48,13 +53,21 @@ from targetkit.state import (
     Notice,
     NoticeKind,
     OutboxItem,
+    PruneReport,
+    Silence,
     Snapshot,
     StateError,
     StateStore,
+    active_silences,
     decide,
+    plan_silence,
     read_history,
     read_records,
+    read_silences,
 )
+
+if TYPE_CHECKING:
+    from targetkit.model import Plan
 
 __all__ = [
     "Attempt",
@@ -65,7 +78,9 @@ __all__ = [
     "NoticeKind",
     "Notifier",
     "NotifySettings",
+    "PruneReport",
     "Route",
+    "Silence",
     "SmtpSettings",
     "StateError",
     "WebhookSettings",
@@ -73,7 +88,12 @@ __all__ = [
     "history_text",
     "load_settings",
     "parse_settings",
+    "prune",
     "route",
+    "silence",
+    "silences",
+    "unsilence",
+    "who_from",
 ]
 
 
@@ -122,12 +142,26 @@ def route(
     """Assign notices to recipients: ``(channel, recipient, lang, notice)`` rows.
 
     Every email route and webhook whose matcher takes a notice gets it; an address listed by
-    several routes gets it once (in the first route's language). A notice no route or webhook
-    takes goes to the Maildir outbox (channel ``maildir``), so it is never dropped.
+    several routes gets it once (in the first route's language). An ``escalated`` (督办) notice
+    goes only to its escalation's recipients, and a ``resolved`` one also to the recipients of
+    the escalations its episode reached. A notice no route or webhook takes goes to the Maildir
+    outbox (channel ``maildir``), so it is never dropped.
     """
     rows: list[tuple[str, str, str, Notice]] = []
     for notice in notices:
         seen: set[tuple[str, str]] = set()
+        for escalation in settings.escalations:
+            if escalation.name not in notice.escalations:
+                continue
+            for address in escalation.to:
+                key = (EMAIL, _address_key(address))
+                if key not in seen:
+                    seen.add(key)
+                    rows.append((EMAIL, address, escalation.lang or settings.lang, notice))
+        if notice.kind is NoticeKind.ESCALATED:
+            if not seen:
+                rows.append((MAILDIR, "", settings.lang, notice))
+            continue
         for r in settings.routes:
             if not r.match.matches(notice):
                 continue
@@ -179,6 +213,8 @@ class DeliveryReport:
         queued: Notices of the plan still waiting for delivery after the run.
         unrouted: Notices of this run that no route took (sent to the outbox).
         stale: The as-of date was earlier than the last run's; nothing was decided.
+        silenced: Open problems whose notices a silence held back in this run.
+        pruned: What ``history_retention`` pruned at the end of the run (None: not set).
     """
 
     plan_id: str
@@ -193,6 +229,8 @@ class DeliveryReport:
     unrouted: int = 0
     stale: bool = False
     last_as_of: dt.date | None = None
+    silenced: int = 0
+    pruned: PruneReport | None = None
 
     @property
     def failures(self) -> tuple[Attempt, ...]:
@@ -219,6 +257,11 @@ class DeliveryReport:
                 counts[n.kind] += 1
             said = ", ".join(f"{v} {k.value}" for k, v in counts.items() if v)
             out.append(f"notify: {said or 'nothing new'} (as of {self.as_of.isoformat()})")
+            if self.silenced:
+                out.append(
+                    f"notify: {_plural(self.silenced, 'open problem')} silenced, not notified "
+                    "(see 'targetkit alerts silences')"
+                )
         for a in self.attempts:
             if a.ok:
                 out.append(f"notify: sent {_plural(a.notices, 'notice')} to {a.who} via {a.via}")
@@ -228,6 +271,8 @@ class DeliveryReport:
                 f"outbox {self.outbox}; add a [[notify.routes]] without owners, tags or severity "
                 "to catch everything"
             )
+        if self.pruned is not None and self.pruned.total:
+            out.append(f"notify: {prune_line(self.pruned)}")
         if self.dry_run:
             out.append(
                 f"notify: dry run — {_plural(self.previews, 'digest')} shown above, nothing sent, "
@@ -252,6 +297,21 @@ class DeliveryReport:
 
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+def prune_line(report: PruneReport) -> str:
+    """Return what a prune removed (or would remove), on one line."""
+    what = ", ".join(
+        [
+            _plural(report.notices, "delivered notice"),
+            _plural(report.problems, "resolved problem"),
+            _plural(report.silences, "ended silence"),
+            _plural(report.runs, "run"),
+            _plural(report.messages, "Maildir message"),
+        ]
+    )
+    verb = "would prune" if report.dry_run else "pruned"
+    return f"{verb} {what} older than {report.before.isoformat(timespec='seconds')}"
 
 
 # --------------------------------------------------------------------------- delivery
@@ -392,6 +452,7 @@ def _dry_run(
     runners: _Notifiers,
 ) -> DeliveryReport:
     store = StateStore.open_readonly(path)
+    quiet: list[Silence] = []
     if store is None:
         previous, last, pending = {}, None, []
     else:
@@ -399,7 +460,10 @@ def _dry_run(
             previous = store.records(snapshot.plan_id)
             last = store.last_as_of(snapshot.plan_id)
             pending = store.pending(snapshot.plan_id)
-    decision = decide(previous, snapshot, now=now, policy=settings.policy, last_as_of=last)
+            quiet = store.silences(snapshot.plan_id)
+    decision = decide(
+        previous, snapshot, now=now, policy=settings.policy, last_as_of=last, silences=quiet
+    )
     new = [
         OutboxItem(
             id=0,
@@ -446,7 +510,12 @@ def _dry_run(
         unrouted=_unrouted(new, settings),
         stale=decision.stale,
         last_as_of=last,
+        silenced=_silenced(decision.records),
     )
+
+
+def _silenced(records: Sequence[Any]) -> int:
+    return sum(1 for r in records if r.firing and r.silenced)
 
 
 def _run(
@@ -514,6 +583,11 @@ def _run(
                 )
             )
         queued = len(store.pending(snapshot.plan_id))
+        pruned = None
+        if settings.history_retention is not None and not decision.stale:
+            pruned = _prune(
+                store, settings, snapshot.plan_id, before=now - settings.history_retention
+            )
     return DeliveryReport(
         plan_id=snapshot.plan_id,
         as_of=snapshot.as_of,
@@ -525,7 +599,178 @@ def _run(
         unrouted=_unrouted(new, settings),
         stale=decision.stale,
         last_as_of=last,
+        silenced=_silenced(decision.records),
+        pruned=pruned,
     )
+
+
+# --------------------------------------------------------------------------- silences and pruning
+
+
+def who_from(environ: Mapping[str, str] | None = None) -> str:
+    """Return who is acting, as the environment says: ``TARGETKIT_USER``, else the login name
+    (``USER``, then ``LOGNAME``), else an empty string."""
+    env: Mapping[str, str] = os.environ if environ is None else environ
+    for name in ("TARGETKIT_USER", "USER", "LOGNAME"):
+        # shown on terminals and in lists: control characters are dropped, the length bounded
+        value = " ".join(env.get(name, "").split())
+        value = "".join(ch for ch in value if unicodedata.category(ch) != "Cc")[:100]
+        if value:
+            return value
+    return ""
+
+
+def silence(
+    plan: Plan,
+    settings: NotifySettings,
+    *,
+    targets: Sequence[str] = (),
+    owners: Sequence[str] = (),
+    tags: Sequence[str] = (),
+    until: dt.date,
+    reason: str,
+    as_of: dt.date,
+    now: dt.datetime,
+    who: str | None = None,
+) -> Silence:
+    """Silence targets of a plan until a date, and store it; return it with its id.
+
+    The silence covers ``targets`` and every target of ``owners`` or with one of ``tags``, as
+    the plan stands now. It holds back every notice about them (new, changed, repeat, resolved,
+    escalated) in runs whose as-of date is on or before ``until``.
+
+    Args:
+        plan: The plan the targets belong to.
+        settings: Where the state file is (``settings.state``) and the lock timeout.
+        until: The last as-of date silenced (inclusive).
+        reason: Why, for the record and for every list that shows it.
+        as_of: The date ``until`` must not be before: today for a person at a terminal.
+        now: The clock (timezone-aware), recorded as when the silence was set.
+        who: Who set it; default `who_from` the environment.
+
+    Raises:
+        ConfigError: an unknown target, owner or tag, ``until`` before ``as_of``, no target
+            chosen, an empty reason (nothing is written).
+        StateError: the state file cannot be used.
+    """
+    made = plan_silence(
+        plan,
+        targets=targets,
+        owners=owners,
+        tags=tags,
+        until=until,
+        reason=reason,
+        as_of=as_of,
+        now=now,
+        who=who_from() if who is None else who,
+    )
+    with StateStore.open(settings.state, lock_timeout=settings.lock_timeout) as store:
+        return store.add_silence(made)
+
+
+def silences(
+    settings: NotifySettings | str | Path,
+    plan_id: str,
+    *,
+    as_of: dt.date | None = None,
+    now: dt.datetime | None = None,
+) -> list[Silence]:
+    """Return a plan's silences, oldest first; with ``as_of`` and ``now``, only the active ones.
+
+    Reads the state file without locking it ([] when there is none yet).
+    """
+    path = settings.state if isinstance(settings, NotifySettings) else Path(settings)
+    found = read_silences(path, plan_id)
+    if as_of is None or now is None:
+        return found
+    return [s for s in found if s.active(as_of=as_of, now=now)]
+
+
+def unsilence(
+    settings: NotifySettings,
+    plan_id: str,
+    silence_id: int,
+    *,
+    now: dt.datetime,
+    who: str | None = None,
+) -> Silence:
+    """End a silence early; the next run notifies the problems it held back that are still open.
+
+    Raises:
+        StateError: no such silence, it already ended, or the state file cannot be used.
+    """
+    with StateStore.open(settings.state, lock_timeout=settings.lock_timeout) as store:
+        return store.end_silence(
+            plan_id, silence_id, now=now, who=who_from() if who is None else who
+        )
+
+
+def prune(
+    settings: NotifySettings,
+    plan_id: str,
+    *,
+    now: dt.datetime,
+    older_than: dt.timedelta | None = None,
+    dry_run: bool = False,
+) -> PruneReport:
+    """Prune a plan's alert history older than ``older_than`` (default: history_retention).
+
+    Deletes resolved episodes, delivered notices, ended silences and old runs in one
+    transaction (never a queued notice), then the Maildir outbox's messages older than the
+    cutoff. ``dry_run`` counts and deletes nothing.
+
+    Raises:
+        ValueError: neither ``older_than`` nor ``settings.history_retention`` is set.
+        StateError: the state file cannot be used.
+    """
+    _require_aware(now)
+    keep = older_than if older_than is not None else settings.history_retention
+    if keep is None:
+        raise ValueError("no retention: set notify.history_retention or pass older_than")
+    before = now - keep
+    probe = StateStore.open_readonly(settings.state)
+    if probe is None:  # no history yet: pruning must not create a state file
+        return attrs.evolve(
+            PruneReport(before=before, dry_run=dry_run),
+            messages=_prune_maildir(settings.outbox, before, dry_run=dry_run),
+        )
+    probe.close()
+    with StateStore.open(settings.state, lock_timeout=settings.lock_timeout) as store:
+        return _prune(store, settings, plan_id, before=before, dry_run=dry_run)
+
+
+def _prune(
+    store: StateStore,
+    settings: NotifySettings,
+    plan_id: str,
+    *,
+    before: dt.datetime,
+    dry_run: bool = False,
+) -> PruneReport:
+    report = store.prune(plan_id, before=before, dry_run=dry_run)
+    # files after the transaction: a crash in between leaves old messages for the next prune
+    return attrs.evolve(report, messages=_prune_maildir(settings.outbox, before, dry_run=dry_run))
+
+
+def _prune_maildir(folder: Path, before: dt.datetime, *, dry_run: bool) -> int:
+    """Delete (or count) the delivered messages of a Maildir written before ``before``."""
+    cutoff = before.timestamp()
+    count = 0
+    for sub in ("new", "cur"):
+        box = folder / sub
+        if not box.is_dir():
+            continue
+        for entry in box.iterdir():
+            try:
+                info = entry.lstat()
+            except FileNotFoundError:  # a mail client moved it from new/ to cur/ meanwhile
+                continue
+            if not entry.is_file() or entry.is_symlink() or info.st_mtime >= cutoff:
+                continue
+            count += 1
+            if not dry_run:
+                entry.unlink(missing_ok=True)
+    return count
 
 
 # --------------------------------------------------------------------------- history
@@ -539,6 +784,11 @@ _HISTORY_WORDS = {
         "pending": "待重试",
         "attempts": "已尝试{n}次，最近错误：{e}",
         "outbox": "本地发件箱",
+        "silences": "生效中的静默",
+        "silenced": "已静默至 {d}（{r}）",
+        "escalated": "已督办：{n}",
+        "runs": "已连续{n}次检查未解决，已提醒{k}次",
+        "by": "设置人 {w}，{t}",
     },
     "en": {
         "title": "alert history",
@@ -548,6 +798,11 @@ _HISTORY_WORDS = {
         "pending": "pending",
         "attempts": "{n} attempt(s), last error: {e}",
         "outbox": "outbox",
+        "silences": "active silences",
+        "silenced": "silenced until {d} ({r})",
+        "escalated": "escalated: {n}",
+        "runs": "open for {n} run(s), notified in {k} run(s)",
+        "by": "set by {w}, {t}",
     },
 }
 _HISTORY_HEADER = {
@@ -563,10 +818,15 @@ def history_text(
     lang: str = "zh",
     timezone: str = "Asia/Shanghai",
     limit: int | None = None,
+    as_of: dt.date | None = None,
+    now: dt.datetime | None = None,
 ) -> str:
-    """Return ``targetkit alerts history``: open problems, then what was sent when, newest first.
+    """Return ``targetkit alerts history``: open problems, active silences, then what was sent
+    when, newest first.
 
-    Times are shown in ``timezone`` (the plan's). Reads the state file without locking it.
+    Times are shown in ``timezone`` (the plan's). Silences are those active at ``as_of`` and
+    ``now`` (default: the latest run's as-of date and the clock). Reads the state file without
+    locking it.
 
     Raises:
         StateError: the state file is corrupted or newer.
@@ -579,17 +839,42 @@ def history_text(
     path = Path(state_path)
     records = read_records(path, plan_id)
     entries = read_history(path, plan_id, limit=limit)
-    if not records and not entries:
+    stored = read_silences(path, plan_id)
+    if not records and not entries and not stored:
         return words["none"].format(path=path) + "\n"
+    if as_of is None:
+        as_of = max((r.last_seen_as_of for r in records.values()), default=None)
+    clock = now if now is not None else dt.datetime.now(dt.UTC)
+    quiet = active_silences(stored, as_of=as_of, now=clock) if as_of is not None else {}
+    colon = "：" if lang == "zh" else ": "
     out = [f"{plan_id} {words['title']} ({path})", ""]
     firing = sorted((r for r in records.values() if r.firing), key=lambda r: r.key)
-    out.append(f"{words['open']}{'：' if lang == 'zh' else ': '}{len(firing)}")
+    out.append(f"{words['open']}{colon}{len(firing)}")
     for r in firing:
+        severity = "critical" if r.escalated else r.severity.value
         out.append(
             f"  {r.target}  {status_label(r.status, lang)}  "
-            f"({r.severity.value}, {r.first_seen_as_of.isoformat()} →)"
+            f"({severity}, {r.first_seen_as_of.isoformat()} →)"
         )
+        notes = [words["runs"].format(n=r.open_runs, k=r.notified)]
+        if r.escalated:
+            notes.append(words["escalated"].format(n="、".join(r.escalated)))
+        held = quiet.get(r.target)
+        if held is not None:
+            notes.append(words["silenced"].format(d=held.until.isoformat(), r=held.reason))
+        out.append("    " + ("；" if lang == "zh" else "; ").join(notes))
     out.append("")
+    active = sorted({s.id: s for s in quiet.values()}.values(), key=lambda s: s.id)
+    if active:
+        out.append(f"{words['silences']}{colon}{len(active)}")
+        for held in active:
+            when = held.created_at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+            out.append(
+                f"  #{held.id}  {'、'.join(held.targets)}  "
+                + words["silenced"].format(d=held.until.isoformat(), r=held.reason)
+                + f"  {words['by'].format(w=held.created_by or '?', t=when)}"
+            )
+        out.append("")
     rows: list[tuple[str, ...]] = [_HISTORY_HEADER[lang]]
     for entry in entries:
         item = entry.item

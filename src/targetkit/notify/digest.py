@@ -13,7 +13,13 @@ from targetkit.state import Notice, NoticeKind, severity_rank
 
 __all__ = ["KIND_ORDER", "Digest", "Message"]
 
-KIND_ORDER = (NoticeKind.NEW, NoticeKind.CHANGED, NoticeKind.REPEAT, NoticeKind.RESOLVED)
+KIND_ORDER = (
+    NoticeKind.ESCALATED,
+    NoticeKind.NEW,
+    NoticeKind.CHANGED,
+    NoticeKind.REPEAT,
+    NoticeKind.RESOLVED,
+)
 
 
 def _notice_tuple(items: Iterable[Notice]) -> tuple[Notice, ...]:
@@ -31,8 +37,8 @@ class Digest:
     """Everything one recipient hears in one run: the notices, sorted, and where they go.
 
     ``channel`` is ``email``, ``maildir`` or ``webhook``; ``recipient`` an address, empty (the
-    outbox), or a webhook's name. Notices are sorted new → changed → repeat → resolved, critical
-    first. ``ident`` identifies the digest's content (its outbox rows) for the Message-ID.
+    outbox), or a webhook's name. Notices are sorted escalated → new → changed → repeat →
+    resolved, critical first. ``ident`` identifies the digest's content (its outbox rows) for the Message-ID.
     """
 
     plan_id: str
@@ -61,6 +67,11 @@ class Digest:
             n.severity is Severity.CRITICAL and n.kind is not NoticeKind.RESOLVED
             for n in self.notices
         )
+
+    @property
+    def escalated(self) -> bool:
+        """Return True when the digest holds a 督办 (escalated) notice."""
+        return any(n.kind is NoticeKind.ESCALATED for n in self.notices)
 
     def fingerprint(self) -> str:
         """Return a short stable hash of the digest's identity (plan, recipient, content)."""

@@ -41,6 +41,9 @@ class MaildirNotifier:
         """
         message = build_message(digest, sender=self.sender, now=now)
         try:
+            # mailbox creates the Maildir itself but not the folders above it (.targetkit/ when
+            # the state file lives elsewhere, named by a separate notify file)
+            self.path.parent.mkdir(parents=True, exist_ok=True)
             box = mailbox.Maildir(self.path, create=True)
             box.add(message)
         except OSError as exc:

@@ -36,7 +36,7 @@ import attrs
 
 from targetkit.exceptions import ConfigError, Problem
 from targetkit.model import Severity
-from targetkit.state import ChangePolicy, Notice, Policy, severity_rank
+from targetkit.state import ChangePolicy, Escalation, Notice, Policy, severity_rank
 
 __all__ = [
     "DEFAULT_OUTBOX",
@@ -50,6 +50,7 @@ __all__ = [
     "WebhookFormat",
     "WebhookSettings",
     "load_settings",
+    "parse_after",
     "parse_duration",
     "parse_settings",
     "read_secret_file",
@@ -166,6 +167,10 @@ def _webhook_tuple(items: Iterable[WebhookSettings]) -> tuple[WebhookSettings, .
     return tuple(items)
 
 
+def _escalation_tuple(items: Iterable[Escalation]) -> tuple[Escalation, ...]:
+    return tuple(items)
+
+
 @attrs.frozen(kw_only=True)
 class NotifySettings:
     """Everything the alerting edge needs; built by `parse_settings` / `load_settings`.
@@ -186,6 +191,10 @@ class NotifySettings:
     smtp: SmtpSettings | None = None
     routes: tuple[Route, ...] = attrs.field(default=(), converter=_route_tuple)
     webhooks: tuple[WebhookSettings, ...] = attrs.field(default=(), converter=_webhook_tuple)
+    escalations: tuple[Escalation, ...] = attrs.field(default=(), converter=_escalation_tuple)
+    history_retention: dt.timedelta | None = None
+    """How long resolved episodes, delivered notices and Maildir messages are kept (None:
+    forever)."""
 
     @property
     def policy(self) -> Policy:
@@ -194,6 +203,7 @@ class NotifySettings:
             repeat_interval=self.repeat_interval,
             send_resolved=self.send_resolved,
             on_change=self.on_change,
+            escalations=self.escalations,
         )
 
     @classmethod
@@ -215,9 +225,11 @@ _TOP_KEYS = (
     "state",
     "outbox",
     "lock_timeout",
+    "history_retention",
     "smtp",
     "routes",
     "webhooks",
+    "escalations",
 )
 _SMTP_KEYS = (
     "host",
@@ -230,6 +242,7 @@ _SMTP_KEYS = (
     "ca_file",
 )
 _MATCH_KEYS = ("owners", "tags", "severity")
+_ESCALATION_KEYS = ("name", "after", "to", "lang", "owners", "tags")
 _ROUTE_KEYS = ("to", "lang", *_MATCH_KEYS)
 _WEBHOOK_KEYS = (
     "name",
@@ -509,6 +522,43 @@ def parse_duration(text: str) -> dt.timedelta:
     return delta
 
 
+_RUNS = re.compile(r"^\s*(?P<n>\d+)\s*(?:runs?|次)\s*$", re.IGNORECASE)
+
+
+def parse_after(text: str) -> tuple[int | None, int | None]:
+    """Parse an escalation's ``after``: ``"3 runs"`` → (3, None), ``"30d"`` or ``"4w"`` → (None, days).
+
+    Days are counted between as-of dates, so a duration must be whole days.
+
+    Raises:
+        ValueError: for anything else, zero, or a duration that is not whole days.
+    """
+    if not isinstance(text, str):
+        raise TypeError('expected text in quotes such as "3 runs" or "30d"')
+    runs = _RUNS.match(text)
+    if runs is not None:
+        n = int(runs["n"])
+        if not 1 <= n <= 1_000_000:
+            raise ValueError("the number of runs must be between 1 and 1000000")
+        return n, None
+    try:
+        delta = parse_duration(text)
+    except ValueError:
+        raise ValueError("is neither a number of runs nor a number of days") from None
+    if delta % dt.timedelta(days=1) or delta.days > 100_000:
+        raise ValueError("must be whole days (as-of dates are days)")
+    return None, delta.days
+
+
+def _retention(raw: Any) -> dt.timedelta:
+    delta = parse_duration(raw)
+    if delta < dt.timedelta(days=1):
+        raise ValueError("must be at least one day")
+    if delta.days > 100_000:
+        raise ValueError("must be at most 100000 days")
+    return delta
+
+
 def _is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
@@ -665,6 +715,85 @@ def _parse_routes(raw: Any, errs: _Collector) -> list[Route]:
         if to:
             routes.append(Route(to=tuple(to), match=match, lang=lang))
     return routes
+
+
+def _parse_escalations(raw: Any, errs: _Collector) -> list[Escalation]:
+    if not isinstance(raw, list):
+        errs.add(
+            ["notify", "escalations"],
+            "escalations must be an array of tables",
+            'write [[notify.escalations]] with after = "3 runs" and to = ["…"]',
+        )
+        return []
+    out: list[Escalation] = []
+    names: set[str] = set()
+    for i, item in enumerate(raw):
+        path: list[str | int] = ["notify", "escalations", i]
+        if not isinstance(item, dict):
+            errs.add(
+                path,
+                f"an escalation must be a table (got {item!r})",
+                "write [[notify.escalations]]",
+            )
+            continue
+        _check_keys(item, _ESCALATION_KEYS, path, errs)
+        after = _get(
+            item,
+            "after",
+            path,
+            errs,
+            parse_after,
+            expect='after = "3 runs" (runs with the problem open) or after = "30d" (days)',
+        )
+        if "after" not in item:
+            errs.add(
+                [*path, "after"],
+                "the key 'after' is missing",
+                'add after = "3 runs" or after = "30d"',
+            )
+        to: list[str] = []
+        raw_to = item.get("to", _MISSING)
+        if raw_to is _MISSING:
+            errs.add([*path, "to"], "the key 'to' is missing", 'add to = ["leader@example.org"]')
+        elif isinstance(raw_to, list) and raw_to:
+            for address in raw_to:
+                try:
+                    to.append(_address(address))
+                except (ValueError, TypeError) as exc:
+                    errs.add(
+                        [*path, "to"],
+                        str(exc)
+                        if isinstance(exc, ValueError)
+                        else f"expected text (got {address!r})",
+                        'write addresses as "name@example.org" or "张三 <name@example.org>"',
+                    )
+        else:
+            errs.add(
+                [*path, "to"],
+                f"expected a non-empty list of addresses (got {raw_to!r})",
+                'write to = ["leader@example.org"]',
+            )
+        name = _get(item, "name", path, errs, _nonempty, default="", expect='"督办"')
+        name = name or f"escalation{i + 1}"
+        if name in names:
+            errs.add(
+                [*path, "name"],
+                f"duplicate escalation name {name!r}",
+                'give each escalation its own name = "…"',
+            )
+        names.add(name)
+        owners = _get(item, "owners", path, errs, _text_list, default=(), expect='["市科技局"]')
+        tags = _get(item, "tags", path, errs, _text_list, default=(), expect='["创新平台"]')
+        lang = _get(item, "lang", path, errs, _lang, expect='"zh" or "en"')
+        if after is None or not to:
+            continue
+        runs, days = after
+        out.append(
+            Escalation(
+                name=name, runs=runs, days=days, owners=owners, tags=tags, to=tuple(to), lang=lang
+            )
+        )
+    return out
 
 
 def _parse_webhooks(raw: Any, errs: _Collector, base: Path, *, plan: bool) -> list[WebhookSettings]:
@@ -847,6 +976,15 @@ def parse_settings(
         state = _inside("state", state, errs)
         outbox = _inside("outbox", outbox, errs)
     lock_timeout = _get(table, "lock_timeout", path, errs, _seconds, default=60.0, expect="e.g. 60")
+    retention = _get(
+        table,
+        "history_retention",
+        path,
+        errs,
+        _retention,
+        expect='a duration of whole days such as "400d" (or leave it out to keep everything)',
+    )
+    escalations = _parse_escalations(table["escalations"], errs) if "escalations" in table else []
     smtp = _parse_smtp(table["smtp"], errs, base, plan=from_plan) if "smtp" in table else None
     routes = _parse_routes(table["routes"], errs) if "routes" in table else []
     webhooks = (
@@ -876,6 +1014,8 @@ def parse_settings(
         smtp=smtp,
         routes=tuple(routes),
         webhooks=tuple(webhooks),
+        escalations=tuple(escalations),
+        history_retention=retention,
     )
 
 

@@ -18,12 +18,14 @@ __all__ = ["render", "render_html", "render_markdown", "render_subject", "render
 
 _KIND_HEADING = {
     "zh": {
+        NoticeKind.ESCALATED: "督办：问题持续未解决，请督促整改",
         NoticeKind.NEW: "新出现的问题",
         NoticeKind.CHANGED: "状态变化",
         NoticeKind.REPEAT: "仍未解决（定期提醒）",
         NoticeKind.RESOLVED: "已恢复",
     },
     "en": {
+        NoticeKind.ESCALATED: "Escalated (督办): still open, please follow up",
         NoticeKind.NEW: "New problems",
         NoticeKind.CHANGED: "Changed",
         NoticeKind.REPEAT: "Still open (reminder)",
@@ -32,12 +34,14 @@ _KIND_HEADING = {
 }
 _KIND_COUNT = {
     "zh": {
+        NoticeKind.ESCALATED: "督办{n}项",
         NoticeKind.NEW: "新增{n}项",
         NoticeKind.CHANGED: "变化{n}项",
         NoticeKind.REPEAT: "仍未解决{n}项",
         NoticeKind.RESOLVED: "已恢复{n}项",
     },
     "en": {
+        NoticeKind.ESCALATED: "{n} escalated",
         NoticeKind.NEW: "{n} new",
         NoticeKind.CHANGED: "{n} changed",
         NoticeKind.REPEAT: "{n} still open",
@@ -53,6 +57,10 @@ _WORDS = {
         "as_of": "截至 {d}",
         "as_of_subject": "（截至{d}）",
         "critical_subject": "【严重】",
+        "escalated_subject": "【督办】",
+        "episode": "持续情况",
+        "episode_text": "自{s}起未解决，已连续{n}次检查未改善，此前已提醒{k}次",
+        "after_silence": "（静默已结束，问题仍未解决）",
         "status": "状态",
         "owner": "责任单位",
         "detail": "说明",
@@ -65,11 +73,17 @@ _WORDS = {
         "footer": "此提醒由 targetkit 自动发送：问题出现或状态变化时提醒，未变化的问题按设定间隔"
         "重复提醒，恢复时通知一次。",
         "title_suffix": " — 目标监测提醒",
+        "footer_escalated": "督办提醒在问题持续未解决达到设定的次数或天数时发送，同一问题持续期间只发送一次；"
+        "问题恢复时另行通知。",
     },
     "en": {
         "as_of": "as of {d}",
         "as_of_subject": " (as of {d})",
         "critical_subject": "[CRITICAL] ",
+        "escalated_subject": "[ESCALATED 督办] ",
+        "episode": "History",
+        "episode_text": "open since {s}, not better for {n} runs, notified {k} times before",
+        "after_silence": "(the silence has ended; the problem is still open)",
         "status": "Status",
         "owner": "Owner",
         "detail": "Details",
@@ -82,6 +96,8 @@ _WORDS = {
         "footer": "Sent by targetkit: you hear of a problem when it appears or changes, of an "
         "unchanged one again after the repeat interval, and once when it is resolved.",
         "title_suffix": " — target alerts",
+        "footer_escalated": "An escalation (督办) is sent once per problem and episode, when it has "
+        "stayed open for the configured runs or days; you also hear when it is resolved.",
     },
 }
 
@@ -140,6 +156,8 @@ def render_subject(digest: Digest) -> str:
     lang = _lang(digest)
     words = _WORDS[lang]
     mark = words["critical_subject"] if digest.critical else ""
+    if digest.escalated:
+        mark = words["escalated_subject"]
     head = f"{digest.subject_prefix} " if digest.subject_prefix else ""
     subject = (
         f"{head}{mark}{digest.plan_title}{words['colon']}{_counts(digest, lang)}"
@@ -160,7 +178,15 @@ def _transition(notice: Notice, lang: str) -> str:
 def _badge(notice: Notice, lang: str) -> str:
     if notice.kind is NoticeKind.RESOLVED:
         return "✓"
+    if notice.kind is NoticeKind.ESCALATED:
+        return "督办" if lang == "zh" else "escalated"
     return _SEVERITY[lang][notice.severity]
+
+
+def _episode(notice: Notice, lang: str) -> str:
+    """Return an escalated problem's history: since when, for how many runs, how often told."""
+    since = (notice.open_since or notice.first_seen_as_of).isoformat()
+    return _WORDS[lang]["episode_text"].format(s=since, n=notice.open_runs, k=notice.notified)
 
 
 def _item_lines(notice: Notice, digest: Digest, lang: str) -> list[str]:
@@ -173,8 +199,12 @@ def _item_lines(notice: Notice, digest: Digest, lang: str) -> list[str]:
     message = notice.message(lang)
     if message and notice.kind is not NoticeKind.RESOLVED:
         lines.append(f"    {words['detail']}{colon}{_one_line(message)}")
-    if notice.kind in (NoticeKind.REPEAT, NoticeKind.RESOLVED):
+    if notice.kind in (NoticeKind.REPEAT, NoticeKind.RESOLVED, NoticeKind.ESCALATED):
         lines.append(f"    {words['since']}{colon}{notice.first_seen_as_of.isoformat()}")
+    if notice.kind is NoticeKind.ESCALATED:
+        lines.append(f"    {words['episode']}{colon}{_episode(notice, lang)}")
+    if notice.after_silence:
+        lines.append(f"    {words['after_silence']}")
     if notice.as_of != digest.as_of:
         lines.append(f"    {words['late'].format(d=notice.as_of.isoformat())}")
     return lines
@@ -197,7 +227,7 @@ def render_text(digest: Digest) -> str:
         for notice in notices:
             out.extend(_item_lines(notice, digest, lang))
             out.append("")
-    out += ["-- ", words["footer"], ""]
+    out += ["-- ", words["footer"], *([words["footer_escalated"]] if digest.escalated else []), ""]
     return "\n".join(out)
 
 
@@ -242,10 +272,14 @@ def render_html(digest: Digest) -> str:
             message = notice.message(lang)
             if message and notice.kind is not NoticeKind.RESOLVED:
                 cells.append(f"{e(words['detail'])}{e(colon)}{e(_one_line(message))}")
-            if notice.kind in (NoticeKind.REPEAT, NoticeKind.RESOLVED):
+            if notice.kind in (NoticeKind.REPEAT, NoticeKind.RESOLVED, NoticeKind.ESCALATED):
                 cells.append(
                     f"{e(words['since'])}{e(colon)}{e(notice.first_seen_as_of.isoformat())}"
                 )
+            if notice.kind is NoticeKind.ESCALATED:
+                cells.append(f"{e(words['episode'])}{e(colon)}{e(_episode(notice, lang))}")
+            if notice.after_silence:
+                cells.append(f"{e(words['after_silence'])}")
             if notice.as_of != digest.as_of:
                 cells.append(
                     f'<span style="color: #888;">'
@@ -261,7 +295,9 @@ def render_html(digest: Digest) -> str:
             )
         parts.append("</table>")
     parts.append(
-        f'<p style="color: #888; font-size: 12px; margin-top: 24px;">{e(words["footer"])}</p>'
+        f'<p style="color: #888; font-size: 12px; margin-top: 24px;">{e(words["footer"])}'
+        + (f"<br>{e(words['footer_escalated'])}" if digest.escalated else "")
+        + "</p>"
     )
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
@@ -292,6 +328,10 @@ def render_markdown(digest: Digest) -> str:
             message = notice.message(lang)
             if message and notice.kind is not NoticeKind.RESOLVED:
                 out.append(f"  {_md(message)}")
+            if notice.kind is NoticeKind.ESCALATED:
+                out.append(f"  {words['episode']}{colon}{_episode(notice, lang)}")
+            if notice.after_silence:
+                out.append(f"  {words['after_silence']}")
             if notice.as_of != digest.as_of:
                 out.append(f"  {words['late'].format(d=notice.as_of.isoformat())}")
         out.append("")
