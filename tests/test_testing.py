@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 import targetkit as tk
 from targetkit.notify import NotifySettings, deliver
+from targetkit.notify.digest import Digest
 from targetkit.testing import RecordingNotifier, actuals_from_csv, plan_from_toml
 
 PLAN = """
@@ -61,3 +63,27 @@ def test_the_recording_notifier_records_and_fails_on_demand(tmp_path: Path) -> N
     assert up.sent[0].notices[0].target == "turnover"
     deliver(evaluation, settings, now=NOW + dt.timedelta(hours=2), notifiers={"maildir": up})
     assert len(up.sent) == 1
+
+
+class BuggyNotifier(RecordingNotifier):
+    """A user's notifier with a bug in it."""
+
+    def send(self, digest: Digest, *, now: dt.datetime) -> str:
+        count: Any = len(self.sent)
+        receipt: str = "sent to " + count  # the bug: str + int
+        return receipt
+
+
+def test_a_notifier_bug_stops_the_run_and_keeps_the_notices(tmp_path: Path) -> None:
+    plan = plan_from_toml(PLAN)
+    actuals = actuals_from_csv(plan, "indicator,date,value,unit\nturnover,2023-06-30,150,亿元\n")
+    evaluation = tk.evaluate(plan, actuals, as_of=dt.date(2023, 7, 20))
+    settings = NotifySettings.defaults(tmp_path)
+    with pytest.raises(tk.DeliveryError) as info:
+        deliver(evaluation, settings, now=NOW, notifiers={"maildir": BuggyNotifier("maildir")})
+    message = str(info.value)
+    assert "has a bug: TypeError" in message
+    assert "1 notices stay queued" in message
+    fixed = RecordingNotifier(channel="maildir")
+    deliver(evaluation, settings, now=NOW + dt.timedelta(hours=1), notifiers={"maildir": fixed})
+    assert [n.target for d in fixed.sent for n in d.notices] == ["turnover"]

@@ -557,7 +557,7 @@ def _run(
                 continue
             try:
                 receipt = notifier.send(digest, now=now)
-            except Exception as exc:  # noqa: BLE001 - any failure keeps the notices queued
+            except (DeliveryError, OSError) as exc:  # a failed delivery: kept for the next run
                 error = str(exc) or type(exc).__name__
                 store.mark_failed(ids, now=now, error=error)
                 attempts.append(
@@ -571,6 +571,16 @@ def _run(
                     )
                 )
                 continue
+            except Exception as exc:
+                # A notifier's own bug is no failed delivery: retrying it every run would only
+                # fail again. The notices stay queued and the run stops, naming the bug.
+                error = f"the {digest.channel} notifier ({notifier.describe()}) has a bug: {type(exc).__name__}: {exc}"
+                store.mark_failed(ids, now=now, error=error)
+                raise DeliveryError(
+                    f"{error}; fix the notifier — {len(ids)} notices stay queued and are sent once it works",
+                    channel=digest.channel,
+                    recipient=digest.recipient,
+                ) from exc
             store.mark_sent(ids, now=now, message_id=receipt)
             attempts.append(
                 Attempt(
