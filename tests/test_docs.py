@@ -292,6 +292,7 @@ def test_cli_options_exist() -> None:
         "report": ["report"],
         "draft": ["draft"],
         "alerts history": ["alerts", "history"],
+        "sources show": ["sources", "show"],
         "units": ["units"],
     }
     every = _help_options([]) | {o for argv in commands.values() for o in _help_options(argv)}
