@@ -37,3 +37,16 @@ def test_the_floor_and_targetkit_agree_on_simple_targets() -> None:
         if r.rule_kind == "at_least" and r.unit in ("亿元", "人"):
             assert floor[r.target] == r.status.value, r.target
     assert ev.as_of == dt.date(2023, 7, 20)
+
+
+def test_quick_sources_benchmark_prints_every_figure(capsys: pytest.CaptureFixture[str]) -> None:
+    from benchmarks import sources
+
+    assert sources.main(["--quick"]) == 0
+    out = capsys.readouterr().out
+    for words in (
+        "pandas.read_excel, openpyxl engine",
+        "cells only: python-calamine",
+        "duckdb:///",
+    ):
+        assert words in out

@@ -198,7 +198,8 @@ def frame_rows(
     Typed columns are used as they are: numbers and dates are written out once per column, in C
     where pandas can, instead of cell by cell.
     """
-    import pandas as pd  # noqa: PLC0415 - pandas is a core dependency; loaded where used
+    import numpy as np  # noqa: PLC0415 - pandas (and numpy) load where used
+    import pandas as pd  # noqa: PLC0415
 
     header = tuple(str(c) for c in frame.columns)
     columns: list[list[str]] = []
@@ -209,9 +210,18 @@ def frame_rows(
             columns.append(text.tolist())
         elif pd.api.types.is_float_dtype(series):
             values = series.to_numpy(dtype="float64", na_value=float("nan"))
-            columns.append([cell_text(float(v)) for v in values.tolist()])
+            texts = [repr(v) for v in values.tolist()]
+            with np.errstate(invalid="ignore"):
+                whole = np.isfinite(values) & (values == np.round(values)) & (abs(values) < 1e15)
+            for i in np.flatnonzero(whole).tolist():
+                texts[i] = str(int(values[i]))  # 3.0 is written 3, as a CSV would hold it
+            for i in np.flatnonzero(np.isnan(values)).tolist():
+                texts[i] = ""
+            columns.append(texts)
         elif pd.api.types.is_integer_dtype(series) and not series.isna().any():
             columns.append(series.astype("int64").astype(str).tolist())
+        elif pd.api.types.is_string_dtype(series):  # text only (None and NaN are empty)
+            columns.append(series.astype(object).where(series.notna(), "").tolist())
         else:
             columns.append([cell_text(v) for v in series.tolist()])
     n = len(frame)

@@ -167,9 +167,12 @@ def read_database(
                 "pass as_of= to read_actuals (the command line passes --as-of, or today)",
             )
         params["as_of"] = as_of
-    reader = {"sqlite": _read_sqlite, "postgresql": _read_postgres, "duckdb": _read_duckdb}
-    names, records = reader[db.scheme](db, label, query, params)
-    frame = pd.DataFrame.from_records(records, columns=names, coerce_float=False)
+    if db.scheme == "duckdb":
+        frame = _read_duckdb(db, label, query, params)
+    else:
+        reader = _read_sqlite if db.scheme == "sqlite" else _read_postgres
+        names, records = reader(db, label, query, params)
+        frame = pd.DataFrame.from_records(records, columns=names, coerce_float=False)
     return frame_rows(frame, source=label, partial=db.partial)
 
 
@@ -304,7 +307,7 @@ def _read_postgres(
 
 def _read_duckdb(
     db: Database, label: str, query: str | None, params: dict[str, Any]
-) -> tuple[list[str], list[tuple[Any, ...]]]:
+) -> pd.DataFrame:
     duckdb = require("duckdb", "duckdb", label)
     path = _local_path(db)
     if path != ":memory:" and not Path(path).is_file():
@@ -332,8 +335,8 @@ def _read_duckdb(
         else:
             sql = _AS_OF.sub("$as_of", query) if params else query
             result = con.execute(sql, params) if params else con.execute(sql)
-        names = [d[0] for d in result.description or ()]
-        return names, result.fetchall()
+        frame: pd.DataFrame = result.df()  # columnar, straight into pandas
+        return frame
     except duckdb.Error as exc:
         raise _query_error(label, exc, None, query) from exc
     finally:

@@ -194,6 +194,23 @@ def period_date(label: str, year: int | None) -> tuple[dt.date | None, bool, str
     return _month_end(the_year, month), cumulative, ""
 
 
+class _Texts:
+    """The normalised text of a sheet's rows, made when a row is first looked at."""
+
+    def __init__(self, cells: list[list[Any]], width: int) -> None:
+        self._cells = cells
+        self._width = width
+        self._rows: dict[int, list[str]] = {}
+
+    def __getitem__(self, row: int) -> list[str]:
+        found = self._rows.get(row)
+        if found is None:
+            raw = self._cells[row]
+            found = [_norm(v) for v in raw] + [""] * (self._width - len(raw))
+            self._rows[row] = found
+        return found
+
+
 class _Sheet:
     """One sheet's cells with merged ranges filled in, and what reading it found."""
 
@@ -209,7 +226,9 @@ class _Sheet:
         self.name = name
         self.raw = cells
         self.width = max((len(r) for r in cells), default=0)
-        self.text = [[_norm(v) for v in row] + [""] * (self.width - len(row)) for row in cells]
+        self.height = len(cells)
+        self.text = _Texts(cells, self.width)
+        self._letters = [column_letter(c) for c in range(self.width)]
         self.merged = list(merged)
         self.uncached = uncached
         # cell → the merged range it belongs to (top-left, bottom-right)
@@ -220,20 +239,37 @@ class _Sheet:
                     self.merge_of[(r, c)] = ((r0, c0), (r1, c1))
 
     def place(self, row: int, col: int) -> str:
-        return f"{self.book}!{self.name}!{column_letter(col)}{row + 1}"
+        letter = self._letters[col] if col < self.width else column_letter(col)
+        return f"{self.book}!{self.name}!{letter}{row + 1}"
 
     def filled(self, row: int, col: int) -> str:
         """Return a cell's text, or the text of the merged range it is part of."""
         merged = self.merge_of.get((row, col))
         if merged is not None:
-            (r0, c0), _ = merged
-            return self.text[r0][c0] if r0 < len(self.text) and c0 < self.width else ""
-        return self.text[row][col] if row < len(self.text) and col < self.width else ""
+            (row, col), _ = merged
+        value = self.value(row, col)
+        return value if value == "" else _norm(value)
 
     def value(self, row: int, col: int) -> Any:
         if row < len(self.raw) and col < len(self.raw[row]):
             return self.raw[row][col]
         return ""
+
+
+def _first_text(row: Sequence[Any]) -> str:
+    """Return the normalised text of a row's first non-empty cell."""
+    for value in row:
+        if value != "" and value is not None:
+            text = _norm(value)
+            if text:
+                return text
+    return ""
+
+
+def _is_figure(value: Any) -> bool:
+    if isinstance(value, float | int) and not isinstance(value, bool):
+        return True
+    return _norm(value).lower() not in NO_FIGURE
 
 
 def _uncached(path: Path) -> dict[str, set[tuple[int, int]]]:
@@ -418,7 +454,7 @@ def _read_sheet(
     path: Path,
     trace: list[str] | None,
 ) -> Rows | None:
-    height = len(sheet.text)
+    height = sheet.height
     if height == 0 or sheet.width == 0:
         return None
     units = names.plan.units if names.plan is not None else None
@@ -678,9 +714,8 @@ def _read_wide(
         growth_day[c] = day or sheet_period
     footnotes = False
     partial = layout.partial
-    for r in range(first_row, len(sheet.text)):
-        row_text = sheet.text[r]
-        first = next((t for t in row_text if t), "")
+    for r in range(first_row, sheet.height):
+        first = _first_text(sheet.raw[r])
         if not first:
             continue
         if footnotes or _FOOTNOTE.match(first):
@@ -691,11 +726,7 @@ def _read_wide(
         raw_name = sheet.filled(r, ind_col)
         name, name_unit = _clean_name(raw_name, units)
         cells = [(c, col, sheet.value(r, c)) for c, col in value_cols]
-        figures = [
-            (c, col, v)
-            for c, col, v in cells
-            if (r, c) in sheet.uncached or (_norm(v).lower() not in NO_FIGURE)
-        ]
+        figures = [(c, col, v) for c, col, v in cells if _is_figure(v) or (r, c) in sheet.uncached]
         if not name:
             if figures and trace is not None:
                 trace.append(f"  row {r + 1}: skipped, no indicator name")
@@ -724,6 +755,11 @@ def _read_wide(
         row_unit = sheet.filled(r, unit_col) if unit_col is not None else ""
         no_unit = row_unit.lower() in NO_FIGURE and row_unit != ""  # — : this row has no unit
         row_unit = "" if no_unit else (row_unit or name_unit)
+        row_reported = reported
+        if "reported_at" in extra and _norm(sheet.value(r, extra["reported_at"])):
+            row_reported = cell_text(sheet.value(r, extra["reported_at"])).strip()
+        row_note = _norm(sheet.value(r, extra["note"])) if "note" in extra else ""
+        row_source = _norm(sheet.value(r, extra["source"])) if "source" in extra else ""
         for c, col, value in figures:
             place = sheet.place(r, c)
             if (r, c) in sheet.uncached:
@@ -783,15 +819,9 @@ def _read_wide(
             out["date"].append(day.isoformat())
             out["value"].append(text)
             out["unit"].append(unit)
-            out["reported_at"].append(
-                cell_text(sheet.value(r, extra["reported_at"])).strip()
-                if "reported_at" in extra and _norm(sheet.value(r, extra["reported_at"]))
-                else reported
-            )
-            out["note"].append(_norm(sheet.value(r, extra["note"])) if "note" in extra else "")
-            out["source"].append(
-                _norm(sheet.value(r, extra["source"])) if "source" in extra else ""
-            )
+            out["reported_at"].append(row_reported)
+            out["note"].append(row_note)
+            out["source"].append(row_source)
             lines.append(r + 1)
             places.append(place)
     if problems:
@@ -833,9 +863,8 @@ def _read_long(
     places: list[str] = []
     shown: list[str] = []
     problems: list[Problem] = []
-    for r in range(header + 1, len(sheet.text)):
-        texts = sheet.text[r]
-        first = next((t for t in texts if t), "")
+    for r in range(header + 1, sheet.height):
+        first = _first_text(sheet.raw[r])
         if not first:
             continue
         if _FOOTNOTE.match(first):
