@@ -519,3 +519,27 @@ def test_every_way_of_writing_a_month_gives_its_last_day(year: int, month: int) 
 @given(st.integers(0, 16383))
 def test_column_letters_round_trip(index: int) -> None:
     assert column_index(column_letter(index)) == index
+
+
+def test_date_cells_as_period_labels(tmp_path: Path) -> None:
+    # office software stores a typed "2023-6" as 2023-06-01: the month, not its first day
+    rows = [
+        ["指标名称", "单位", dt.date(2023, 3, 1), dt.date(2023, 6, 1), dt.date(2023, 9, 30)],
+        ["技术合同成交额", "亿元", 98.5, 201.2, 296.8],
+    ]
+    assert [o[1] for o in observations(read(book(tmp_path / "d.xlsx", {"Sheet1": rows})))] == [
+        "2023-03-31",
+        "2023-06-30",
+        "2023-09-30",
+    ]
+
+
+def test_a_missing_path_with_a_question_mark_is_a_missing_path(tmp_path: Path) -> None:
+    (problem,) = problems(f"{tmp_path}/nothing.xlsx?partial=true")
+    assert problem.message == "no such file or folder"
+    path = book(tmp_path / "q_2023.xlsx", {"6月": [["指标名称", "单位", "1-6月"]]})
+    (problem,) = problems(f"{path}?sheet=6月")
+    assert (problem.message, problem.hint) == (
+        "unknown option 'sheet'",
+        "the only option of a file is ?partial=true",
+    )

@@ -177,7 +177,7 @@ def read_actuals(
     items = [paths] if isinstance(paths, str | Path) else list(paths)
     problems: list[Problem] = []
     parts: list[Actuals] = []
-    names = _sources.NameIndex(plan)
+    names = _sources.NameIndex.of(plan)
     readers: list[reading.Reader] = []
     for item in items:
         try:
@@ -433,7 +433,7 @@ def _build(
     read one by one.
     """
     known = {i.id for i in plan.indicators}
-    names = NameIndex(plan)
+    names = NameIndex.of(plan)
 
     def to_id(cell: str) -> str:
         text = _nfkc(cell)

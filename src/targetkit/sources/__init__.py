@@ -17,7 +17,7 @@ import importlib
 import math
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import attrs
@@ -129,6 +129,17 @@ class NameIndex:
         for ind in indicators:
             for name in (ind.id, ind.name, *getattr(ind, "aliases", ())):
                 self._names.setdefault(_name_key(name), ind.id)
+
+    @classmethod
+    def of(cls, plan: Plan | None) -> NameIndex:
+        """Return the index of a plan, made once per plan (a plan never changes)."""
+        if plan is None:
+            return cls(None)
+        found = plan._get_derived("name_index")
+        if not isinstance(found, NameIndex):
+            found = cls(plan)
+            plan._set_derived("name_index", found)
+        return found
 
     def resolve(self, text: str) -> str | None:
         """Return the indicator id that ``text`` names, or None."""
@@ -254,8 +265,3 @@ def split_query(text: str) -> tuple[str, dict[str, str]]:
 def truthy(value: str) -> bool:
     """Read an option such as ``partial=true`` (a bare ``partial`` is true too)."""
     return value.strip().lower() in ("", "1", "true", "yes", "y", "on")
-
-
-def sequence(items: Sequence[str] | str) -> tuple[str, ...]:
-    """Return a tuple of names from one name or several."""
-    return (items,) if isinstance(items, str) else tuple(items)

@@ -78,7 +78,7 @@ def read_item(item: str | Path, names: NameIndex, *, as_of: dt.date | None = Non
         return [lambda: [read_database(parse_url(text), as_of=as_of)]]
     path = Path(item)
     options: dict[str, str] = {}
-    if not path.exists() and "?" in text:
+    if not path.exists() and "?" in text and Path(split_query(text)[0]).exists():
         base, options = split_query(text)
         path = Path(base)
         unknown = sorted(set(options) - {"partial"})
@@ -202,20 +202,21 @@ def load_sources(path: Path) -> list[dict[str, Any]]:
     for i, item in enumerate(raw):
         where = f"sources[{i}]"
 
-        def bad(key: str, message: str, hint: str, where: str = where) -> None:
+        def problem(where: str, key: str, message: str, hint: str) -> None:
             problems.append(
                 Problem(source=source, path=f"{where}.{key}", message=message, hint=hint)
             )
 
         if not isinstance(item, Mapping):
-            bad("", "a source is a table", "write [[sources]] with path = … or url = …")
+            problem(where, "", "a source is a table", "write [[sources]] with path = … or url = …")
             continue
         for key in item:
             if key not in _SOURCE_KEYS:
                 import difflib  # noqa: PLC0415
 
                 close = difflib.get_close_matches(key, _SOURCE_KEYS, n=1)
-                bad(
+                problem(
+                    where,
                     key,
                     f"unknown key {key!r}",
                     f"did you mean {close[0]!r}?"
@@ -224,7 +225,8 @@ def load_sources(path: Path) -> list[dict[str, Any]]:
                 )
         has_path, has_url = isinstance(item.get("path"), str), isinstance(item.get("url"), str)
         if has_path == has_url:
-            bad(
+            problem(
+                where,
                 "path",
                 "a source needs either path or url",
                 'write path = "统计月报.xlsx" or url = "sqlite:///stats.db"',
@@ -234,7 +236,8 @@ def load_sources(path: Path) -> list[dict[str, Any]]:
         for key in ("name", "path", "url", "table", "query", "password_env", "unit"):
             if key in item:
                 if not isinstance(item[key], str) or not item[key].strip():
-                    bad(
+                    problem(
+                        where,
                         key,
                         f"{key} must be non-empty text (got {item[key]!r})",
                         f'write {key} = "…"',
@@ -243,7 +246,8 @@ def load_sources(path: Path) -> list[dict[str, Any]]:
                     spec[key] = item[key].strip() if key != "query" else item[key]
         partial = item.get("partial", False)
         if not isinstance(partial, bool):
-            bad(
+            problem(
+                where,
                 "partial",
                 f"partial must be true or false (got {partial!r})",
                 "write partial = true",
@@ -261,18 +265,20 @@ def load_sources(path: Path) -> list[dict[str, Any]]:
                 "reported_at",
             ):
                 if key in item:
-                    bad(
+                    problem(
+                        where,
                         key,
                         f"{key!r} is a workbook key, but this source is a database",
                         "remove it, or give path = … instead of url",
                     )
             if "table" in spec and "query" in spec:
-                bad("query", "a source gives either table or query", "keep one of them")
+                problem(where, "query", "a source gives either table or query", "keep one of them")
             specs.append(spec)
             continue
         for key in ("table", "query", "password_env"):
             if key in item:
-                bad(
+                problem(
+                    where,
                     key,
                     f"{key!r} is a database key, but this source is a file",
                     "remove it, or give url = … instead of path",
@@ -281,7 +287,8 @@ def load_sources(path: Path) -> list[dict[str, Any]]:
         if isinstance(sheets, str):
             sheets = [sheets]
         if not isinstance(sheets, list) or not all(isinstance(s, str) and s for s in sheets):
-            bad(
+            problem(
+                where,
                 "sheets",
                 f"sheets must be a list of sheet names (got {sheets!r})",
                 'write sheets = ["6月"]',
@@ -291,7 +298,8 @@ def load_sources(path: Path) -> list[dict[str, Any]]:
         if header_row is not None and (
             isinstance(header_row, bool) or not isinstance(header_row, int) or header_row < 1
         ):
-            bad(
+            problem(
+                where,
                 "header_row",
                 f"header_row must be a row number from 1 (got {header_row!r})",
                 "write header_row = 4",
@@ -306,11 +314,17 @@ def load_sources(path: Path) -> list[dict[str, Any]]:
                     column_index(str(value))
                     letters[key] = str(value).strip().upper()
                 except ValueError:
-                    bad(key, f"{value!r} is not a column letter", 'write a letter such as "A"')
+                    problem(
+                        where,
+                        key,
+                        f"{value!r} is not a column letter",
+                        'write a letter such as "A"',
+                    )
         periods: dict[str, dt.date] = {}
         raw_periods = item.get("periods", {})
         if not isinstance(raw_periods, Mapping):
-            bad(
+            problem(
+                where,
                 "periods",
                 "periods must be a table of column = date",
                 'write periods = { C = "2023-06-30" }',
@@ -320,7 +334,8 @@ def load_sources(path: Path) -> list[dict[str, Any]]:
             try:
                 column_index(letter)
             except ValueError:
-                bad(
+                problem(
+                    where,
                     f"periods.{letter}",
                     f"{letter!r} is not a column letter",
                     'write a letter such as "C"',
@@ -328,7 +343,8 @@ def load_sources(path: Path) -> list[dict[str, Any]]:
                 continue
             parsed = _date(day)
             if parsed is None:
-                bad(
+                problem(
+                    where,
                     f"periods.{letter}",
                     f"{day!r} is not a date",
                     "write the end of the period, e.g. 2023-06-30",
@@ -338,7 +354,7 @@ def load_sources(path: Path) -> list[dict[str, Any]]:
         reported = item.get("reported_at")
         reported_day = _date(reported) if reported is not None else None
         if reported is not None and reported_day is None:
-            bad("reported_at", f"{reported!r} is not a date", "write e.g. 2023-07-14")
+            problem(where, "reported_at", f"{reported!r} is not a date", "write e.g. 2023-07-14")
         spec["layout"] = Layout(
             sheets=tuple(sheets),
             header_row=header_row,

@@ -25,7 +25,7 @@ def show(source: str, plan: Plan | None, *, as_of: dt.date | None = None) -> lis
     Raises:
         DataError: the source cannot be opened at all.
     """
-    names = NameIndex(plan)
+    names = NameIndex.of(plan)
     trace: list[str] = []
     base, options = split_query(source) if not Path(source).exists() else (source, {})
     path = Path(base)

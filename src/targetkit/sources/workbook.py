@@ -248,6 +248,11 @@ class _Sheet:
         if merged is not None:
             (row, col), _ = merged
         value = self.value(row, col)
+        if isinstance(value, dt.date) and not isinstance(value, dt.datetime) and value.day == 1:
+            # office software turns a typed 2023-6 or 2023年6月 into the 1st of the month
+            return f"{value.year}-{value.month:02d}"
+        if isinstance(value, dt.datetime) and value.day == 1 and value.time() == dt.time():
+            return f"{value.year}-{value.month:02d}"
         return value if value == "" else _norm(value)
 
     def value(self, row: int, col: int) -> Any:
