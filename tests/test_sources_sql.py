@@ -349,3 +349,44 @@ def test_an_unreachable_postgresql_server_exits_3(pg: postgres.Server) -> None:
         f"error: postgresql://nobody@127.0.0.1:{pg.port + 1}/db?table=t: cannot connect"
     )
     assert "Traceback" not in err.getvalue()
+
+
+def test_sources_show_a_table_and_its_problems(stats_db: Path, raw: pd.DataFrame) -> None:
+    out = io.StringIO()
+    argv = ["sources", "show", "sqlite:///stats.db?table=monthly"]
+    assert main(argv, stdout=out, stderr=io.StringIO()) == 0
+    lines = out.getvalue().splitlines()
+    assert lines[0] == (
+        f"sqlite:///stats.db?table=monthly: {len(raw)} rows, "
+        "columns indicator, date, value, unit, reported_at, source, note"
+    )
+    assert lines[1].startswith("  row 1: gdp, 2022-12-31, 5502.69, 亿元, 2023-01-20")
+    assert lines[-1] == f"  … and {len(raw) - 20} more rows"
+    # with a plan whose indicators are not in the table, each row's problem is listed
+    plan = stats_db.parent / "plan.toml"
+    plan.write_text(
+        tk.dumps(
+            make_plan(
+                """
+                [[indicators]]
+                id = "gdp"
+                name = "地区生产总值"
+                unit = "亿元"
+                kind = "cumulative"
+
+                [[targets]]
+                id = "t"
+                title = "t"
+                rule = { kind = "at_least", indicator = "gdp", value = 1 }
+                """
+            )
+        ),
+        encoding="utf-8",
+    )
+    out = io.StringIO()
+    assert main([*argv, "--plan", str(plan)], stdout=out, stderr=io.StringIO()) == 0
+    problems = [line for line in out.getvalue().splitlines() if line.startswith("problem: ")]
+    assert problems[0] == (
+        "problem: sqlite:///stats.db?table=monthly:2: indicator: unknown indicator "
+        "'hightech_enterprises'; use an indicator id declared in the plan"
+    )

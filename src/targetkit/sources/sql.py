@@ -125,8 +125,16 @@ def parse_url(text: str, *, password_env: str = "PGPASSWORD") -> Database:  # no
     )
 
 
-def _quoted(table: str) -> str:
-    return ".".join('"' + part.replace('"', '""') + '"' for part in table.split("."))
+def _select_all(table: str) -> str:
+    """Return ``SELECT * FROM "schema"."table"`` for a name `parse_url` has checked.
+
+    A table name cannot be a bound parameter; it is accepted only as plain words (``_TABLE``)
+    and written as quoted identifiers, so no value of the user's reaches the SQL as code.
+    """
+    if not _TABLE.match(table):
+        raise ValueError(f"the table name {table!r} is not a plain name")
+    quoted = ".".join('"' + part.replace('"', '""') + '"' for part in table.split("."))
+    return "SELECT * FROM " + quoted  # noqa: S608 - checked, quoted identifiers only
 
 
 def _local_path(db: Database) -> str:
@@ -229,7 +237,7 @@ def _read_sqlite(
             ]
             if db.table not in tables:
                 raise _missing_table(db, label, tables)
-            sql, bound = f"SELECT * FROM {_quoted(db.table)}", {}  # noqa: S608 - a checked name
+            sql, bound = _select_all(db.table), {}
         else:
             sql, bound = query, {k: v.isoformat() for k, v in params.items()}
         cursor = con.execute(sql, bound)
@@ -293,7 +301,8 @@ def _read_postgres(
                         " WHERE table_schema NOT IN ('pg_catalog', 'information_schema')"
                     )
                     raise _missing_table(db, label, [r[0] for r in cursor.fetchall()])
-                cursor.execute(f"SELECT * FROM {_quoted(db.table)}")  # noqa: S608 - a checked name
+                statement = _select_all(db.table)
+                cursor.execute(statement)
             else:
                 sql = _AS_OF.sub("%(as_of)s", query.replace("%", "%%")) if params else query
                 cursor.execute(sql, params or None)
@@ -331,7 +340,8 @@ def _read_duckdb(
             ]
             if db.table.rpartition(".")[2] not in tables:
                 raise _missing_table(db, label, tables)
-            result = con.execute(f"SELECT * FROM {_quoted(db.table)}")  # noqa: S608
+            statement = _select_all(db.table)
+            result = con.execute(statement)
         else:
             sql = _AS_OF.sub("$as_of", query) if params else query
             result = con.execute(sql, params) if params else con.execute(sql)
