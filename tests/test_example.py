@@ -238,3 +238,8 @@ def test_the_workbook_checks_from_the_command_line() -> None:
     assert {r["target"]: r["status"] for r in doc["results"]} == {
         t: row["2023-06-30"] for t, row in EXPECTED.items()
     }
+    # what was not read is said on stderr, once
+    assert err.getvalue() == (
+        f"note: {WORKBOOK}!3月: the growth (同比) figures of 1 rows were not read: "
+        "the plan has no growth-rate indicator for them\n"
+    )

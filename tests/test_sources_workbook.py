@@ -5,12 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import io
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import openpyxl
+import pandas as pd
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import targetkit as tk
@@ -543,3 +545,52 @@ def test_a_missing_path_with_a_question_mark_is_a_missing_path(tmp_path: Path) -
         "unknown option 'sheet'",
         "the only option of a file is ?partial=true",
     )
+
+
+def test_a_csv_file_may_use_the_chinese_headers(tmp_path: Path) -> None:
+    path = tmp_path / "中文表头.csv"
+    path.write_text(
+        "指标名称,日期,数值,计量单位\n技术合同登记额,2023年1-6月,201.2,亿元\n", encoding="utf-8"
+    )
+    assert observations(read(path)) == [("turnover", "2023-06-30", 201.2, "亿元", str(path))]
+
+
+@settings(max_examples=25)
+@given(
+    st.lists(
+        st.tuples(st.integers(1, 12), st.decimals(0, 10_000, places=2), st.booleans()),
+        min_size=1,
+        max_size=6,
+        unique_by=lambda t: t[0],
+    )
+)
+def test_a_workbook_reads_as_the_same_rows_in_a_dataframe(
+    rows: list[tuple[int, Any, bool]],
+) -> None:
+    # 万元 or 亿元 per row, any month order: the same values as the long DataFrame of them
+    with tempfile.TemporaryDirectory() as tmp:
+        sheet: list[list[Any]] = [["指标名称", "单位", *(f"1-{m}月" for m, _, _ in rows)]]
+        by_unit: dict[str, list[Any]] = {"亿元": [], "万元": []}
+        for m, value, wan in rows:
+            by_unit["万元" if wan else "亿元"].append((m, float(value) * (10_000 if wan else 1)))
+        long = []
+        for unit, cells in by_unit.items():
+            line: list[Any] = ["技术合同成交额", unit]
+            for m, _, _ in rows:
+                found = [v for month, v in cells if month == m]
+                line.append(found[0] if found else "—")
+                if found:
+                    long.append(
+                        {
+                            "indicator": "turnover",
+                            "date": f"2023-{m:02d}",
+                            "value": found[0],
+                            "unit": unit,
+                        }
+                    )
+            sheet.append(line)
+        path = book(Path(tmp) / "p_2023.xlsx", {"Sheet1": sheet})
+        got = read(path).frame.sort_values("date")["value"].tolist()
+        want = tk.Actuals.from_frame(pd.DataFrame(long), PLAN).frame.sort_values("date")["value"]
+        assert got == pytest.approx(want.tolist())
+        assert got == pytest.approx([float(v) for _, v, _ in sorted(rows)])
