@@ -594,3 +594,23 @@ def test_a_workbook_reads_as_the_same_rows_in_a_dataframe(
         want = tk.Actuals.from_frame(pd.DataFrame(long), PLAN).frame.sort_values("date")["value"]
         assert got == pytest.approx(want.tolist())
         assert got == pytest.approx([float(v) for _, v, _ in sorted(rows)])
+
+
+def test_a_bureau_table_with_a_number_column_and_columns_not_read(tmp_path: Path) -> None:
+    rows = [
+        ["表1", "2023年6月科技创新主要指标"],
+        ["单位：亿元、家、%"],  # lists the rows' units: no unit for the whole sheet
+        ["序号", "指标名称", "计量单位", "本月", "1-6月\n累计", "上年同期", "增长%"],
+        [1, "技术合同成交额", "亿元", 30.1, 201.2, 180.0, 11.8],
+        [2, "科技型中小企业入库数", "家", 100, 1052, 900, 16.9],
+        [3, "全省位次", None, None, 3, 4, "—"],
+        ["注：1.本表为示例；2.增长为同比。"],
+    ]
+    actuals = read(book(tmp_path / "t.xlsx", {"Sheet1": rows}))
+    assert observations(actuals) == [
+        ("turnover", "2023-06-30", 201.2, "亿元", "E4"),
+        ("turnover_growth", "2023-06-30", 11.8, "%", "G4"),
+        ("firms", "2023-06-30", 1052.0, "家", "E5"),
+        ("rank", "2023-06-30", 3.0, "", "E6"),
+    ]
+    assert len(actuals.notes) == 1  # the growth of 科技型中小企业入库数 has no indicator

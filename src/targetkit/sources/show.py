@@ -30,12 +30,18 @@ def show(source: str, plan: Plan | None, *, as_of: dt.date | None = None) -> lis
     base, options = split_query(source) if not Path(source).exists() else (source, {})
     path = Path(base)
     partial = truthy(options["partial"]) if "partial" in options else False
-    if path.is_file() and path.suffix.lower() in SUFFIXES:
-        parts: list[Rows | Path] = list(
-            read_workbook(path, names, layout=Layout(partial=partial), trace=trace)
-        )
-    elif path.is_file() and path.suffix.lower() == ".toml":
-        parts = list(read_sources_file(path, names, as_of=as_of, trace=trace))
+    parts: list[Rows | Path] = []
+    if path.is_file() and path.suffix.lower() in (*SUFFIXES, ".toml"):
+        try:
+            if path.suffix.lower() == ".toml":
+                parts.extend(read_sources_file(path, names, as_of=as_of, trace=trace))
+            else:
+                parts.extend(
+                    read_workbook(path, names, layout=Layout(partial=partial), trace=trace)
+                )
+        except DataError as exc:
+            # what was read so far is in the trace; the problems say where reading stopped
+            return [*trace, *(f"problem: {p}" for p in exc.problems)]
     else:
         parts = [rows for reader in read_item(source, names, as_of=as_of) for rows in reader()]
         for rows in parts:

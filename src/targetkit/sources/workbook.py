@@ -45,11 +45,14 @@ NO_FIGURE = frozenset(
     {"", "—", "——", "-", "--", "–", "/", "…", "……", "...", "空白", "暂无", "无数据", "n/a", "#n/a"}
 )
 _FOOTNOTE = re.compile(r"^(?:注|说明|资料来源|数据来源|备注|附注)\s*\d*\s*[:：.]|^注\s*\d|^[*※]")
-_UNIT_LINE = re.compile(r"(?:计量)?单位\s*[:：]\s*([^\s,，;；)）]+)")
+_UNIT_LINE = re.compile(r"(?:计量)?单位\s*[:：]\s*([^\s,，;；、/)）]+)")
 _REPORTED_LINE = re.compile(r"(?:报送|发布|填报|报出)(?:日期|时间)\s*[:：]\s*([^\s,，;；)）]+)")
 _NUMBERING = re.compile(
     r"^(?:[（(]?[一二三四五六七八九十]+[)）、.．]|[（(]\d+[)）]|\d+[、.．](?!\d)|其中\s*[:：]?|[#△▲*※]+)\s*"
 )
+_TABLE_NO = re.compile(
+    r"^(?:附)?表\s*[\d一二三四五六七八九十]+(?:[-.－]\d+)*[:：]?$"
+)  # 表1, 附表2-1
 _PAREN_TAIL = re.compile(r"[（(]([^()（）]+)[)）]\s*$")
 _YEAR_IN_TEXT = re.compile(r"((?:19|20)\d{2})\s*年")
 _YEAR_IN_NAME = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
@@ -485,11 +488,17 @@ def _read_sheet(
         texts = filled[r]
         for t in texts:
             if (m := _UNIT_LINE.search(t)) and not sheet_unit and len(t) - len(m[0]) < 40:
-                sheet_unit = m[1]
+                listed = t[m.end() :].lstrip()
+                # 单位：亿元、家、% lists the units of the rows: it is no unit of the sheet
+                if not listed.startswith(("、", ",", "，", "/", ";", "；")):
+                    sheet_unit = m[1]
             if (m := _REPORTED_LINE.search(t)) and not reported:
                 reported = m[1]
         if first_header is None:
-            plain = ["" if _UNIT_LINE.search(t) or _REPORTED_LINE.search(t) else t for t in texts]
+            plain = [
+                "" if _UNIT_LINE.search(t) or _REPORTED_LINE.search(t) or _TABLE_NO.match(t) else t
+                for t in texts
+            ]
             if _is_title(plain):
                 title.extend(t for t in dict.fromkeys(texts) if t)
             else:
@@ -548,8 +557,14 @@ def _read_sheet(
         for c in range(first_period):
             if c in columns and columns[c].role != "skip":
                 continue
-            below = [sheet.value(r, c) for r in range(header_end + 1, min(height, header_end + 30))]
-            if any(isinstance(v, str) and v.strip() and not _NUMBER_TEXT.match(v) for v in below):
+            below = [
+                sheet.value(r, c)
+                for r in range(header_end + 1, min(height, header_end + 30))
+                if not _FOOTNOTE.match(_first_text(sheet.raw[r]))
+            ]
+            given = [v for v in below if v not in ("", None)]
+            names = [v for v in given if isinstance(v, str) and not _NUMBER_TEXT.match(v)]
+            if names and len(names) * 2 > len(given):  # mostly names, not numbers or codes
                 columns[c] = _Column("indicator", columns[c].label if c in columns else "")
                 break
     ind_col = next((c for c, col in columns.items() if col.role == "indicator"), None)
