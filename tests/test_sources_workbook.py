@@ -614,3 +614,17 @@ def test_a_bureau_table_with_a_number_column_and_columns_not_read(tmp_path: Path
         ("rank", "2023-06-30", 3.0, "", "E6"),
     ]
     assert len(actuals.notes) == 1  # the growth of 科技型中小企业入库数 has no indicator
+
+
+def test_the_column_of_names_needs_no_header_word(tmp_path: Path) -> None:
+    rows = [
+        [None, "单位", "1-3月", "1-6月"],
+        ["技术合同成交额", "亿元", 98.5, 201.2],
+        ["科技型中小企业入库数", "家", 618, 1052],
+    ]
+    assert [o[:3] for o in observations(read(book(tmp_path / "h_2023.xlsx", {"S": rows})))] == [
+        ("turnover", "2023-03-31", 98.5),
+        ("turnover", "2023-06-30", 201.2),
+        ("firms", "2023-03-31", 618.0),
+        ("firms", "2023-06-30", 1052.0),
+    ]

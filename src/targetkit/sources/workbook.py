@@ -563,8 +563,8 @@ def _read_sheet(
                 if not _FOOTNOTE.match(_first_text(sheet.raw[r]))
             ]
             given = [v for v in below if v not in ("", None)]
-            names = [v for v in given if isinstance(v, str) and not _NUMBER_TEXT.match(v)]
-            if names and len(names) * 2 > len(given):  # mostly names, not numbers or codes
+            texts = [v for v in given if isinstance(v, str) and not _NUMBER_TEXT.match(v)]
+            if texts and len(texts) * 2 > len(given):  # mostly names, not numbers or codes
                 columns[c] = _Column("indicator", columns[c].label if c in columns else "")
                 break
     ind_col = next((c for c, col in columns.items() if col.role == "indicator"), None)
