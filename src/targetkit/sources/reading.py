@@ -149,7 +149,8 @@ def read_sources_file(
     specs = load_sources(path)
     for spec in specs:
         if "url" in spec:
-            url = spec["url"] + (f"?table={spec['table']}" if spec.get("table") else "")
+            url = _beside(spec["url"], path.resolve().parent)
+            url += f"?table={spec['table']}" if spec.get("table") else ""
             db = parse_url(url, password_env=spec.get("password_env", "PGPASSWORD"))
             db = attrs.evolve(db, partial=spec["partial"])
             yield read_database(
@@ -174,6 +175,18 @@ def read_sources_file(
             yield read_parquet(file, partial=spec["layout"].partial)
         else:
             yield file
+
+
+def _beside(url: str, folder: Path) -> str:
+    """Make the relative path of a sqlite or DuckDB URL relative to the sources file's folder."""
+    scheme, _, rest = url.partition("://")
+    if (
+        scheme.lower() in ("sqlite", "duckdb")
+        and rest.startswith("/")
+        and rest[1:2] not in ("/", "")
+    ):
+        return f"{scheme}:///{(folder / rest[1:]).as_posix()}"
+    return url
 
 
 def load_sources(path: Path) -> list[dict[str, Any]]:
