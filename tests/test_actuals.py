@@ -493,7 +493,7 @@ def test_an_empty_folder_is_named(tmp_path: Path) -> None:
     folder.mkdir()
     problem = only(problems_of(folder))
     assert problem.source == str(folder)
-    assert "no .csv file" in problem.message
+    assert "no actuals file" in problem.message
 
 
 def test_a_path_that_does_not_exist_is_named(tmp_path: Path) -> None:

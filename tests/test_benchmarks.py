@@ -49,3 +49,16 @@ def test_quick_alert_state_benchmark_prints_every_figure(
     for words in ("decide, 200 alerts", "100 silences + 3 escalations", "StateStore.prune"):
         assert words in out
     assert "(1998 notices; queued ones kept)" in out
+
+
+def test_quick_sources_benchmark_prints_every_figure(capsys: pytest.CaptureFixture[str]) -> None:
+    from benchmarks import sources
+
+    assert sources.main(["--quick"]) == 0
+    out = capsys.readouterr().out
+    for words in (
+        "pandas.read_excel, openpyxl engine",
+        "cells only: python-calamine",
+        "duckdb:///",
+    ):
+        assert words in out

@@ -1477,3 +1477,64 @@ def test_registering_a_kind_twice_needs_replace() -> None:
 def test_registering_something_that_is_not_a_kind_is_refused() -> None:
     with pytest.raises(TypeError, match="not a rule kind"):
         tk.register_rule_kind(object())  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------- indicator aliases
+
+_ALIASED = """
+[plan]
+id = "p"
+title = "p"
+period = { start = 2023-01-01, end = 2023-12-31 }
+
+[[indicators]]
+id = "turnover"
+name = "技术合同成交额"
+aliases = ["技术合同登记额", "技术市场成交额"]
+unit = "亿元"
+kind = "cumulative"
+
+[[indicators]]
+id = "firms"
+name = "科技型中小企业入库数"
+aliases = ALIASES
+unit = "家"
+kind = "cumulative"
+
+[[targets]]
+id = "t"
+title = "t"
+rule = { kind = "at_least", indicator = "turnover", value = 1 }
+"""
+
+
+def test_aliases_are_read_and_dumped(tmp_path: Path) -> None:
+    path = tmp_path / "plan.toml"
+    path.write_text(_ALIASED.replace("ALIASES", '[" 入库企业数 "]'), encoding="utf-8")
+    plan = tk.load(path)
+    assert plan.indicator("turnover").aliases == ("技术合同登记额", "技术市场成交额")
+    assert plan.indicator("firms").aliases == ("入库企业数",)
+    assert tk.parse(tk.dump(plan)) == plan
+    assert tk.dump(plan)["indicators"][0]["aliases"] == ["技术合同登记额", "技术市场成交额"]
+
+
+@pytest.mark.parametrize(
+    ("aliases", "path", "message"),
+    [
+        (
+            '"入库企业数"',
+            "indicators[1].aliases",
+            "aliases must be a list of names (got '入库企业数')",
+        ),
+        ('["", 3]', "indicators[1].aliases[0]", "an alias is a non-empty name (got '')"),
+        (
+            '["技术合同登记额"]',
+            "indicators[1].aliases[0]",
+            "the alias '技术合同登记额' is already an alias of 'turnover'",
+        ),
+    ],
+)
+def test_bad_aliases(tmp_path: Path, aliases: str, path: str, message: str) -> None:
+    found = problems_of(tmp_path, _ALIASED.replace("ALIASES", aliases))
+    assert (found[0].path, found[0].message) == (path, message)
+    assert found[0].line is not None

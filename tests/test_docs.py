@@ -296,6 +296,7 @@ def test_cli_options_exist() -> None:
         "alerts silences": ["alerts", "silences"],
         "alerts unsilence": ["alerts", "unsilence"],
         "alerts prune": ["alerts", "prune"],
+        "sources show": ["sources", "show"],
         "units": ["units"],
     }
     every = _help_options([]) | {o for argv in commands.values() for o in _help_options(argv)}

@@ -249,7 +249,7 @@ CLI_CASES: list[tuple[list[str], str]] = [
     (["check", "plan.toml", "-a", "empty.csv"], "the file is empty"),
     (["check", "plan.toml", "-a", "u16.csv"], "is neither UTF-8 nor GB18030/GBK text"),
     (["check", "plan.toml", "-a", "missing.csv"], "no such file or folder"),
-    (["check", "plan.toml", "-a", "folder"], "the folder holds no .csv file"),
+    (["check", "plan.toml", "-a", "folder"], "the folder holds no actuals file"),
     (["validate", "gbk.toml"], "is not UTF-8 text"),
     (["validate", "bad.toml"], "is not valid TOML: …"),
     (["validate", "missing.toml"], "cannot be read (…)"),

@@ -181,3 +181,65 @@ def test_quarterly_notebook_script_runs(capsys: pytest.CaptureFixture[str]) -> N
     printed = capsys.readouterr().out
     assert "2023-06-30" in printed
     assert "talent_recruited" in printed
+
+
+WORKBOOK = EXAMPLE / "统计月报_2023.xlsx"
+WORKBOOK_DATES = (*DATES, "2023-05-31", "2023-07-31", "2023-08-31", "2023-11-30")
+
+
+@pytest.fixture(scope="module")
+def workbook_actuals(plan: tk.Plan) -> tk.Actuals:
+    return tk.read_actuals(WORKBOOK, plan)
+
+
+def test_the_workbook_holds_the_figures_of_the_csv_files(
+    actuals: tk.Actuals, workbook_actuals: tk.Actuals
+) -> None:
+    columns = ["indicator", "stage", "date", "value", "reported_at"]
+
+    def rows(a: tk.Actuals) -> list[tuple[object, ...]]:
+        return sorted(a.frame[columns].itertuples(index=False, name=None), key=str)
+
+    assert rows(workbook_actuals) == rows(actuals)
+    # every observation says which cell it came from
+    files = set(workbook_actuals.frame["file"])
+    assert f"{WORKBOOK}!6月!C5" in files
+    assert all(str(f).startswith(f"{WORKBOOK}!") for f in files)
+    # the growth column of the 3月 sheet has no growth-rate indicator in the plan: one note
+    assert [n for n in workbook_actuals.notes if "同比" in n] == [
+        f"{WORKBOOK}!3月: the growth (同比) figures of 1 rows were not read: "
+        "the plan has no growth-rate indicator for them"
+    ]
+
+
+@pytest.mark.parametrize("as_of", WORKBOOK_DATES)
+def test_the_workbook_gives_the_statuses_of_the_csv_files(
+    plan: tk.Plan, actuals: tk.Actuals, workbook_actuals: tk.Actuals, as_of: str
+) -> None:
+    day = dt.date.fromisoformat(as_of)
+    from_csv = tk.evaluate(plan, actuals, as_of=day)
+    from_book = tk.evaluate(plan, workbook_actuals, as_of=day)
+    assert from_book.to_frame().equals(from_csv.to_frame())
+    if as_of in EXPECTED["talent_recruited"]:
+        assert {r.target: r.status.value for r in from_book.results} == {
+            t: row[as_of] for t, row in EXPECTED.items()
+        }
+
+
+def test_the_workbook_checks_from_the_command_line() -> None:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(
+        ["check", str(PLAN), "-a", str(WORKBOOK), "--as-of", "2023-06-30", "--format", "json"],
+        stdout=out,
+        stderr=err,
+    )
+    assert code == EXIT_CODES["2023-06-30"]
+    doc = json.loads(out.getvalue())
+    assert {r["target"]: r["status"] for r in doc["results"]} == {
+        t: row["2023-06-30"] for t, row in EXPECTED.items()
+    }
+    # what was not read is said on stderr, once
+    assert err.getvalue() == (
+        f"note: {WORKBOOK}!3月: the growth (同比) figures of 1 rows were not read: "
+        "the plan has no growth-rate indicator for them\n"
+    )

@@ -28,6 +28,7 @@ import pandas as pd
 from targetkit.dates import DATE_HINT, parse_date
 from targetkit.exceptions import DataError, Problem, UnitError
 from targetkit.model import IndicatorKind, Plan
+from targetkit.sources import NameIndex, Rows, canonical_column
 from targetkit.units import HUGE, TINY
 
 __all__ = ["COLUMNS", "REQUIRED_COLUMNS", "Actuals", "read_actuals"]
@@ -57,6 +58,10 @@ _FRAME_DTYPES: Mapping[str, Any] = {
 }
 
 
+def _str_tuple(items: Iterable[str]) -> tuple[str, ...]:
+    return tuple(items)
+
+
 @attrs.frozen(eq=False)
 class Actuals:
     """A checked table of observations for one plan.
@@ -67,6 +72,9 @@ class Actuals:
     """
 
     frame: pd.DataFrame
+    notes: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
+    """What a source skipped and why (rows of no indicator in a partial source, ignored
+    columns, sheets without a header): one sentence each, for the user to see."""
 
     def __len__(self) -> int:
         return len(self.frame)
@@ -97,16 +105,17 @@ class Actuals:
 
     def concat(self, *others: Actuals) -> Actuals:
         """Return one table holding this one's rows and the others'; conflicting rows are an error."""
+        notes = tuple(n for a in (self, *others) for n in a.notes)
         frames = [self.frame, *(o.frame for o in others)]
         frames = [f for f in frames if len(f)]
         if not frames:
-            return Actuals.empty()
+            return Actuals(Actuals.empty().frame, notes)
         merged = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
         problems: list[Problem] = []
         merged = _drop_duplicates(merged, problems)
         if problems:
             raise DataError(problems)
-        return Actuals(merged)
+        return Actuals(merged, notes)
 
     def indicators(self) -> tuple[str, ...]:
         """Return the indicator ids that have rows, sorted."""
@@ -130,48 +139,59 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def read_actuals(paths: str | Path | Iterable[str | Path], plan: Plan) -> Actuals:
-    """Read actuals from CSV files and folders of CSV files (``*.csv``, in name order).
+_FOLDER_SUFFIXES = (".csv", ".xlsx", ".xlsm", ".xls", ".ods", ".parquet")
 
-    Files are UTF-8 (with or without BOM) or GB18030/GBK; CRLF line ends are fine.
+
+def read_actuals(
+    paths: str | Path | Iterable[str | Path],
+    plan: Plan,
+    *,
+    as_of: dt.date | None = None,
+) -> Actuals:
+    """Read actuals from files, folders and databases, all into one table.
+
+    Each item is one of:
+
+    - a CSV file (UTF-8 with or without BOM, or GB18030/GBK; CRLF line ends are fine);
+    - a workbook (``.xlsx``, ``.xlsm``, ``.xls``, ``.ods``) in the long or the wide 报表 layout;
+    - a Parquet file (``.parquet``) with the long columns;
+    - a database URL: ``sqlite:///stats.db?table=monthly``, ``postgresql://user@host/db?table=t``,
+      ``duckdb:///lake.duckdb?table=t``;
+    - a sources file (``.toml``) naming workbooks with their layout and SQL queries;
+    - a folder: every CSV, workbook and Parquet file directly in it, in name order.
+
+    A file path may end in ``?partial=true``: rows naming no indicator of the plan are then
+    skipped with a note instead of being an error.
+
+    Args:
+        paths: One item or several.
+        plan: The plan whose indicators the rows are checked against.
+        as_of: The date bound to ``:as_of`` in the queries of a sources file.
 
     Raises:
-        DataError: listing every bad row of every file, each with its file and line.
+        DataError: listing every bad row of every source, each with its place.
     """
+    from targetkit.sources import reading  # noqa: PLC0415 - the readers load lazily
+
     items = [paths] if isinstance(paths, str | Path) else list(paths)
-    files: list[Path] = []
     problems: list[Problem] = []
+    parts: list[Actuals] = []
+    names = NameIndex.of(plan)
+    readers: list[reading.Reader] = []
     for item in items:
-        path = Path(item)
-        if path.is_dir():
-            found = sorted(p for p in path.iterdir() if p.suffix.lower() == ".csv" and p.is_file())
-            if not found:
-                problems.append(
-                    Problem(
-                        source=str(path),
-                        path="",
-                        message="the folder holds no .csv file",
-                        hint="point --actuals at a CSV file or a folder of them",
-                    )
-                )
-            files.extend(found)
-        elif path.is_file():
-            files.append(path)
-        else:
-            problems.append(
-                Problem(
-                    source=str(path),
-                    path="",
-                    message="no such file or folder",
-                    hint="check the path",
-                )
-            )
+        try:
+            readers.extend(reading.read_item(item, names, as_of=as_of))
+        except DataError as exc:
+            problems.extend(exc.problems)
     if problems:
         raise DataError(problems)
-    parts: list[Actuals] = []
-    for path in files:
+    for reader in readers:
         try:
-            parts.append(_read_csv(path, plan))
+            for rows in reader():
+                if isinstance(rows, Path):
+                    parts.append(_read_csv(rows, plan))
+                else:
+                    parts.append(actuals_from_rows(rows, plan))
         except DataError as exc:
             problems.extend(exc.problems)
     if problems:
@@ -179,6 +199,28 @@ def read_actuals(paths: str | Path | Iterable[str | Path], plan: Plan) -> Actual
     if not parts:
         return Actuals.empty()
     return parts[0].concat(*parts[1:])
+
+
+def actuals_from_rows(rows: Rows, plan: Plan) -> Actuals:
+    """Check and convert the raw rows of a workbook sheet, a query result or a Parquet file."""
+    problems: list[Problem] = []
+    columns = _check_columns(list(rows.header), rows.source, problems, line=rows.header_line)
+    if problems:
+        raise DataError(problems)
+    index = {name: rows.header.index(original) for original, name in columns.items()}
+    table = {name: rows.columns[i] for name, i in index.items()}
+    notes: list[str] = list(rows.notes)
+    frame = _build(
+        table,
+        rows.lines,
+        plan,
+        rows.source,
+        problems,
+        places=rows.places or None,
+        partial=rows.partial,
+        notes=notes,
+    )
+    return Actuals(frame, notes)
 
 
 def _decode(path: Path) -> str:
@@ -314,6 +356,7 @@ def _check_columns(
     seen: dict[str, str] = {}
     for original in header:
         name = unicodedata.normalize("NFKC", original).strip().lstrip("\ufeff").lower()
+        name = canonical_column(original) or name
         if name in COLUMNS:
             if name in seen:
                 problems.append(
@@ -377,25 +420,52 @@ def _build(
     plan: Plan,
     source: str,
     problems: list[Problem],
+    *,
+    places: list[str] | None = None,
+    partial: bool = False,
+    notes: list[str] | None = None,
 ) -> pd.DataFrame:
     """Validate and convert raw text columns into the canonical frame.
+
+    ``places`` names where each row came from (a workbook cell) instead of ``source``; with
+    ``partial``, rows naming no indicator are dropped with a note in ``notes``.
 
     Work is done once per distinct cell (dates, units, indicator ids) or column-wise (numbers);
     only rows that need a closer look (thousands separators, a % sign, milestones, errors) are
     read one by one.
     """
+    known = {i.id for i in plan.indicators}
+    names = NameIndex.of(plan)
+
+    def to_id(cell: str) -> str:
+        text = _nfkc(cell)
+        return text if text in known else (names.resolve(text) or text)
+
+    indicators = _by_unique([c.strip() for c in table.get("indicator", [""] * len(lines))], to_id)
+    if partial:
+        keep = [i for i, ind in enumerate(indicators) if ind in known]
+        if len(keep) < len(indicators):
+            skipped = sorted({ind for ind in indicators if ind not in known})
+            if notes is not None:
+                notes.append(
+                    f"{source}: {len(indicators) - len(keep)} rows name no indicator of the plan "
+                    "and were skipped: " + ", ".join(repr(s) for s in skipped[:10])
+                )
+            table = {k: [v[i] for i in keep] for k, v in table.items()}
+            lines = [lines[i] for i in keep]
+            places = [places[i] for i in keep] if places else None
+            indicators = [indicators[i] for i in keep]
     n = len(lines)
+    row_places = places if places else [source] * n
 
     def col(name: str) -> list[str]:
         return [c.strip() for c in table[name]] if name in table else [""] * n
 
     def problem(i: int, column: str, message: str, hint: str = "") -> None:
         problems.append(
-            Problem(source=source, path=column, line=lines[i], message=message, hint=hint)
+            Problem(source=row_places[i], path=column, line=lines[i], message=message, hint=hint)
         )
 
-    indicators = _by_unique(col("indicator"), _nfkc)
-    known = {i.id for i in plan.indicators}
     unknown: dict[str, str] = {}
     for i, ind in enumerate(indicators):
         if ind in known:
@@ -526,7 +596,7 @@ def _build(
             "unit": pd.Series(row_units, dtype="object"),
             "source": pd.Series(col("source"), dtype="object"),
             "note": pd.Series(col("note"), dtype="object"),
-            "file": pd.Series([source] * n, dtype="object"),
+            "file": pd.Series(row_places, dtype="object"),
             "line": pd.Series(lines, dtype="int64"),
         }
     )

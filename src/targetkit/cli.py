@@ -91,7 +91,8 @@ def _build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="FILE",
-        help="CSV file or folder of CSV files with indicator,date,value,unit[,reported_at,source,note]; repeatable",
+        help="CSV, workbook (.xlsx/.xls/.ods) or Parquet file, folder of them, database URL "
+        "(sqlite:///…, postgresql://…, duckdb:///…) or sources file (.toml); repeatable",
     )
     check.add_argument(
         "--as-of",
@@ -136,7 +137,7 @@ def _build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="FILE",
-        help="CSV file or folder of CSV files; repeatable",
+        help="CSV, workbook or Parquet file, folder, database URL or sources file; repeatable",
     )
     report.add_argument(
         "--as-of",
@@ -246,6 +247,20 @@ def _build_parser() -> argparse.ArgumentParser:
     prune.add_argument("--notify", metavar="CONFIG", help=notify_help)
     prune.add_argument("--debug", action="store_true", help="show tracebacks")
 
+    sources = sub.add_parser("sources", help="show how a workbook or database would be read")
+    sources_sub = sources.add_subparsers(
+        dest="sources_command", metavar="ACTION", parser_class=_Parser
+    )
+    show = sources_sub.add_parser(
+        "show", help="print which cell became which observation, and what was skipped and why"
+    )
+    show.add_argument(
+        "source", metavar="SOURCE", help="workbook, Parquet file, database URL or sources file"
+    )
+    show.add_argument("--plan", metavar="PLAN", help="match row names with this plan's indicators")
+    show.add_argument("--as-of", type=_date_arg, metavar="DATE", help="the date bound to :as_of")
+    show.add_argument("--debug", action="store_true", help="show tracebacks")
+
     units = sub.add_parser("units", help="list the units targetkit knows (with a plan's own)")
     units.add_argument("plan", metavar="PLAN", nargs="?", help="plan file whose [units] to include")
     units.add_argument("--debug", action="store_true", help="show tracebacks")
@@ -282,9 +297,14 @@ def _load_inputs(args: argparse.Namespace) -> tuple[Any, Any, dt.date]:
     from targetkit.config import load  # noqa: PLC0415
 
     plan = load(args.plan)
-    actuals = read_actuals(args.actuals, plan) if args.actuals else Actuals.empty()
     as_of = args.as_of or _today_in(plan.timezone)
+    actuals = read_actuals(args.actuals, plan, as_of=as_of) if args.actuals else Actuals.empty()
     return plan, actuals, as_of
+
+
+def _write_notes(actuals: Any, err: TextIO) -> None:
+    for note in actuals.notes:
+        err.write(f"note: {note}\n")
 
 
 def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -301,6 +321,7 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         # read before evaluating: a bad notify file stops the run before anything is sent
         settings = load_settings(args.plan, args.notify or None)
     plan, actuals, as_of = _load_inputs(args)
+    _write_notes(actuals, err)
     evaluation = evaluate(plan, actuals, as_of=as_of)
     quiet = _active_silences(args.plan, settings, plan.id, as_of, err)
     out.write(_mark_silenced(render(evaluation, args.format, lang=args.lang), quiet, args))
@@ -426,6 +447,21 @@ def _write_output(path: str, text: str, protected: Sequence[str]) -> None:
         raise
 
 
+def _cmd_sources(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from targetkit.sources.show import show  # noqa: PLC0415
+
+    if args.sources_command != "show":
+        raise _UsageError("targetkit sources: choose an action: show")
+    plan = None
+    if args.plan:
+        from targetkit.config import load  # noqa: PLC0415
+
+        plan = load(args.plan)
+    for line in show(args.source, plan, as_of=args.as_of):
+        out.write(line + "\n")
+    return EXIT_OK
+
+
 def _cmd_report(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from targetkit.evaluation import evaluate  # noqa: PLC0415
     from targetkit.report import render_html, render_markdown  # noqa: PLC0415
@@ -436,6 +472,7 @@ def _cmd_report(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
         settings = load_settings(args.plan, args.notify)
     plan, actuals, as_of = _load_inputs(args)
+    _write_notes(actuals, err)
     evaluation = evaluate(plan, actuals, as_of=as_of)
     quiet = _active_silences(args.plan, settings, plan.id, as_of, err)
     silenced = {target: (s.until, s.reason) for target, s in quiet.items()}
@@ -651,6 +688,7 @@ def main(
         "draft": _cmd_draft,
         "alerts": _cmd_alerts,
         "units": _cmd_units,
+        "sources": _cmd_sources,
     }
     try:
         return commands[args.command](args, out, err)

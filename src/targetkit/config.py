@@ -58,7 +58,17 @@ _YEARS = (1900, 2199)  # a plan period within these leaves room for lags and bas
 _TOP_KEYS = ("schema", "plan", "defaults", "units", "indicators", "targets", "notify")
 _PLAN_KEYS = ("id", "title", "issuer", "period", "timezone", "source")
 _DEFAULT_KEYS = ("pace", "thresholds", "warning_days", "aspirational_severity")
-_INDICATOR_KEYS = ("id", "name", "name_en", "unit", "kind", "cadence", "lag_days", "description")
+_INDICATOR_KEYS = (
+    "id",
+    "name",
+    "name_en",
+    "aliases",
+    "unit",
+    "kind",
+    "cadence",
+    "lag_days",
+    "description",
+)
 _TARGET_KEYS = (
     "id",
     "title",
@@ -549,6 +559,7 @@ def _parse_indicator(raw: Any, i: int, units: UnitSystem, errs: _Collector) -> I
             cadence=cadence or None,
             lag_days=lag if lag is not None else 0,
             description=_get(raw, "description", path, errs, _text, default=""),
+            aliases=_parse_aliases(raw.get("aliases", []), path, errs),
         )
     except ValueError as exc:
         field = (
@@ -561,6 +572,28 @@ def _parse_indicator(raw: Any, i: int, units: UnitSystem, errs: _Collector) -> I
         }[field]
         errs.add([*path, field], str(exc), hint)
         return None
+
+
+def _parse_aliases(raw: Any, path: list[str | int], errs: _Collector) -> tuple[str, ...]:
+    """Read an indicator's other names, as workbooks write them: a list of non-empty texts."""
+    if not isinstance(raw, list):
+        errs.add(
+            [*path, "aliases"],
+            f"aliases must be a list of names (got {raw!r})",
+            'write aliases = ["技术合同成交额", "技术合同登记额"]',
+        )
+        return ()
+    names: list[str] = []
+    for k, name in enumerate(raw):
+        if not isinstance(name, str) or not name.strip():
+            errs.add(
+                [*path, "aliases", k],
+                f"an alias is a non-empty name (got {name!r})",
+                "write the name as a workbook writes it, or remove the entry",
+            )
+            continue
+        names.append(name.strip())
+    return tuple(names)
 
 
 # how a rule field's raw value is converted
@@ -940,6 +973,7 @@ def parse(data: Mapping[str, Any], *, source: str = "<mapping>", text: str | Non
         )
         raw_indicators = []
     broken: set[str] = set()  # indicators with a problem of their own: do not report their uses
+    alias_owner: dict[str, str] = {}
     for i, raw in enumerate(raw_indicators):
         ind = _parse_indicator(raw, i, units, errs)
         if ind is None:
@@ -954,6 +988,14 @@ def parse(data: Mapping[str, Any], *, source: str = "<mapping>", text: str | Non
             )
             continue
         indicators[ind.id] = ind
+        for k, alias in enumerate(ind.aliases):
+            owner = alias_owner.setdefault(alias, ind.id)
+            if owner != ind.id:
+                errs.add(
+                    ["indicators", i, "aliases", k],
+                    f"the alias {alias!r} is already an alias of {owner!r}",
+                    "give each name to one indicator only",
+                )
 
     implicit: dict[str, Indicator] = {}
     targets: list[Target] = []
@@ -1173,6 +1215,8 @@ def _dump_indicator(ind: Indicator) -> dict[str, Any]:
         out["lag_days"] = ind.lag_days
     if ind.description:
         out["description"] = ind.description
+    if ind.aliases:
+        out["aliases"] = list(ind.aliases)
     return out
 
 

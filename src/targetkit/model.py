@@ -215,6 +215,7 @@ class Indicator:
     )
     lag_days: int = attrs.field(default=0, validator=attrs.validators.ge(0))
     description: str = ""
+    aliases: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
 
 
 @attrs.frozen(kw_only=True)
