@@ -4,8 +4,8 @@ Each ``tests/data/plans/NAME.txt`` is a stored copy of a real plan text (its sou
 the ``#`` header), and ``NAME.toml`` lists its numeric targets as a reader finds them (quote,
 value, unit, kind, deadline, binding). A drafted number counts as found when a target of the
 annotation has the same (value, unit) after scaling 万/亿 (1.5万人 = 15000 人); each annotated
-number matches at most one drafted number. Milestones and bare increases carry no number and
-are not scored here.
+number matches at most one drafted number. Milestones, bare increases and ranks read from 前列 carry no
+number written in the text and are not scored here.
 
 The test prints recall and precision per document and overall, and fails only below the
 regression floors, which sit a little under the figures measured when they were set.
@@ -14,6 +14,7 @@ regression floors, which sit a little under the figures measured when they were 
 from __future__ import annotations
 
 import math
+import sys
 import tomllib
 from collections import Counter
 from pathlib import Path
@@ -73,7 +74,10 @@ def annotated_numbers(ann: dict[str, Any]) -> list[Number]:
 
 def drafted_numbers(draft: Draft) -> list[Number]:
     out: list[Number] = []
+    unwritten = {f.target_id for f in draft.findings if "前列 gives no number" in f.note}
     for target in draft.plan.targets:
+        if target.id in unwritten:
+            continue
         cfg = target.rule.to_config()
         unit = str(cfg.get("unit", ""))
         for key in ("value", "low", "high", "stretch"):
@@ -116,18 +120,28 @@ def test_every_text_has_an_annotation_with_its_source() -> None:
             assert set(t) >= {"quote", "value", "unit", "kind", "deadline", "binding"}, (name, t)
 
 
-def test_recall_and_precision_on_real_plans(capsys: pytest.CaptureFixture[str]) -> None:
-    rows = [(name, *score(name)) for name in NAMES]
+def table(rows: list[tuple[str, int, int, int]], label: str) -> tuple[str, float, float]:
+    """Return the printed table of ``rows`` with its overall recall and precision."""
     matched = sum(r[1] for r in rows)
     annotated = sum(r[2] for r in rows)
     drafted = sum(r[3] for r in rows)
     recall, precision = _ratio(matched, annotated), _ratio(matched, drafted)
+    lines = [f"{label:34} {'found':>5} {'targets':>7} {'drafted':>7} {'recall':>7} {'prec.':>7}"]
+    lines += [
+        f"{name:34} {m:5} {a:7} {d:7} {_ratio(m, a):7.1%} {_ratio(m, d):7.1%}"
+        for name, m, a, d in rows
+    ]
+    lines.append(
+        f"{'overall':34} {matched:5} {annotated:7} {drafted:7} {recall:7.1%} {precision:7.1%}"
+    )
+    return "\n".join(lines), recall, precision
+
+
+def test_recall_and_precision_on_real_plans(capsys: pytest.CaptureFixture[str]) -> None:
+    rows = [(name, *score(name)) for name in NAMES]
+    text, recall, precision = table(rows, "document")
     with capsys.disabled():
-        print()
-        print(f"{'document':34} {'found':>5} {'targets':>7} {'drafted':>7} {'recall':>7} {'prec.':>7}")
-        for name, m, a, d in rows:
-            print(f"{name:34} {m:5} {a:7} {d:7} {_ratio(m, a):7.1%} {_ratio(m, d):7.1%}")
-        print(f"{'overall':34} {matched:5} {annotated:7} {drafted:7} {recall:7.1%} {precision:7.1%}")
+        sys.stdout.write("\n" + text + "\n")
     assert recall >= RECALL_FLOOR
     assert precision >= PRECISION_FLOOR
 

@@ -94,6 +94,10 @@ def _finding_tuple(items: Iterable[Finding]) -> tuple[Finding, ...]:
     return tuple(items)
 
 
+def _str_tuple(items: Iterable[str]) -> tuple[str, ...]:
+    return tuple(items)
+
+
 @attrs.frozen(kw_only=True)
 class Draft:
     """A drafted plan and what was read to draft it, in the order of the source."""
@@ -101,6 +105,7 @@ class Draft:
     plan: Plan
     findings: tuple[Finding, ...] = attrs.field(converter=_finding_tuple)
     source: str = "<text>"
+    notes: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
 
     @property
     def untracked(self) -> tuple[Finding, ...]:
@@ -237,7 +242,7 @@ _CN_SMALL = {"十": 10, "百": 100, "千": 1000}
 _CN_BIG = {"万": 10_000, "亿": 100_000_000}
 _MULTIPLIERS = {**_CN_SMALL, **_CN_BIG}
 _AR = r"\d+(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
-_CN = r"[一二两三四五六七八九十][零〇一二两三四五六七八九十百千万亿]*"
+_CN = r"[一二两三四五六七八九十][零〇一二两三四五六七八九十百千万亿]*|[百千](?=[万亿])[万亿]+"
 _NUMBER_TEXT = re.compile(rf"^\s*(?:(?P<ar>{_AR})\s*(?P<mult>[十百千万亿]*)|(?P<cn>{_CN}))\s*$")
 
 
@@ -317,6 +322,8 @@ _UNITS: dict[str, tuple[str, str | None]] = {
     "美元": ("美元", "[usd]"),
     "万人次": ("万人次", None),
     "人次": ("人次", None),
+    "人年": ("人年", "[person_year]"),
+    "万人年": ("万人年", "1e4 人年"),
     "万人": ("万人", None),
     "人": ("人", None),
     "名": ("名", None),
@@ -374,6 +381,10 @@ _UNITS: dict[str, tuple[str, str | None]] = {
     "吨": ("吨", None),
     "千克": ("千克", None),
     "公斤": ("公斤", None),
+    "万亿斤": ("万亿斤", "1e12 斤"),
+    "亿斤": ("亿斤", "1e8 斤"),
+    "万斤": ("万斤", "1e4 斤"),
+    "斤": ("斤", "0.5 kg"),
     "亿千瓦时": ("亿千瓦时", None),
     "万千瓦时": ("万千瓦时", None),
     "千瓦时": ("千瓦时", None),
@@ -436,6 +447,8 @@ _UNIT_SLUGS = {
     "美元": "usd",
     "万人次": "wan_renci",
     "人次": "renci",
+    "人年": "person_years",
+    "万人年": "wan_person_years",
     "万人": "wan_ren",
     "人": "ren",
     "名": "ming",
@@ -492,6 +505,10 @@ _UNIT_SLUGS = {
     "吨": "t",
     "千克": "kg",
     "公斤": "kg",
+    "万亿斤": "wanyi_jin",
+    "亿斤": "yi_jin",
+    "万斤": "wan_jin",
+    "斤": "jin",
     "亿千瓦时": "yi_kwh",
     "万千瓦时": "wan_kwh",
     "千瓦时": "kwh",
@@ -548,6 +565,7 @@ class _Segment:
     number: int | None
     text: str
     norm: str
+    line: int = 0
 
 
 @attrs.frozen
@@ -558,13 +576,14 @@ class _Sentence:
     section_no: int
     item: int | None
     past: bool
+    line: int = 0
 
 
 def _segments(text: str) -> list[_Segment]:
     """Split the text into lines, and lines at markers that follow a full stop in sequence."""
     out: list[_Segment] = []
     last: dict[str, int] = {}
-    for line in _logical_lines(text):
+    for line_no, line in enumerate(_logical_lines(text)):
         norm_line = _normalise(line)
         for name, pattern in _MARKERS:
             head = pattern.match(norm_line)
@@ -596,7 +615,9 @@ def _segments(text: str) -> list[_Segment]:
                     last[name] = number
                     break
             if piece.strip() or level:
-                out.append(_Segment(level=level, number=number, text=piece, norm=norm))
+                out.append(
+                    _Segment(level=level, number=number, text=piece, norm=norm, line=line_no)
+                )
     return out
 
 
@@ -691,6 +712,7 @@ def _structure(text: str) -> list[_Sentence]:
                         section_no=section_no,
                         item=item,
                         past=past,
+                        line=seg.line,
                     )
                 )
             start = nxt
@@ -727,7 +749,7 @@ _KEYWORDS: tuple[tuple[str, str], ...] = (
     ),
     (
         "at_most",
-        "不超过|不高于|不多于|不大于|控制在|低于|少于|小于|下降到|下降至|降到|降至|降低到|降低至|"
+        "不超过|不超|不高于|不多于|不大于|控制在|低于|少于|小于|下降到|下降至|降到|降至|降低到|降低至|"
         "减少到|减少至|压缩到|压缩至|压减到|压减至|缩短到|缩短至|缩减到|缩减至|减至|控制到",
     ),
     ("growth", "同比增长|年均增长|增长率|增长|增速|增幅|递增|提高|提升|增加(?!值)|上升|扩大"),
@@ -745,6 +767,7 @@ _FROM = re.compile(r"(?:由|从)\s*$")
 _TO = re.compile(
     r"^\s*(?:以上|左右)?\s*(?:提高|提升|增加|增长|扩大|降低|下降|减少|缩小|压缩|压减|降|升)\s*(?:到|至)"
 )
+_EACH = re.compile(r"^\s*(?:各(?![类项种])|每个|每一|每家|每所)")
 _INCENTIVE_AFTER = re.compile(r"^\s*的?(?:奖励|补助|补贴|资助|支持|奖补)")
 _QUALIFIER = re.compile(r"^\s*(?P<q>及以上|以上|以内|以下|之内|左右|上下|内)?")
 _FLOW_VERBS = re.compile(
@@ -763,7 +786,7 @@ _MEASURABLE = re.compile(
 _INCREASE = re.compile(
     r"(?P<adv>逐步|持续|稳步|不断|进一步|逐年|明显|显著|大幅|稳定)(?P<verb>提高|提升|增长|增加|上升|扩大|增强)\s*$"
 )
-_RANK_VERBS = r"(?:位居|位列|排名|排位|排在|稳居|保持|进入|跻身|挺进|晋级|居)"
+_RANK_VERBS = r"(?:位居|位列|排名|排位|排在|稳居|保持|进入|跻身|挺进|晋级|跃居|达到|居)"
 _RANK_NUM = r"(?P<n>\d{1,3}|[一二两三四五六七八九十]{1,3})"
 _RANK_TOP = re.compile(
     rf"{_RANK_VERBS}[^,;:]{{0,20}}?前\s*{_RANK_NUM}\s*(?:位|名|强)?(?!\s*(?:季度|个月|月|年|天|批|期|次|\d))"
@@ -778,6 +801,14 @@ _INCENTIVE = re.compile(
 _PAST_CLAUSE = re.compile(
     r"已经|已有|已达|已建|已完成|已认定|已培育|已累计|截至目前|目前已|现有|去年|上年(?![增提下减])"
 )
+# 截至2018年底, 截止目前: a figure reached by a date before the plan
+_UNTIL = re.compile(r"^(?:截至|截止|到)\s*(?:目前|当前|现在|(?P<y>(?:19|20)\d{2})\s*年)")
+# 到2025年, 2025年, …: the year a multi-year plan's sentence sets its targets for
+_TARGET_YEAR = re.compile(
+    r"(?:到|至|于)?\s*(?P<y>(?:19|20)\d{2})\s*年\s*(?:底|末|前|底前)?\s*[,，]?"
+)
+# 拟安排, 拟发行, 拟按: planned allocations (a budget), not targets to be monitored
+_ALLOCATION = re.compile(r"拟(?:安排|发行|按|新增|下达|投入|使用|筹集|拨付|增发|调增)")
 _PAST_START = re.compile(
     r"^(?:过去一年|过去的一年|一年来|去年|上年|(?P<y>\d{4})\s*年\s*(?:以来)?\s*[,，])"
 )
@@ -970,7 +1001,7 @@ def _inside(spans: Iterable[tuple[int, int]], a: int, b: int) -> bool:
 
 
 _QTY_RE = re.compile(
-    rf"(?:(?P<ar>{_AR})\s*(?P<mult>[十百千万亿]{{0,2}})|(?P<cn>{_CN}))\s*(?P<unit>{_UNIT_RE})?"
+    rf"(?:(?P<ar>{_AR})\s*(?P<approx>余|多)?\s*(?P<mult>[十百千万亿]{{0,2}})|(?P<cn>{_CN}))\s*(?P<unit>{_UNIT_RE})?"
 )
 _DOUBLING = re.compile(r"翻\s*(?P<n>[一两二三])?\s*番")
 _PERCENT_WORDS = re.compile(rf"(?P<k>百分之|千分之)(?P<n>{_AR}|{_CN})")
@@ -982,20 +1013,96 @@ _MENTION_CN = re.compile(
     rf"(?={_UNIT_RE}|大|类|种|级|倍|番)"
 )
 
+# words that commit a clause to a future value, before the number or right after it
+_AIM_WORDS = re.compile(
+    "|".join(w for w, _ in _KEYWORD_WORDS) + rf"|{_SOFT}|确保|计划|预计|目标|任务|不超|不少|"
+    r"创建|创成|新改建|新改扩建|新增|净增|改造|修复|种植|播种|实施|培训|帮扶|接待|新备案|备案|入库"
+)
+_QUALIFIER_AFTER = re.compile(r"^\s*(?:及以上|以上|以内|以下|之内|左右|上下)")
+_SCOPE = re.compile(
+    r"今年|年内|全年|本年|明年|下一年|计划|目标|预期|力争|争取|确保|(?:到|至)\s*(?:19|20)\d{2}\s*年|"
+    r"(?:19|20)\d{2}\s*年\s*(?:底|末)?\s*前"
+)
+_SECTION_SCOPE = re.compile(r"目标|任务|计划|安排|预期|要点|指标")
+# a document title: its numbers are part of the name
+_DOC_TITLE = re.compile(
+    r"(?:关于.{2,80}的(?:通知|意见|决定|批复|函|报告|通报)|"
+    r"(?:工作要点|实施方案|行动方案|工作方案|行动计划|实施意见|若干意见|若干措施))"
+    r"\s*(?:\([^)]*\))?\s*$"
+)
+_PLAN_DOC = re.compile(r"工作要点|工作计划|实施方案|行动方案|工作方案|行动计划|工作安排|目标任务")
+
+
+def _similar(a: str, b: str) -> bool:
+    """Tell whether two subjects name the same thing: most of the shorter is in the longer."""
+    a, b = sorted((_strip_share(a), _strip_share(b)), key=len)
+    if not a:
+        return False
+    need = max(3, -(-len(a) * 3 // 5))  # 60% of the shorter, rounded up
+    return any(a[i : i + need] in b for i in range(len(a) - need + 1))
+
+
+# N次会议, N次全会: the ordinal of a meeting, not a count
+_MEETING_AFTER = re.compile(
+    r"^\s*(?:全体|常务|常委|扩大)?\s*(?:会议|全会|大会|党代会|代表大会|常委会|全体会议|集体学习|会)"
+)
+# N项措施, 21项重点工作, 十条内容, 七个方面: the plan counting its own parts
+_COUNT_UNITS = {"项", "条", "个", "大", "类", "方面"}
+_TASK_NOUN = re.compile(
+    r"^\s*[\u4e00-\u9fff]{0,6}?(?:措施|举措|任务|实事|内容|方面|政策|条款|意见|文件|要点|(?<!站)工作(?![站室者]))"
+)
+
 # a quoted name that starts with a numeral: “四敢”, “一谷、一圈”, “三个三” (not “三峡…”)
 _NUMERAL_NAME = re.compile(r"^(?:[二两三四五六七八九十](?!峡)|一[\u4e00-\u9fff]、一)")
+
+
+@attrs.define
+class _Context:
+    """What the whole document tells the reading of each sentence."""
+
+    start: int  # the plan's first year
+    end: int  # the plan's last year (= start for a one-year plan)
+    plan_doc: bool = False  # the title says the whole text is a plan (工作要点, 实施方案 …)
+    carried_year: int | None = None  # the target year named earlier in the same paragraph
+    line: int = -1
+    allocation_line: int = -1  # a line where 拟… (planned allocations) began
+    seen: list[_Reading] = attrs.Factory(list)  # targets of earlier sentences
+    only_year: int | None = None  # --year of a multi-year plan: draft this year's targets only
+    period: tuple[int, int] | None = None  # the whole plan's years when only_year is set
+
+    @property
+    def multi_year(self) -> bool:
+        return self.end > self.start
 
 
 class _SentenceReader:
     """Read the targets of one sentence; collect the numbers it leaves over."""
 
-    def __init__(self, sentence: _Sentence, year: int) -> None:
+    def __init__(self, sentence: _Sentence, ctx: _Context, *, title: bool = False) -> None:
         self.s = sentence
+        self.ctx = ctx
         self.norm = sentence.norm
         self.text = sentence.text
-        self.year = year
+        self.year = ctx.start
+        self.title = title
         self.names, self.dates = _masks(self.norm)
         self.rejected: dict[int, str] = {}
+        if ctx.line != sentence.line:
+            ctx.carried_year = None
+            ctx.line = sentence.line
+        self.year_marks = [
+            (m.start(), int(m["y"]))
+            for m in _TARGET_YEAR.finditer(self.norm)
+            if ctx.start <= int(m["y"]) <= ctx.end
+        ]
+        allocation = _ALLOCATION.search(self.norm)
+        if ctx.allocation_line == sentence.line:
+            self.allocation_from: int | None = 0
+        elif allocation is not None:
+            self.allocation_from = allocation.start()
+            ctx.allocation_line = sentence.line
+        else:
+            self.allocation_from = None
         self.modals = [(m.start(), m["hard"] is not None) for m in _MODAL.finditer(self.norm)]
         self.times = [m for m in _TIME.finditer(self.norm) if not self._bad_time(m)]
         self.readings: list[_Reading] = []
@@ -1036,14 +1143,25 @@ class _SentenceReader:
                 found = m  # the last time word before the number, or one in its clause
         return found
 
+    def target_year(self, pos: int) -> int | None:
+        """Return the year a multi-year plan's sentence names for the number at ``pos``."""
+        found = self.ctx.carried_year
+        for start, year in self.year_marks:
+            if start < pos:
+                found = year
+        return found
+
     def deadline_of(self, m: re.Match[str], notes: list[str]) -> dt.date:
-        year = int(m["year"]) if m["year"] else self.year
-        if year != self.year:
+        ctx = self.ctx
+        default = self.target_year(m.start()) or self.year
+        year = int(m["year"]) if m["year"] else default
+        if not ctx.start <= year <= ctx.end:
+            span = str(ctx.start) if not ctx.multi_year else f"{ctx.start}–{ctx.end}"
             notes.append(
-                f"the text dates this to {year}, outside the plan year {self.year}: "
+                f"the text dates this to {year}, outside the plan's period {span}: "
                 "the deadline is set to the plan's end; check whether it belongs in this plan"
             )
-            year = self.year
+            year = ctx.end
         if m["h1"]:
             return dt.date(year, 6, 30)
         if m["q1"]:
@@ -1071,6 +1189,9 @@ class _SentenceReader:
             return True
         start = _PAST_START.match(self.norm.strip())
         if start and (start["y"] is None or int(start["y"]) < self.year):
+            return True
+        until = _UNTIL.match(self.norm.strip())
+        if until and (until["y"] is None or int(until["y"]) < self.year):
             return True
         return bool(_PAST_CLAUSE.search(self.norm[clause.start : clause.end]))
 
@@ -1142,9 +1263,30 @@ class _SentenceReader:
             return None
         if unit_text and nxt and nxt in _BAD_NEXT.get(unit_text[-1], ""):
             return None
+        after = norm[end:]
+        if (
+            prev == "过"
+            and norm[max(0, start - 2) : start] not in ("超过", "通过")
+            and re.match(r"^[\u4e00-\u9fff]", after)
+            and not re.match(r"^[的以左]", after)
+        ):
+            self.rejected[start] = "a size class of what follows (过百万人景区), not a target"
+            return None
+        if unit_text == "次" and (
+            _MEETING_AFTER.match(after) or norm[max(0, start - 3) : start].endswith("届")
+        ):
+            self.rejected[start] = "the ordinal of a meeting or congress (届…次会议)"
+            return None
+        if unit_text in _COUNT_UNITS and _TASK_NOUN.match(after):
+            self.rejected[start] = (
+                "a count of the plan's own measures, tasks or parts (N项措施, N个方面), not a target"
+            )
+            return None
         value, unit, scale, notes = self._value_unit(m)
         if value is None:
             return None
+        if m["ar"] is not None and m["approx"]:
+            notes.append(f"“{m['approx']}” (more than) read as the figure itself")
         if m["cn"] is not None:
             cn = m["cn"]
             if value < 2 and not any(ch in cn for ch in "十百千万亿"):
@@ -1156,14 +1298,23 @@ class _SentenceReader:
                     "a Chinese numeral with 个 before a noun (a slogan such as 两个…)"
                 )
                 return None
-        after = norm[end:]
-        if re.match(r"^\s*(?:以上|以下)?\s*(?:的|级|规模|量级|体量)", after) or (
-            unit in _MONEY_UNITS and re.match(r"^\s*(?:以上|以下)\s*[企项产工重大龙园]", after)
-        ):
+        hint = ""
+        if unit == "%" and re.match(r"^\s*(?:以上|以下)?\s*的(?!目标|任务|要求)", after):
+            hint = "share_of"  # 20%的村集体…, 70%以上的城市…: a share of things
+        elif re.match(
+            r"^\s*(?:以上|以下)?\s*(?:的(?!目标|任务|要求)|级|规模|量级|体量)", after
+        ) or (unit in _MONEY_UNITS and re.match(r"^\s*(?:以上|以下)\s*[企项产工重大龙园]", after)):
             self.rejected[start] = "an attribute of a noun (…级, …以上的)"
             return None
         return _Qty(
-            start=start, end=end, value=value, unit=unit, raw=m.group(0), scale=scale, notes=notes
+            start=start,
+            end=end,
+            value=value,
+            unit=unit,
+            raw=m.group(0),
+            scale=scale,
+            hint=hint,
+            notes=notes,
         )
 
     def _value_unit(self, m: re.Match[str]) -> tuple[float | None, str, float, list[str]]:
@@ -1219,6 +1370,17 @@ class _SentenceReader:
     def read(self) -> None:
         clauses = _clauses(self.norm)
         quantities = self.quantities()
+        if self.title:
+            for q in quantities:
+                self.rejected.setdefault(q.start, "part of the document's title")
+            return
+        if self.allocation_from is not None:
+            for q in quantities:
+                if q.start >= self.allocation_from:
+                    self.rejected.setdefault(
+                        q.start, "a planned allocation (拟安排, 拟发行 …): a budget, not a target"
+                    )
+            quantities = [q for q in quantities if q.start < self.allocation_from]
         prev_subject = ""
         for ci, clause in enumerate(clauses):
             past = self.is_past(clause)
@@ -1227,10 +1389,13 @@ class _SentenceReader:
             inside = [q for q in inside if not any(r.start <= q.start < r.end for r in ranks)]
             if past:
                 for q in inside:
-                    self.rejected.setdefault(q.start, "a past figure (已…, 上年, a review section)")
+                    self.rejected.setdefault(
+                        q.start, "a past figure (已…, 截至…, 上年, a review section)"
+                    )
                 for r in ranks:
                     self.rejected.setdefault(r.start, "a past figure")
                 continue
+            inside = [q for q in inside if self._committed(clause, q)]
             readings = list(ranks)
             readings += self._quantity_readings(clause, inside, prev_subject)
             if not readings:
@@ -1242,8 +1407,69 @@ class _SentenceReader:
                     prev_subject = _strip_share(r.name)
             self.readings += readings
         self._merge_stretch()
+        self._drop_repeats()
+        if self.ctx.only_year is not None and self.ctx.period is not None:
+            first, last = self.ctx.period
+            kept = []
+            for r in self.readings:
+                when = r.deadline.year if r.deadline else (self.target_year(r.start) or last)
+                if when == self.ctx.only_year:
+                    kept.append(r)
+                else:
+                    self.rejected[r.start] = (
+                        f"a target for {when}, not {self.ctx.only_year} (the plan runs "
+                        f"{first}–{last}; leave --year out to draft every year)"
+                    )
+            self.readings = kept
         for r in self.readings:
             self.consumed += [(r.start, r.end), *r.spans]
+        if self.year_marks:
+            self.ctx.carried_year = self.year_marks[-1][1]
+        self.ctx.seen += self.readings
+
+    def _committed(self, clause: _Clause, q: _Qty) -> bool:
+        """Tell whether the number's clause commits to a future value; say why not if not."""
+        norm = self.norm
+        if q.hint or self.ctx.plan_doc or _SECTION_SCOPE.search(self.s.section):
+            return True
+        before = norm[clause.start : q.start]
+        after = norm[q.end : q.end + 3]
+        if (
+            _AIM_WORDS.search(before)
+            or _FLOW_VERBS.search(before)
+            or _QUALIFIER_AFTER.match(after)
+            or _SCOPE.search(norm[: q.start])
+        ):
+            return True
+        self.rejected.setdefault(
+            q.start,
+            "no commitment in its clause (no 达到, 以上, 新增, 增长, 力争 … nor 今年, 到2025年): "
+            "a statement of fact",
+        )
+        return False
+
+    def _drop_repeats(self) -> None:
+        """Drop a target that repeats one of an earlier sentence (a headline, a summary)."""
+        kept: list[_Reading] = []
+        for r in self.readings:
+            twin = next(
+                (
+                    p
+                    for p in self.ctx.seen
+                    if r.value is not None
+                    and (p.kind, p.value, p.unit, p.deadline)
+                    == (r.kind, r.value, r.unit, r.deadline)
+                    and (_similar(p.name, r.name) or "目标" in r.title)
+                ),
+                None,
+            )
+            if twin is None:
+                kept.append(r)
+            else:
+                self.rejected[r.start] = (
+                    f"repeats the target “{_short(twin.title, 40)}” drafted before"
+                )
+        self.readings = kept
 
     def _trim(self, a: int, b: int, *, title: bool = False) -> tuple[int, int]:
         """Return (a, b) narrowed past leading modal/time words and trailing rule words."""
@@ -1273,9 +1499,15 @@ class _SentenceReader:
         flow_prefix = ""
         baseline: _Qty | None = None
         subject_end: int | None = None
+        share_of: _Reading | None = None
         for i, q in enumerate(qs):
             if q.start in self.rejected:
                 continue  # an attribute (营收10亿元以上企业) stays part of the next subject
+            if share_of is not None:
+                self.rejected[q.start] = (
+                    f"a threshold that says what the share {share_of.value:g}% counts"
+                )
+                continue
             nxt_start = qs[i + 1].start if i + 1 < len(qs) else clause.end
             qual = _QUALIFIER.match(self.norm[q.end : nxt_start])
             qual_word = qual["q"] if qual and qual["q"] else ""
@@ -1283,8 +1515,21 @@ class _SentenceReader:
             lo_start = q.low_start if q.low_start is not None else q.start
             pre = self.norm[seg_start:lo_start]
             after = self.norm[qual_end:nxt_start]
-            if _INCENTIVE.search(pre[-10:]) or _INCENTIVE_AFTER.match(after):
+            incentive = _INCENTIVE.search(pre[-10:])
+            if (
+                incentive
+                and q.unit not in _MONEY_UNITS
+                and _FLOW_VERBS.search(pre[-10:][incentive.end() :])
+            ):
+                incentive = None  # 补助建设300所幼儿园: what the subsidy builds is the target
+            if incentive or _INCENTIVE_AFTER.match(after):
                 self.rejected[q.start] = "an incentive or subsidy amount, not a target"
+                seg_start = qual_end
+                continue
+            if _EACH.match(self.norm[clause.start : lo_start]):
+                self.rejected[q.start] = (
+                    "a requirement for each place or unit (各…, 每个…), not a total"
+                )
                 seg_start = qual_end
                 continue
             from_word = _FROM.search(pre)
@@ -1306,6 +1551,12 @@ class _SentenceReader:
                 flow_prefix=flow_prefix,
             )
             reading, kw, tail_end = self._classify(slot)
+            if q.hint == "share_of":
+                share_of = reading
+                rest = self._slice(*self._trim(qual_end, clause.end, title=True))
+                reading.name = rest.lstrip("的") + "的比例"
+                reading.indicator_kind = IndicatorKind.LEVEL
+                reading.notes.append(f"{q.raw.strip()}的…: read as the share of those that do")
             if baseline is not None:
                 reading.notes.append(
                     f"the text gives the starting level {baseline.raw.strip()} (a baseline)"
@@ -1353,7 +1604,7 @@ class _SentenceReader:
         tail, tail_end = "", slot.qual_end
         if (
             after.strip()
-            and not re.match(r"^\s*[、和及与,;]", after)
+            and not re.match(r"^\s*[、和及与,;]|\s", after)
             and (not subject or slot.last)
         ):
             stop = re.search(r"[、,;]", after)
@@ -1384,11 +1635,15 @@ class _SentenceReader:
         later = [
             int(y)
             for y in re.findall(r"((?:19|20)\d{2})\s*年", norm[: q.start])
-            if int(y) > self.year
+            if int(y) > self.ctx.end
         ]
+        year_named = self.target_year(q.start) if self.ctx.multi_year else None
+        if year_named is not None and deadline is None and year_named < self.ctx.end:
+            deadline = dt.date(year_named, 12, 31)
         if later:
             notes.append(
-                f"the text names {later[-1]}: this may be a target for a later year, not {self.year}"
+                f"the text names {later[-1]}: this may be a target for a later year, "
+                f"after the plan's end ({self.ctx.end})"
             )
         elif re.search(r"十四五|期间|累计", norm[slot.clause.start : q.start]):
             notes.append("a total over several years (期间, 累计): check the figure for this year")
@@ -1990,19 +2245,27 @@ def draft_plan(
             "start with a letter or digit and use only letters, digits, '_', '-' and '.'",
         )
     sentences = _structure(text)
-    if year is None:
-        year = _detect_year(sentences, text)
-        if year is None:
-            raise ConfigError.single(
-                source,
-                "",
-                "cannot tell the plan's year from the text (no title such as “2023年…工作要点”)",
-                "pass the year, e.g. --year 2024 (draft_plan(..., year=2024))",
-            )
-    if not 1900 <= year <= 2200:
+    if year is not None and not 1900 <= year <= 2200:
         raise ConfigError.single(
             source, "--year", f"{year} is not a plan year", "pass e.g. --year 2024"
         )
+    start, end, period_note = _period(sentences, text, year, source)
+    only = year if year is not None and end > start else None
+    heads = _logical_lines(text)[:3]
+    ctx = _Context(
+        start=start,
+        end=end,
+        plan_doc=any(len(ln) <= 60 and _PLAN_DOC.search(ln) for ln in heads),
+        only_year=only,
+        period=(start, end),
+    )
+    if only is not None:
+        start = end = only
+    title_lines = {
+        i
+        for i, ln in enumerate(heads)
+        if "。" not in ln and _DOC_TITLE.search(_normalise(ln).strip())
+    }
     restart = _items_restart(sentences)
 
     taken: set[str] = set()
@@ -2010,7 +2273,7 @@ def draft_plan(
     targets: list[Target] = []
     findings: list[Finding] = []
     for s in sentences:
-        reader = _SentenceReader(s, year)
+        reader = _SentenceReader(s, ctx, title=s.line in title_lines)
         reader.read()
         loc = _location(s, restart)
         for r in reader.readings:
@@ -2061,10 +2324,10 @@ def draft_plan(
             "from examples/yichang_2023/plan.toml otherwise",
         )
     plan = Plan(
-        id=_plan_id(id_prefix, source, year),
-        title=_detect_title(text, year),
-        start=dt.date(year, 1, 1),
-        end=dt.date(year, 12, 31),
+        id=_plan_id(id_prefix, source, start),
+        title=_detect_title(text, start),
+        start=dt.date(start, 1, 1),
+        end=dt.date(end, 12, 31),
         indicators=indicators,
         targets=targets,
         issuer=_detect_issuer(text),
@@ -2072,7 +2335,66 @@ def draft_plan(
         unit_definitions=_unit_definitions(indicators, targets),
     )
     plan, findings = _validated(plan, findings, source)
-    return Draft(plan=plan, findings=tuple(findings), source=source)
+    return Draft(plan=plan, findings=tuple(findings), source=source, notes=period_note)
+
+
+_PERIOD = re.compile(r"((?:19|20)\d{2})\s*年?\s*[-—–~至到]\s*((?:19|20)\d{2})\s*年")
+_DATED = re.compile(
+    r"(?:^|[,;:。])\s*(?:到|至)?\s*((?:19|20)\d{2})\s*年\s*(?:底|末)?\s*[,:]"
+    r"|(?:到|至)\s*((?:19|20)\d{2})\s*年"
+)
+
+
+def _period(
+    sentences: Sequence[_Sentence], text: str, year: int | None, source: str
+) -> tuple[int, int, tuple[str, ...]]:
+    """Return the plan's (first year, last year, notes) from its title, its text or ``year``.
+
+    A title's (2023—2027年) makes a multi-year plan; a title's 2024年…工作要点 (or ``year``) a
+    one-year plan; a text without either takes the years its targets are set for (到2025年,
+    2027年,…), and says so.
+
+    Raises:
+        ConfigError: when neither the text nor ``year`` tells the year, or ``year`` lies outside
+            the plan's period.
+    """
+    for line in _logical_lines(text)[:3]:
+        m = _PERIOD.search(_normalise(line))
+        if m and int(m[1]) < int(m[2]) <= int(m[1]) + 30:
+            first, last = int(m[1]), int(m[2])
+            if year is not None and not first <= year <= last:
+                raise ConfigError.single(
+                    source,
+                    "--year",
+                    f"{year} is outside the plan's period {first}–{last}",
+                    f"pass a year from {first} to {last}, or leave --year out to draft the whole period",
+                )
+            return first, last, ()
+    found = _detect_year(sentences, text)
+    if year is not None:
+        return year, year, ()
+    if found is not None:
+        return found, found, ()
+    named = sorted(
+        {int(m[1] or m[2]) for s in sentences for m in _DATED.finditer(s.norm)} - set(range(1900))
+    )
+    if named:
+        span = str(named[0]) if len(named) == 1 else f"{named[0]}–{named[-1]}"
+        return (
+            named[0],
+            named[-1],
+            (
+                f"the text names no plan year; the period {span} is taken from the years its "
+                "targets are set for: check it (pass --year for a one-year plan)",
+            ),
+        )
+    raise ConfigError.single(
+        source,
+        "",
+        "cannot tell the plan's year from the text (no title such as “2023年…工作要点” "
+        "or “(2023—2027年)”, and no target dated 到2025年)",
+        "pass the year, e.g. --year 2024 (draft_plan(..., year=2024))",
+    )
 
 
 def _items_restart(sentences: Sequence[_Sentence]) -> bool:
