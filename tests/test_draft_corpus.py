@@ -28,10 +28,11 @@ from targetkit.draft import Draft, draft_plan
 PLANS = Path(__file__).resolve().parent / "data" / "plans"
 NAMES = sorted(p.stem for p in PLANS.glob("*.txt"))
 
-# Regression floors: measured 2026-12 on the 20 texts below (see the printed table); a change
-# that drops the drafter below them is a regression to look at, not a threshold to tune.
-RECALL_FLOOR = 0.0
-PRECISION_FLOOR = 0.0
+# Regression floors (recall, precision) per set, a little under what was measured when they
+# were set (see the printed tables). The "tuning" texts were read while the drafter's rules were
+# written; the "check" texts were collected and annotated afterwards and measured before any
+# change for them. Falling below a floor is a regression to look at, not a threshold to tune.
+FLOORS = {"tuning": (0.96, 0.97), "check": (0.95, 0.90)}
 
 _SCALES = (("万亿", 1e12), ("千万", 1e7), ("百万", 1e6), ("十万", 1e5), ("亿", 1e8), ("万", 1e4))
 
@@ -86,22 +87,31 @@ def drafted_numbers(draft: Draft) -> list[Number]:
     return out
 
 
-def draft_of(name: str, ann: dict[str, Any]) -> Draft:
-    """Draft as a user would: without --year, and with it only when the text does not say."""
+def draft_of(name: str, ann: dict[str, Any]) -> Draft | None:
+    """Draft as a user would: without --year, and with it only when the text does not say.
+
+    Returns None when the drafter finds no target at all (a review, not a plan).
+    """
     text = plan_text(name)
     try:
-        return draft_plan(text, source=f"{name}.txt")
+        try:
+            return draft_plan(text, source=f"{name}.txt")
+        except tk.ConfigError as exc:
+            if "cannot tell the plan's year" not in str(exc):
+                raise
+            return draft_plan(text, year=int(ann["year"]), source=f"{name}.txt")
     except tk.ConfigError as exc:
-        if "cannot tell the plan's year" not in str(exc):
-            raise
-        return draft_plan(text, year=int(ann["year"]), source=f"{name}.txt")
+        if "no quantitative or dated target" in str(exc):
+            return None
+        raise
 
 
 def score(name: str) -> tuple[int, int, int]:
     """Return (matched, annotated, drafted) numbers of one document."""
     ann = annotation(name)
     expected = Counter(annotated_numbers(ann))
-    got = Counter(drafted_numbers(draft_of(name, ann)))
+    draft = draft_of(name, ann)
+    got = Counter(drafted_numbers(draft) if draft is not None else [])
     matched = sum((expected & got).values())
     return matched, sum(expected.values()), sum(got.values())
 
@@ -112,6 +122,7 @@ def _ratio(a: int, b: int) -> float:
 
 def test_every_text_has_an_annotation_with_its_source() -> None:
     assert len(NAMES) >= 15
+    assert {annotation(n)["set"] for n in NAMES} == {"tuning", "check"}
     for name in NAMES:
         head = (PLANS / f"{name}.txt").read_text(encoding="utf-8").splitlines()[0]
         ann = annotation(name)
@@ -137,16 +148,20 @@ def table(rows: list[tuple[str, int, int, int]], label: str) -> tuple[str, float
     return "\n".join(lines), recall, precision
 
 
-def test_recall_and_precision_on_real_plans(capsys: pytest.CaptureFixture[str]) -> None:
-    rows = [(name, *score(name)) for name in NAMES]
-    text, recall, precision = table(rows, "document")
+@pytest.mark.parametrize("which", ["tuning", "check"])
+def test_recall_and_precision_on_real_plans(which: str, capsys: pytest.CaptureFixture[str]) -> None:
+    rows = [(name, *score(name)) for name in NAMES if annotation(name)["set"] == which]
+    text, recall, precision = table(rows, f"{which} set")
     with capsys.disabled():
         sys.stdout.write("\n" + text + "\n")
-    assert recall >= RECALL_FLOOR
-    assert precision >= PRECISION_FLOOR
+    assert recall >= FLOORS[which][0]
+    assert precision >= FLOORS[which][1]
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_every_draft_is_a_valid_plan_file(name: str) -> None:
     draft = draft_of(name, annotation(name))
+    if draft is None:
+        assert annotation(name)["targets"] == []
+        return
     tk.parse(tomllib.loads(draft.to_toml()), source=f"{name}.toml")

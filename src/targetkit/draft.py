@@ -547,7 +547,10 @@ _MIDLINE_MARKER = re.compile(
     rf"(?<=[。;!?])\s*(?=(?:(?P<ar>\d{{1,2}})(?:\.(?!\d)|、)|\((?P<pcn>[{_CN_ORD}]{{1,3}})\)|(?P<cn>[{_CN_ORD}]{{1,3}})、))"
 )
 _SENTENCE_END = re.compile(r"[。!?]+")
-_PAST_SECTION = re.compile(r"回顾|总结|成效|完成情况|主要成绩|工作成绩|取得的成绩")
+_PAST_SECTION = re.compile(r"回顾|总结|成效|完成情况|执行情况|主要成绩|工作成绩|取得的成绩|成绩单")
+# a short line that heads what follows without a numbered marker (■ 2024年成绩单, 今年预期目标)
+_BLOCK_HEAD = re.compile(r"^[\s■◆●▲★□◇○•·—\-]*(?P<head>[^,。;:!?]{2,24})$")
+_FUTURE_HEAD = re.compile(r"目标|任务|计划|安排|重点工作|工作要点|打算|思路")
 _URL = re.compile(r"(?:https?://|www\.)\S+")
 
 
@@ -677,7 +680,13 @@ def _structure(text: str) -> list[_Sentence]:
     section_no = 0
     item: int | None = None
     out: list[_Sentence] = []
+    past_block = False
     for seg in segments:
+        block = _BLOCK_HEAD.match(seg.norm) if seg.level is None else None
+        if block and _PAST_SECTION.search(block["head"]):
+            past_block = True
+        elif block and _FUTURE_HEAD.search(block["head"]) or seg.level in section_levels:
+            past_block = False
         if seg.level in section_levels:
             rank = _LEVEL_RANK[seg.level]
             for lv in list(headings):
@@ -695,7 +704,7 @@ def _structure(text: str) -> list[_Sentence]:
         elif seg.level == item_level:
             item = seg.number
         section = " ".join(headings[lv] for lv in section_levels if lv in headings)
-        past = bool(_PAST_SECTION.search(section))
+        past = past_block or bool(_PAST_SECTION.search(section))
         start = 0
         for m in [*_SENTENCE_END.finditer(seg.norm), None]:
             end = m.start() if m else len(seg.norm)
@@ -799,8 +808,12 @@ _INCENTIVE = re.compile(
     r"给予|奖励|奖补|补助|补贴|资助|最高|最多|贴息|每家|每个|每人|每项|每户|一次性"
 )
 _PAST_CLAUSE = re.compile(
-    r"已经|已有|已达|已建|已完成|已认定|已培育|已累计|截至目前|目前已|现有|去年|上年(?![增提下减])"
+    r"已经|已有|已达|已建|已完成|已认定|已培育|已累计|截至目前|目前已|现有|去年|上年(?![增提下减])|"
+    r"累计(?:建成|发放|完成|实现|认定|培育|引进|服务)|共(?:组织|举办|完成|发放|服务|帮助)"
 )
+# 超额完成, 圆满完成: the sentence reports what was done
+_FUTURE = re.compile(r"今年|年内|全年|明年|力争|争取|确保|(?:到|至)\s*(?:19|20)\d{2}\s*年")
+_DONE = re.compile(r"超额完成|圆满完成|全部完成|顺利完成|均已完成")
 # 截至2018年底, 截止目前: a figure reached by a date before the plan
 _UNTIL = re.compile(r"^(?:截至|截止|到)\s*(?:目前|当前|现在|(?P<y>(?:19|20)\d{2})\s*年)")
 # 到2025年, 2025年, …: the year a multi-year plan's sentence sets its targets for
@@ -1193,6 +1206,8 @@ class _SentenceReader:
         until = _UNTIL.match(self.norm.strip())
         if until and (until["y"] is None or int(until["y"]) < self.year):
             return True
+        if _DONE.search(self.norm) and not _FUTURE.search(self.norm):
+            return True
         return bool(_PAST_CLAUSE.search(self.norm[clause.start : clause.end]))
 
     # ---- numbers
@@ -1229,7 +1244,9 @@ class _SentenceReader:
         out.sort(key=lambda q: q.start)
         for q in out:
             self._find_low(q)
-        return out
+        # 6%-6.5%: the low end is part of the range, not a number of its own
+        lows = {q.low_start for q in out if q.low_start is not None}
+        return [q for q in out if q.start not in lows]
 
     def _quantity(self, m: re.Match[str]) -> _Qty | None:
         start, end = m.start(), m.end()
@@ -1260,6 +1277,11 @@ class _SentenceReader:
             return None  # ordinals; ranks are read separately
         if prev == "每":
             self.rejected[start] = "a rate (每…)"
+            return None
+        if prev == "近":
+            self.rejected[start] = (
+                "an approximate report (近…): plans set targets, not near-figures"
+            )
             return None
         if unit_text and nxt and nxt in _BAD_NEXT.get(unit_text[-1], ""):
             return None
