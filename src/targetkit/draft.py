@@ -685,7 +685,7 @@ def _structure(text: str) -> list[_Sentence]:
         block = _BLOCK_HEAD.match(seg.norm) if seg.level is None else None
         if block and _PAST_SECTION.search(block["head"]):
             past_block = True
-        elif block and _FUTURE_HEAD.search(block["head"]) or seg.level in section_levels:
+        elif (block and _FUTURE_HEAD.search(block["head"])) or seg.level in section_levels:
             past_block = False
         if seg.level in section_levels:
             rank = _LEVEL_RANK[seg.level]
