@@ -16,8 +16,10 @@ Every sentence whose numbers were not turned into a target is kept as an "untrac
 so nothing is dropped silently. `Draft.to_toml` writes the draft as a commented plan file that
 `targetkit validate` accepts.
 
-`read_text_file` and `save_draft` are the edges: they read the source text (UTF-8, or GB18030/GBK
-as many government sites still publish) and write the draft without overwriting a file.
+`read_document` (.txt, .docx, .html, .pdf; see `targetkit.documents`), `read_text_file` and
+`save_draft` are the edges: they read the source text and write the draft without overwriting a
+file. A sentence may carry its owner and deadline as a task table gives them,
+``…（责任单位：市科技局；完成时限：2024年6月底前）``; the target gets both.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from typing import Literal
 import attrs
 
 from targetkit.config import dump, dumps, parse
+from targetkit.documents import read_document, read_text_file
 from targetkit.exceptions import ConfigError
 from targetkit.model import Indicator, IndicatorKind, Plan, Target
 from targetkit.rules import (
@@ -57,6 +60,7 @@ __all__ = [
     "FindingKind",
     "draft_plan",
     "parse_number",
+    "read_document",
     "read_text_file",
     "save_draft",
 ]
@@ -128,69 +132,6 @@ class Draft:
 
 
 # --------------------------------------------------------------------------- edges
-
-
-def read_text_file(path: str | Path) -> str:
-    """Read a plan's text: UTF-8 (with or without BOM), UTF-16 with BOM, else GB18030/GBK.
-
-    Raises:
-        ConfigError: when the file cannot be read or is not text in one of these encodings.
-    """
-    path = Path(path)
-    source = str(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise ConfigError.single(
-            source, "", f"cannot be read ({exc.strerror})", "check the path"
-        ) from exc
-    hint = "save the text as UTF-8 (e.g. iconv -f GB18030 -t UTF-8), or copy it from the web page again"
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
-            return raw.decode("utf-16")
-        except UnicodeDecodeError as exc:
-            raise ConfigError.single(
-                source, "", "starts like UTF-16 but is not valid UTF-16", hint
-            ) from exc
-    if b"\x00" in raw:
-        raise ConfigError.single(source, "", "is a binary file, not text", hint)
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    try:
-        text = raw.decode("gb18030")
-    except UnicodeDecodeError as exc:
-        raise ConfigError.single(
-            source,
-            "",
-            f"is neither UTF-8 nor GB18030/GBK text (undecodable byte at offset {exc.start})",
-            hint,
-        ) from exc
-    if not _looks_chinese(text):
-        raise ConfigError.single(
-            source,
-            "",
-            "is neither UTF-8 nor GB18030/GBK text (decoding it as GB18030 gives no Chinese text)",
-            hint,
-        )
-    return text
-
-
-def _looks_chinese(text: str) -> bool:
-    """Tell GB18030-decoded Chinese from another encoding decoded by mistake."""
-    wide = [ch for ch in text if ord(ch) > 0x7F]
-    if not wide:
-        return True
-    good = sum(
-        1
-        for ch in wide
-        if "\u4e00" <= ch <= "\u9fff"
-        or "\u3000" <= ch <= "\u303f"
-        or "\uff00" <= ch <= "\uffef"
-        or ch in "“”‘’—…·"
-    )
-    return good / len(wide) >= 0.8
 
 
 def save_draft(draft: Draft, path: str | Path, *, force: bool = False) -> None:
@@ -2295,7 +2236,8 @@ def draft_plan(
     targets: list[Target] = []
     findings: list[Finding] = []
     for s in sentences:
-        reader = _SentenceReader(s, ctx, title=s.line in title_lines)
+        read, owner = _assignment(s)
+        reader = _SentenceReader(read, ctx, title=s.line in title_lines)
         reader.read()
         loc = _location(s, restart)
         for r in reader.readings:
@@ -2312,6 +2254,7 @@ def draft_plan(
                 section=s.section,
                 item=s.item,
                 source=s.text,
+                owner=owner,
             )
             indicators += inds
             targets.append(target)
@@ -2358,6 +2301,41 @@ def draft_plan(
     )
     plan, findings = _validated(plan, findings, source)
     return Draft(plan=plan, findings=tuple(findings), source=source, notes=period_note)
+
+
+# （责任单位：市科技局；完成时限：2024年6月底前）: who answers for the task, and by when
+_ASSIGNMENT = re.compile(
+    r"\(\s*(?P<body>(?:牵头单位|责任单位|责任部门|牵头部门|主责单位|负责单位|完成时限|完成时间|时间节点|时限)"
+    r"\s*:[^()]*)\)\s*$"
+)
+_ASSIGNMENT_PART = re.compile(
+    r"(?P<key>牵头单位|责任单位|责任部门|牵头部门|主责单位|负责单位|完成时限|完成时间|时间节点|时限)\s*:\s*"
+    r"(?P<value>[^;]+)"
+)
+
+
+def _assignment(s: _Sentence) -> tuple[_Sentence, str]:
+    """Return the sentence without its （责任单位：…；完成时限：…） note, and the owner it names.
+
+    The deadline stays in the sentence, in brackets, where the reading of dates finds it.
+    """
+    m = _ASSIGNMENT.search(s.norm)
+    if m is None:
+        return s, ""
+    owner, when = "", ""
+    for part in _ASSIGNMENT_PART.finditer(m["body"]):
+        value = s.text[m.start("body") + part.start("value") : m.start("body") + part.end("value")]
+        if "时" in part["key"] or "节点" in part["key"]:
+            when = value.strip()
+        elif not owner:
+            owner = value.strip()
+    keep = f"({when})" if when else ""
+    return (
+        attrs.evolve(
+            s, text=s.text[: m.start()] + keep, norm=s.norm[: m.start()] + _normalise(keep)
+        ),
+        owner,
+    )
 
 
 _PERIOD = re.compile(r"((?:19|20)\d{2})\s*年?\s*[-—–~至到]\s*((?:19|20)\d{2})\s*年")
@@ -2573,6 +2551,8 @@ def _render_toml(draft: Draft) -> str:
         n_uncertain=n_uncertain,
         n_untracked=len(draft.untracked),
     ).splitlines()
+    for note in draft.notes:
+        out.insert(-2, f"# PERIOD: {_comment(note)}")
     out += ["", *head]
     section: str | None = None
     item: int | None = None
