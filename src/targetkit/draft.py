@@ -988,8 +988,12 @@ _PLAN_DOC = re.compile(r"工作要点|工作计划|实施方案|行动方案|工
 
 
 def _similar(a: str, b: str) -> bool:
-    """Tell whether two subjects name the same thing: most of the shorter is in the longer."""
-    a, b = sorted((_strip_share(a), _strip_share(b)), key=len)
+    """Tell whether two subjects name the same thing: a good part of the shorter is in the longer."""
+    def core(name: str) -> str:
+        name = re.sub(r"(?:19|20)\d{2}\s*年(?:底|末)?", "", _strip_share(name))
+        return re.sub(r"^(?:提出了|提出|明确了|明确|要求|称)", "", name)
+
+    a, b = sorted((core(a), core(b)), key=len)
     if not a:
         return False
     need = max(3, -(-len(a) * 3 // 5))  # 60% of the shorter, rounded up
@@ -1007,6 +1011,9 @@ _TASK_NOUN = re.compile(
 )
 
 # a quoted name that starts with a numeral: “四敢”, “一谷、一圈”, “三个三” (not “三峡…”)
+_NOT_AN_ATTRIBUTE = (
+    r"(?!(?:主要|工作|发展)?(?:目标|任务|要求))"  # 达450家的(主要)目标 is the target
+)
 _NUMERAL_NAME = re.compile(r"^(?:[二两三四五六七八九十](?!峡)|一[\u4e00-\u9fff]、一)")
 
 
@@ -1262,10 +1269,10 @@ class _SentenceReader:
                 )
                 return None
         hint = ""
-        if unit == "%" and re.match(r"^\s*(?:以上|以下)?\s*的(?!目标|任务|要求)", after):
+        if unit == "%" and re.match(rf"^\s*(?:以上|以下)?\s*的{_NOT_AN_ATTRIBUTE}", after):
             hint = "share_of"  # 20%的村集体…, 70%以上的城市…: a share of things
         elif re.match(
-            r"^\s*(?:以上|以下)?\s*(?:的(?!目标|任务|要求)|级|规模|量级|体量)", after
+            rf"^\s*(?:以上|以下)?\s*(?:的{_NOT_AN_ATTRIBUTE}|级|规模|量级|体量)", after
         ) or (unit in _MONEY_UNITS and re.match(r"^\s*(?:以上|以下)\s*[企项产工重大龙园]", after)):
             self.rejected[start] = "an attribute of a noun (…级, …以上的)"
             return None
@@ -2142,11 +2149,16 @@ def _detect_year(sentences: Sequence[_Sentence], text: str) -> int | None:
     return None
 
 
-def _detect_title(text: str, year: int) -> str:
-    for line in [ln.strip() for ln in text.splitlines() if ln.strip()][:6]:
+def _detect_title(text: str, start: int, end: int) -> str:
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()][:6]
+    for line in lines:
         if len(line) <= 60 and re.search(r"要点|计划|安排|方案|任务", line):
             return line
-    return f"{year}年工作要点"
+    for line in lines[:3]:  # a document named in the text: 《…行动工作方案(2019-2020年)》
+        named = re.search(r"《([^》]{4,60}(?:要点|计划|方案|规划|意见|安排)[^》]{0,20})》", line)
+        if named:
+            return named[1]
+    return f"{start}年工作要点" if start == end else f"{start}—{end}年工作方案"
 
 
 _ISSUER = re.compile(
@@ -2290,7 +2302,7 @@ def draft_plan(
         )
     plan = Plan(
         id=_plan_id(id_prefix, source, start),
-        title=_detect_title(text, start),
+        title=_detect_title(text, start, end),
         start=dt.date(start, 1, 1),
         end=dt.date(end, 12, 31),
         indicators=indicators,
