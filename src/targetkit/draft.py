@@ -778,7 +778,17 @@ _TRAIL = re.compile(
     + rf"|{_SOFT}|确保|分别|比上年|较上年|比去年|同比|的目标|目标|以及|和|及|与|为|在|于|的|\s|[,;:、])+$"
 )
 _TITLE_LEAD = re.compile(rf"^(?:\s|[,;:、]|{_ENUM}|{_SOFT}|确保|并且|并|同时|另外)+")
-_SHARE = re.compile(r"^(?P<num>.*?)占(?P<den>[^,;]+?)(?:的)?(?:比重|比例|份额|的比|比)")
+_SHARE = re.compile(r"^(?P<num>.*?)(?:占|相当于)(?P<den>[^,;]+?)(?:的)?(?:比重|比例|份额|的比|比)")
+# subjects whose lower values are better: a bare or 左右 figure for them is a cap
+_LOWER_BETTER = re.compile(
+    r"失业率|涨幅|价格指数|价格总水平|能耗|排放|浓度|PM2\.5|PM10|死亡率|发生率|事故|赤字率|负债率|"
+    r"不良贷款率|黑臭|重污染|劣[VⅤ5]类"
+)
+# …整治率, …处理率: the share dealt with, which should rise even for a bad thing (黑臭水体整治率)
+_DONE_WELL = re.compile(
+    r"(?:整治|治理|处理|达标|利用|消除|覆盖|普及|改善|削减|下降|优良)率|降幅|优良"
+)
+_WEAK_FLOOR = {"达到", "达", "保持在", "稳定在", "保持", "稳定"}
 
 # milestones
 _DOC_VERBS = {"出台", "印发", "制定", "制订", "发布", "修订", "编制", "编制完成"}
@@ -957,7 +967,7 @@ def _inside(spans: Iterable[tuple[int, int]], a: int, b: int) -> bool:
 _QTY_RE = re.compile(
     rf"(?:(?P<ar>{_AR})\s*(?P<approx>余|多)?\s*(?P<mult>[十百千万亿]{{0,2}})|(?P<cn>{_CN}))\s*(?P<unit>{_UNIT_RE})?"
 )
-_DOUBLING = re.compile(r"翻\s*(?P<n>[一两二三])?\s*番")
+_DOUBLING = re.compile(r"翻\s*(?P<n>[一两二三])?\s*番|(?<![双两三])倍增(?=\s*(?:[,;:。]|$))")
 _PERCENT_WORDS = re.compile(rf"(?P<k>百分之|千分之)(?P<n>{_AR}|{_CN})")
 _BETWEEN_BEFORE = re.compile(
     rf"(?P<lo>{_AR}|{_CN})\s*(?P<lounit>{_UNIT_RE})?\s*(?:到|至|-|–|—|~)\s*$"
@@ -989,6 +999,7 @@ _PLAN_DOC = re.compile(r"工作要点|工作计划|实施方案|行动方案|工
 
 def _similar(a: str, b: str) -> bool:
     """Tell whether two subjects name the same thing: a good part of the shorter is in the longer."""
+
     def core(name: str) -> str:
         name = re.sub(r"(?:19|20)\d{2}\s*年(?:底|末)?", "", _strip_share(name))
         return re.sub(r"^(?:提出了|提出|明确了|明确|要求|称)", "", name)
@@ -1751,6 +1762,23 @@ class _SentenceReader:
             notes.append("a reduction: tracked as the amount reduced during the year")
         else:
             reading.indicator_kind = IndicatorKind.LEVEL if level_words else _count_kind(pre, unit)
+        word = keyword.group(0) if keyword else ""
+        if (
+            reading.kind == "at_least"
+            and not q.hint
+            and (not word or word in _WEAK_FLOOR)
+            and _LOWER_BETTER.search(subject)
+            and not _DONE_WELL.search(subject)
+        ):
+            # 失业率5.5%左右, 居民消费价格涨幅3%左右, PM2.5达到30µg左右: the lower the better
+            reading.kind = "at_most"
+            reading.indicator_kind = IndicatorKind.LEVEL
+            reading.notes = [
+                n.replace("(about) read as a floor", "(about) read as a cap") for n in notes
+            ]
+            reading.notes.append(
+                f"{_strip_share(subject)} is better lower: read as at most {q.value:g}{unit}"
+            )
 
     def _ranks(self, clause: _Clause, prev_subject: str) -> list[_Reading]:
         text = self.norm[clause.start : clause.end]
@@ -2027,7 +2055,9 @@ def _multiplier(chars: str) -> float:
 
 
 def _guess_amount_unit(subject: str) -> str:
-    """Guess the unit of an amount from its name (产值, 收入, GDP … are in 亿元)."""
+    """Guess the unit of an amount from its name (产值, 收入, GDP … are in 亿元; 人均… in 元)."""
+    if re.search(r"人均|每人|价格|单价|工资|房价|每户|户均", subject):
+        return "元"
     if re.search(
         r"产值|增加值|收入|营收|总额|成交额|投资|投入|支出|GDP|生产总值|税收|利润|金额|销售额|消费",
         subject,
@@ -2038,7 +2068,7 @@ def _guess_amount_unit(subject: str) -> str:
 
 def _strip_share(name: str) -> str:
     """Return the subject of a share name (高新技术产业增加值占生产总值比重 → 高新技术产业增加值)."""
-    return name.split("占", 1)[0] if "占" in name else name
+    return re.split(r"占|相当于", name, maxsplit=1)[0]
 
 
 def _strip_trailing_decline(name: str) -> str:
