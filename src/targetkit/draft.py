@@ -979,7 +979,8 @@ _MENTION_CN = re.compile(
 
 # words that commit a clause to a future value, before the number or right after it
 _AIM_WORDS = re.compile(
-    "|".join(w for w, _ in _KEYWORD_WORDS) + rf"|{_SOFT}|确保|计划|预计|目标|任务|不超|不少|"
+    "|".join(w for w, _ in _KEYWORD_WORDS)
+    + rf"|{_SOFT}|确保|计划|预计|目标|任务|不超|不少|至少|最少|"
     r"创建|创成|新改建|新改扩建|新增|净增|改造|修复|种植|播种|实施|培训|帮扶|接待|新备案|备案|入库"
 )
 _QUALIFIER_AFTER = re.compile(r"^\s*(?:及以上|以上|以内|以下|之内|左右|上下)")
@@ -1554,9 +1555,26 @@ class _SentenceReader:
                 prev_subject = _strip_share(reading.name)
             seg_start = max(qual_end, tail_end)
         if len(out) > 1 and "分别" in self.norm[clause.start : clause.end]:
+            self._pair_respectively(clause, out)
+        return out
+
+    def _pair_respectively(self, clause: _Clause, out: list[_Reading]) -> None:
+        """Give each figure of “A和B…分别X、Y” its own subject: A… gets X, B… gets Y."""
+        text = self.norm[clause.start : clause.end]
+        subject = self._subject(clause.start, clause.start + text.index("分别"))
+        if not subject:  # “A和B在…基础上,分别超过X和Y”: the subjects stand in the clause before
+            before = [c for c in _clauses(self.norm) if c.end <= clause.start]
+            if before:
+                subject = self._subject(before[-1].start, before[-1].end)
+        subject = re.split(r"在|实现|达到|力争|确保|要|将", subject)[0]
+        subjects = _respective_subjects(subject)
+        if len(subjects) != len(out):
             for r in out:
                 r.notes.append("分别: check which subject each figure belongs to")
-        return out
+            return
+        for r, name in zip(out, subjects, strict=True):
+            r.name, r.inherited = name, False
+            r.notes.append(f"分别: read as the figure for {name}")
 
     def _classify(self, slot: _Slot) -> tuple[_Reading, str, int]:
         """Read one number in its clause; return the reading, its wording kind and tail end."""
@@ -2071,6 +2089,22 @@ def _strip_share(name: str) -> str:
     return re.split(r"占|相当于", name, maxsplit=1)[0]
 
 
+def _respective_subjects(subject: str) -> list[str]:
+    """Split the subject of 分别: 城乡居民人均收入 → 城镇居民…, 农村居民…; A和B企业 → A, B企业."""
+    m = re.match(r"^(?P<head>.*?)城乡(?P<tail>.+)$", subject)
+    if m:
+        return [f"{m['head']}城镇{m['tail']}", f"{m['head']}农村{m['tail']}"]
+    m = re.match(r"^(?P<head>.*?)城镇(?:和|与|及|、)农村(?P<tail>.+)$", subject)
+    if m:
+        return [f"{m['head']}城镇{m['tail']}", f"{m['head']}农村{m['tail']}"]
+    parts = [p for p in re.split(r"和|与|及|、", subject) if p]
+    if len(parts) < 2:
+        return [subject]
+    # A和B企业: A takes B's last word when it has none of its own (高新技术和科技型企业)
+    last = re.search(r"(企业|人员|人数|收入|产值|总额|投资|数量|面积)$", parts[-1])
+    return [p + last[1] if last and not p.endswith(last[1]) else p for p in parts]
+
+
 def _strip_trailing_decline(name: str) -> str:
     return re.sub(r"(?:下降|降低|减少|压减|压缩|缩短|削减|缩减)+$", "", name)
 
@@ -2161,7 +2195,7 @@ def _short(text: str, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _detect_year(sentences: Sequence[_Sentence], text: str) -> int | None:
+def _title_year(text: str) -> int | None:
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()][:6]
     for line in lines:
         m = re.search(
@@ -2170,6 +2204,10 @@ def _detect_year(sentences: Sequence[_Sentence], text: str) -> int | None:
         )
         if m:
             return int(m[1])
+    return None
+
+
+def _lead_year(sentences: Sequence[_Sentence]) -> int | None:
     for s in sentences:
         if s.section or s.item is not None:
             break
@@ -2412,14 +2450,17 @@ def _period(
                     f"pass a year from {first} to {last}, or leave --year out to draft the whole period",
                 )
             return first, last, ()
-    found = _detect_year(sentences, text)
     if year is not None:
         return year, year, ()
+    found = _title_year(text)
     if found is not None:
         return found, found, ()
     named = sorted(
         {int(m[1] or m[2]) for s in sentences for m in _DATED.finditer(s.norm)} - set(range(1900))
     )
+    lead = _lead_year(sentences)
+    if lead is not None and len(named) < 2:
+        return lead, lead, ()
     if named:
         span = str(named[0]) if len(named) == 1 else f"{named[0]}–{named[-1]}"
         return (
