@@ -7,11 +7,14 @@ from __future__ import annotations
 import datetime as dt
 import io
 import sys
+import tempfile
 import zipfile
 from pathlib import Path
 
 import docx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import targetkit as tk
 from targetkit.cli import main
@@ -251,3 +254,45 @@ def test_a_missing_extra_names_the_pip_command(
     with pytest.raises(tk.ConfigError) as info:
         read_document(path)
     assert info.value.problems[0].hint == "pip install 'targetkit[docx]'"
+
+
+@settings(max_examples=60)
+@given(
+    data=st.binary(max_size=3000)
+    | st.text(max_size=2000).map(lambda t: t.encode("utf-8"))
+    | st.lists(
+        st.sampled_from(
+            [
+                "<div>",
+                "</div>",
+                "<p>",
+                "新增高企100家",
+                "<table><tr><td>",
+                "</td>",
+                "<meta charset=gbk>",
+                "&#x4e00;",
+            ]
+        ),
+        max_size=400,
+    ).map(lambda parts: "".join(parts).encode("gb18030")),
+    suffix=st.sampled_from([".html", ".pdf", ".docx", ".txt"]),
+)
+def test_any_bytes_read_as_text_or_fail_cleanly(data: bytes, suffix: str) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"plan{suffix}"
+        path.write_bytes(data)
+        problem = ""
+        try:
+            text = read_document(path)
+        except tk.ConfigError as exc:
+            problem = str(exc)
+        if problem:
+            assert str(path) in problem
+        else:
+            assert isinstance(text, str)
+
+
+def test_deeply_nested_markup_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "deep.html"
+    path.write_text("<div>" * 5000 + "新增高新技术企业100家。" + "</div>" * 5000, encoding="utf-8")
+    assert read_document(path) == "新增高新技术企业100家。\n"

@@ -345,12 +345,17 @@ _FOOTER_LINE = re.compile(
 )
 
 
+# pages nest a few dozen levels; deeper markup is kept flat so that no walk can recurse too far
+_MAX_DEPTH = 150
+
+
 @attrs.define
 class _Node:
     tag: str
     attributes: dict[str, str]
     parent: _Node | None
     children: list[_Node | str] = attrs.Factory(list)
+    han: int = -1  # Chinese characters below, counted once
 
 
 class _TreeBuilder(HTMLParser):
@@ -362,19 +367,24 @@ class _TreeBuilder(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.root = _Node(tag="#root", attributes={}, parent=None)
         self.current = self.root
+        self.depth = 0
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         node = _Node(tag=tag, attributes={k: v or "" for k, v in attrs}, parent=self.current)
         self.current.children.append(node)
-        if tag not in self._VOID:
+        if tag not in self._VOID and self.depth < _MAX_DEPTH:
             self.current = node
+            self.depth += 1
 
     def handle_endtag(self, tag: str) -> None:
         node: _Node | None = self.current
+        climbed = 0
         while node is not None and node.tag != tag:
             node = node.parent
+            climbed += 1
         if node is not None and node.parent is not None:
             self.current = node.parent
+            self.depth = max(0, self.depth - climbed - 1)
 
     def handle_data(self, data: str) -> None:
         self.current.children.append(data)
@@ -451,15 +461,19 @@ def _dropped(node: _Node) -> bool:
 
 
 def _han(node: _Node) -> int:
-    if _dropped(node):
-        return 0
-    total = 0
-    for child in node.children:
-        if isinstance(child, str):
-            total += len(re.findall(r"[\u4e00-\u9fff]", child))
-        else:
-            total += _han(child)
-    return total
+    """Return the number of Chinese characters under the node, outside dropped parts."""
+    if node.han < 0:
+        node.han = 0
+        if not _dropped(node):
+            for child in node.children:
+                if isinstance(child, str):
+                    node.han += len(_HAN.findall(child))
+                else:
+                    node.han += _han(child)
+    return node.han
+
+
+_HAN = re.compile(r"[\u4e00-\u9fff]")
 
 
 def _article(root: _Node) -> _Node:
