@@ -84,6 +84,11 @@ def news(body: str, **kwargs: Any) -> Draft:
             "past figure",
         ),
         (
+            "过去一年,我们攻坚克难。全市地区生产总值达到1200亿元,增长6.5%。\n今年地区生产总值增长6%左右。",
+            [("growth", 6.0, "%")],
+            "past figure",
+        ),
+        (
             "目前全市共有高新技术企业800家,力争新增100家。",
             [("at_least", 100.0, "家")],
             "past figure",

@@ -1041,6 +1041,7 @@ class _Context:
     carried_year: int | None = None  # the target year named earlier in the same paragraph
     line: int = -1
     allocation_line: int = -1  # a line where 拟… (planned allocations) began
+    past_line: int = -1  # a line (paragraph) that opened with 过去一年, 2023年, …
     seen: list[_Reading] = attrs.Factory(list)  # targets of earlier sentences
     only_year: int | None = None  # --year of a multi-year plan: draft this year's targets only
     period: tuple[int, int] | None = None  # the whole plan's years when only_year is set
@@ -1162,8 +1163,11 @@ class _SentenceReader:
     def is_past(self, clause: _Clause) -> bool:
         if self.s.past:
             return True
+        if self.ctx.past_line == self.s.line and not _FUTURE.search(self.norm):
+            return True  # a paragraph that opened with 过去一年… goes on about the past
         start = _PAST_START.match(self.norm.strip())
         if start and (start["y"] is None or int(start["y"]) < self.year):
+            self.ctx.past_line = self.s.line
             return True
         until = _UNTIL.match(self.norm.strip())
         if until and (until["y"] is None or int(until["y"]) < self.year):
