@@ -147,6 +147,7 @@ def test_the_same_figure_for_another_subject_is_not_a_repeat() -> None:
         ("实现麦积山景区年接待游客过百万人次的目标。", ("at_least", 100.0, "万人次")),
         ("计划接待国内游客582余万人次。", ("at_least", 582.0, "万人次")),
         ("力争科技型企业数量实现倍增。", ("growth", 100.0, "%")),
+        ("实现区域科技创新指数达到160以上。", ("at_least", 160.0, "")),
     ],
 )
 def test_readings(body: str, expected: tuple[str, float, str]) -> None:

@@ -1014,6 +1014,11 @@ def _similar(a: str, b: str) -> bool:
     return any(a[i : i + need] in b for i in range(len(a) - need + 1))
 
 
+# an index or score, whose figure has no unit: 科技创新指数达到160以上, 满意度得分90分 (分 is a unit)
+_SCORE_BEFORE = re.compile(
+    r"(?:指数|得分|评分|分值)\s*(?:达到|达|提高到|提升到|保持在|稳定在|不低于|超过)?\s*$"
+)
+
 # N次会议, N次全会: the ordinal of a meeting, not a count
 _MEETING_AFTER = re.compile(
     r"^\s*(?:全体|常务|常委|扩大)?\s*(?:会议|全会|大会|党代会|代表大会|常委会|全体会议|集体学习|会)"
@@ -1218,6 +1223,17 @@ class _SentenceReader:
         start, end = m.start(), m.end()
         norm = self.norm
         unit_text = m["unit"]
+        if (
+            m["ar"] is not None
+            and not unit_text
+            and not m["mult"]
+            and _SCORE_BEFORE.search(norm[max(0, start - 12) : start])
+            and not _inside(self.dates, start, end)
+        ):
+            # 科技创新指数达到160以上: an index or a score has no unit
+            return _Qty(
+                start=start, end=end, value=float(m["ar"].replace(",", "")), unit="", raw=m.group(0)
+            )
         if m["ar"] is not None and not unit_text and not m["mult"].endswith("亿"):
             return None
         if m["cn"] is not None and not unit_text:
