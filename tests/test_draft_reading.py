@@ -231,3 +231,14 @@ def test_the_cli_drafts_one_year_and_the_draft_validates(
     assert plan["plan"]["period"] == {"start": dt.date(2025, 1, 1), "end": dt.date(2025, 12, 31)}
     assert main(["draft", str(source), "--year", "2031"]) == 3
     assert "2031 is outside the plan's period" in capsys.readouterr().err
+
+
+def test_a_text_dated_after_the_year_it_reports_is_a_review() -> None:
+    text = (
+        "2019年上海着力破解民生难题\n2020年01月15日10:01 来源:人民网\n"
+        "新建养老床位7202张,改建认知障碍照护床位1485张。\n"
+    )
+    with pytest.raises(tk.ConfigError, match="no quantitative or dated target"):
+        draft_plan(text)
+    d = draft_plan(text, year=2019)  # the user says it is the plan of 2019
+    assert values(d) == [("at_least", 7202.0, "张"), ("at_least", 1485.0, "张")]

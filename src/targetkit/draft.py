@@ -983,7 +983,8 @@ _MENTION_CN = re.compile(
 _AIM_WORDS = re.compile(
     "|".join(w for w, _ in _KEYWORD_WORDS)
     + rf"|{_SOFT}|确保|计划|预计|目标|任务|不超|不少|至少|最少|"
-    r"创建|创成|新改建|新改扩建|新增|净增|改造|修复|种植|播种|实施|培训|帮扶|接待|新备案|备案|入库"
+    r"创建|创成|新改建|新改扩建|新增|净增|改造|修复|种植|播种|实施|培训|帮扶|接待|新备案|备案|入库|"
+    r"改建|扩建|加装|筹集|推进|开设|开办|提供|完成|开工"
 )
 _QUALIFIER_AFTER = re.compile(r"^\s*(?:及以上|以上|以内|以下|之内|左右|上下)")
 _SCOPE = re.compile(
@@ -1047,6 +1048,7 @@ class _Context:
     line: int = -1
     allocation_line: int = -1  # a line where 拟… (planned allocations) began
     past_line: int = -1  # a line (paragraph) that opened with 过去一年, 2023年, …
+    review: str = ""  # why the whole text reads as a review of a past year, not a plan
     seen: list[_Reading] = attrs.Factory(list)  # targets of earlier sentences
     only_year: int | None = None  # --year of a multi-year plan: draft this year's targets only
     period: tuple[int, int] | None = None  # the whole plan's years when only_year is set
@@ -1374,9 +1376,10 @@ class _SentenceReader:
     def read(self) -> None:
         clauses = _clauses(self.norm)
         quantities = self.quantities()
-        if self.title:
+        if self.title or self.ctx.review:
+            why = self.ctx.review or "part of the document's title"
             for q in quantities:
-                self.rejected.setdefault(q.start, "part of the document's title")
+                self.rejected.setdefault(q.start, why)
             return
         if self.allocation_from is not None:
             for q in quantities:
@@ -2315,6 +2318,7 @@ def draft_plan(
             source, "--year", f"{year} is not a plan year", "pass e.g. --year 2024"
         )
     start, end, period_note = _period(sentences, text, year, source)
+    review = _review_of(sentences, text, start) if year is None else ""
     only = year if year is not None and end > start else None
     heads = _logical_lines(text)[:3]
     ctx = _Context(
@@ -2323,6 +2327,7 @@ def draft_plan(
         plan_doc=any(len(ln) <= 60 and _PLAN_DOC.search(ln) for ln in heads),
         only_year=only,
         period=(start, end),
+        review=review,
     )
     if only is not None:
         start = end = only
@@ -2438,6 +2443,27 @@ def _assignment(s: _Sentence) -> tuple[_Sentence, str]:
         ),
         owner,
     )
+
+
+_PUBLISHED = re.compile(r"((?:19|20)\d{2})\s*(?:年\s*\d{1,2}\s*月\s*\d{1,2}\s*日|-\d{2}-\d{2})")
+
+
+def _review_of(sentences: Sequence[_Sentence], text: str, start: int) -> str:
+    """Say why a text whose year comes from its first sentence is a review, or return ''.
+
+    A text dated after the year it is about (人民网 2020年01月15日: “2019年上海…”) reports on
+    that year: a plan is never published after its year is over.
+    """
+    if _title_year(text) is not None or _lead_year(sentences) != start:
+        return ""
+    for line in _logical_lines(text)[:4]:
+        m = _PUBLISHED.search(_normalise(line))
+        if m and int(m[1]) > start:
+            return (
+                f"the text is dated {m[1]} and tells what {start} achieved: a review, not a plan "
+                f"(pass --year {start} to draft it anyway)"
+            )
+    return ""
 
 
 _PERIOD = re.compile(r"((?:19|20)\d{2})\s*年?\s*[-—–~至到]\s*((?:19|20)\d{2})\s*年")
