@@ -2386,6 +2386,13 @@ def draft_plan(
                     note="; ".join(f"{word}: {why}" for word, why in left),
                 )
             )
+    if not targets and ctx.review:
+        raise ConfigError.single(
+            source,
+            "",
+            f"no quantitative or dated target was found: {ctx.review}",
+            f"check that this is the text of a plan; pass --year {start} if it is that year's plan",
+        )
     if not targets:
         raise ConfigError.single(
             source,
@@ -2459,10 +2466,7 @@ def _review_of(sentences: Sequence[_Sentence], text: str, start: int) -> str:
     for line in _logical_lines(text)[:4]:
         m = _PUBLISHED.search(_normalise(line))
         if m and int(m[1]) > start:
-            return (
-                f"the text is dated {m[1]} and tells what {start} achieved: a review, not a plan "
-                f"(pass --year {start} to draft it anyway)"
-            )
+            return f"the text is dated {m[1]} and tells what {start} achieved, a review, not a plan"
     return ""
 
 
