@@ -5,6 +5,7 @@ plain text does."""
 from __future__ import annotations
 
 import datetime as dt
+import html
 import io
 import sys
 import tempfile
@@ -296,3 +297,48 @@ def test_deeply_nested_markup_is_read(tmp_path: Path) -> None:
     path = tmp_path / "deep.html"
     path.write_text("<div>" * 5000 + "新增高新技术企业100家。" + "</div>" * 5000, encoding="utf-8")
     assert read_document(path) == "新增高新技术企业100家。\n"
+
+
+CORPUS = Path(__file__).resolve().parent / "data" / "plans"
+
+
+def corpus_text(path: Path) -> str:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    while lines and (lines[0].startswith("#") or not lines[0].strip()):
+        lines.pop(0)
+    return "\n".join(lines) + "\n"
+
+
+def draft_or_problem(text: str) -> str:
+    """Return the draft's TOML, or the problem that stopped it."""
+    try:
+        try:
+            return toml_of(draft_plan(text))
+        except tk.ConfigError as exc:
+            if "cannot tell the plan's year" not in str(exc):
+                raise
+            return toml_of(draft_plan(text, year=2024))
+    except tk.ConfigError as exc:
+        return str(exc).split(": ", 1)[1]
+
+
+@pytest.mark.parametrize("path", sorted(CORPUS.glob("*.txt")), ids=lambda p: p.stem)
+def test_every_real_plan_drafts_the_same_from_word_and_a_gbk_page(
+    tmp_path: Path, path: Path
+) -> None:
+    text = corpus_text(path)
+    lines = [line for line in text.splitlines() if line.strip()]
+    document = docx.Document()
+    for line in lines:
+        document.add_paragraph(line)
+    document.save(str(tmp_path / "plan.docx"))
+    page = (
+        '<html><head><meta charset="gbk"></head><body><div class="nav">首页 | 政务公开</div>'
+        '<div class="TRS_Editor">'
+        + "".join(f"<p>{html.escape(line)}</p>" for line in lines)
+        + '</div><div class="footer">主办单位：某市人民政府办公室</div></body></html>'
+    )
+    (tmp_path / "plan.html").write_bytes(page.encode("gb18030"))
+    want = draft_or_problem(text)
+    assert draft_or_problem(read_document(tmp_path / "plan.docx")) == want
+    assert draft_or_problem(read_document(tmp_path / "plan.html")) == want

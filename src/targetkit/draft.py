@@ -565,6 +565,9 @@ def _segments(text: str) -> list[_Segment]:
     return out
 
 
+_BULLET = re.compile(r"^\s*[■◆●▲★□◇○•·]|^\s*——")
+
+
 def _logical_lines(text: str) -> list[str]:
     """Return the non-empty lines, re-joining body text broken mid-sentence (copied from PDFs).
 
@@ -584,6 +587,10 @@ def _logical_lines(text: str) -> list[str]:
                 and "," in prev
                 and prev[-1] not in "。!?;:”)》"
                 and not any(pattern.match(norm) for _, pattern in _MARKERS)
+                and not _BULLET.match(norm)
+                and not _BULLET.match(prev)
+                # a short line without punctuation is a heading (今年重点工作), not a line's end
+                and not (len(norm) <= 20 and not re.search(r"[,。;:!?、]", norm))
             )
             if continued:
                 out[-1] += line
