@@ -34,7 +34,7 @@ NAMES = sorted(p.stem for p in PLANS.glob("*.txt"))
 # and measured before any change for them (check: recall 100%, precision 75.0%; fresh: 84.2%,
 # 53.3%), then the general faults they showed were fixed. Falling below a floor is a regression
 # to look at, not a threshold to tune.
-FLOORS = {"tuning": (0.96, 0.97), "check": (0.95, 0.90), "fresh": (0.90, 0.95)}
+FLOORS = {"tuning": (0.96, 0.97), "check": (0.95, 0.95), "fresh": (0.90, 0.95)}
 
 _SCALES = (("万亿", 1e12), ("千万", 1e7), ("百万", 1e6), ("十万", 1e5), ("亿", 1e8), ("万", 1e4))
 

@@ -73,7 +73,7 @@ def news(body: str, **kwargs: Any) -> Draft:
             "no commitment",
         ),
         (
-            "全市城镇新增就业54972人,全部超额完成目标任务。新增就业5万人。",
+            "全市城镇新增就业54972人,全部超额完成目标任务。\n今年新增就业5万人。",
             [("at_least", 5.0, "万人")],
             "past figure",
         ),

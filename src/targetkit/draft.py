@@ -1187,6 +1187,7 @@ class _SentenceReader:
         if until and (until["y"] is None or int(until["y"]) < self.year):
             return True
         if _DONE.search(self.norm) and not _FUTURE.search(self.norm):
+            self.ctx.past_line = self.s.line  # the paragraph reports what was done
             return True
         return bool(_PAST_CLAUSE.search(self.norm[clause.start : clause.end]))
 
