@@ -158,12 +158,23 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     report.add_argument("--debug", action="store_true", help="show tracebacks")
 
-    draft = sub.add_parser("draft", help="draft a plan file from a plan's raw text (工作要点)")
-    draft.add_argument("input", metavar="INPUT", help="the plan's text (UTF-8 or GB18030/GBK)")
+    draft = sub.add_parser(
+        "draft",
+        help="draft a plan file from a plan document (工作要点, 方案): .txt, .docx, .html, .pdf",
+    )
+    draft.add_argument(
+        "input",
+        metavar="INPUT",
+        help="the plan: text (UTF-8 or GB18030/GBK), .docx, a saved web page (.html) or a .pdf",
+    )
     draft.add_argument(
         "--output", "-o", metavar="FILE", help="write the draft here (default: standard output)"
     )
-    draft.add_argument("--year", type=int, help="the plan's year, when the text does not say")
+    draft.add_argument(
+        "--year",
+        type=int,
+        help="the plan's year when the text does not say; for a multi-year plan, draft this year only",
+    )
     draft.add_argument(
         "--id", dest="id_prefix", metavar="PREFIX", help="plan id, and a prefix for every id"
     )
@@ -489,9 +500,9 @@ def _cmd_report(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _cmd_draft(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from targetkit.draft import draft_plan, read_text_file, save_draft  # noqa: PLC0415
+    from targetkit.draft import draft_plan, read_document, save_draft  # noqa: PLC0415
 
-    text = read_text_file(args.input)
+    text = read_document(args.input)
     draft = draft_plan(text, year=args.year, id_prefix=args.id_prefix, source=str(args.input))
     if args.output:
         from pathlib import Path  # noqa: PLC0415

@@ -16,8 +16,10 @@ Every sentence whose numbers were not turned into a target is kept as an "untrac
 so nothing is dropped silently. `Draft.to_toml` writes the draft as a commented plan file that
 `targetkit validate` accepts.
 
-`read_text_file` and `save_draft` are the edges: they read the source text (UTF-8, or GB18030/GBK
-as many government sites still publish) and write the draft without overwriting a file.
+`read_document` (.txt, .docx, .html, .pdf; see `targetkit.documents`), `read_text_file` and
+`save_draft` are the edges: they read the source text and write the draft without overwriting a
+file. A sentence may carry its owner and deadline as a task table gives them,
+``…（责任单位：市科技局；完成时限：2024年6月底前）``; the target gets both.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from typing import Literal
 import attrs
 
 from targetkit.config import dump, dumps, parse
+from targetkit.documents import read_document, read_text_file
 from targetkit.exceptions import ConfigError
 from targetkit.model import Indicator, IndicatorKind, Plan, Target
 from targetkit.rules import (
@@ -57,6 +60,7 @@ __all__ = [
     "FindingKind",
     "draft_plan",
     "parse_number",
+    "read_document",
     "read_text_file",
     "save_draft",
 ]
@@ -94,6 +98,10 @@ def _finding_tuple(items: Iterable[Finding]) -> tuple[Finding, ...]:
     return tuple(items)
 
 
+def _str_tuple(items: Iterable[str]) -> tuple[str, ...]:
+    return tuple(items)
+
+
 @attrs.frozen(kw_only=True)
 class Draft:
     """A drafted plan and what was read to draft it, in the order of the source."""
@@ -101,6 +109,7 @@ class Draft:
     plan: Plan
     findings: tuple[Finding, ...] = attrs.field(converter=_finding_tuple)
     source: str = "<text>"
+    notes: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
 
     @property
     def untracked(self) -> tuple[Finding, ...]:
@@ -123,69 +132,6 @@ class Draft:
 
 
 # --------------------------------------------------------------------------- edges
-
-
-def read_text_file(path: str | Path) -> str:
-    """Read a plan's text: UTF-8 (with or without BOM), UTF-16 with BOM, else GB18030/GBK.
-
-    Raises:
-        ConfigError: when the file cannot be read or is not text in one of these encodings.
-    """
-    path = Path(path)
-    source = str(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise ConfigError.single(
-            source, "", f"cannot be read ({exc.strerror})", "check the path"
-        ) from exc
-    hint = "save the text as UTF-8 (e.g. iconv -f GB18030 -t UTF-8), or copy it from the web page again"
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
-            return raw.decode("utf-16")
-        except UnicodeDecodeError as exc:
-            raise ConfigError.single(
-                source, "", "starts like UTF-16 but is not valid UTF-16", hint
-            ) from exc
-    if b"\x00" in raw:
-        raise ConfigError.single(source, "", "is a binary file, not text", hint)
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    try:
-        text = raw.decode("gb18030")
-    except UnicodeDecodeError as exc:
-        raise ConfigError.single(
-            source,
-            "",
-            f"is neither UTF-8 nor GB18030/GBK text (undecodable byte at offset {exc.start})",
-            hint,
-        ) from exc
-    if not _looks_chinese(text):
-        raise ConfigError.single(
-            source,
-            "",
-            "is neither UTF-8 nor GB18030/GBK text (decoding it as GB18030 gives no Chinese text)",
-            hint,
-        )
-    return text
-
-
-def _looks_chinese(text: str) -> bool:
-    """Tell GB18030-decoded Chinese from another encoding decoded by mistake."""
-    wide = [ch for ch in text if ord(ch) > 0x7F]
-    if not wide:
-        return True
-    good = sum(
-        1
-        for ch in wide
-        if "\u4e00" <= ch <= "\u9fff"
-        or "\u3000" <= ch <= "\u303f"
-        or "\uff00" <= ch <= "\uffef"
-        or ch in "“”‘’—…·"
-    )
-    return good / len(wide) >= 0.8
 
 
 def save_draft(draft: Draft, path: str | Path, *, force: bool = False) -> None:
@@ -237,7 +183,7 @@ _CN_SMALL = {"十": 10, "百": 100, "千": 1000}
 _CN_BIG = {"万": 10_000, "亿": 100_000_000}
 _MULTIPLIERS = {**_CN_SMALL, **_CN_BIG}
 _AR = r"\d+(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
-_CN = r"[一二两三四五六七八九十][零〇一二两三四五六七八九十百千万亿]*"
+_CN = r"[一二两三四五六七八九十][零〇一二两三四五六七八九十百千万亿]*|[百千](?=[万亿])[万亿]+"
 _NUMBER_TEXT = re.compile(rf"^\s*(?:(?P<ar>{_AR})\s*(?P<mult>[十百千万亿]*)|(?P<cn>{_CN}))\s*$")
 
 
@@ -317,6 +263,8 @@ _UNITS: dict[str, tuple[str, str | None]] = {
     "美元": ("美元", "[usd]"),
     "万人次": ("万人次", None),
     "人次": ("人次", None),
+    "人年": ("人年", "[person_year]"),
+    "万人年": ("万人年", "1e4 人年"),
     "万人": ("万人", None),
     "人": ("人", None),
     "名": ("名", None),
@@ -374,6 +322,10 @@ _UNITS: dict[str, tuple[str, str | None]] = {
     "吨": ("吨", None),
     "千克": ("千克", None),
     "公斤": ("公斤", None),
+    "万亿斤": ("万亿斤", "1e12 斤"),
+    "亿斤": ("亿斤", "1e8 斤"),
+    "万斤": ("万斤", "1e4 斤"),
+    "斤": ("斤", "0.5 kg"),
     "亿千瓦时": ("亿千瓦时", None),
     "万千瓦时": ("万千瓦时", None),
     "千瓦时": ("千瓦时", None),
@@ -436,6 +388,8 @@ _UNIT_SLUGS = {
     "美元": "usd",
     "万人次": "wan_renci",
     "人次": "renci",
+    "人年": "person_years",
+    "万人年": "wan_person_years",
     "万人": "wan_ren",
     "人": "ren",
     "名": "ming",
@@ -492,6 +446,10 @@ _UNIT_SLUGS = {
     "吨": "t",
     "千克": "kg",
     "公斤": "kg",
+    "万亿斤": "wanyi_jin",
+    "亿斤": "yi_jin",
+    "万斤": "wan_jin",
+    "斤": "jin",
     "亿千瓦时": "yi_kwh",
     "万千瓦时": "wan_kwh",
     "千瓦时": "kwh",
@@ -530,7 +488,10 @@ _MIDLINE_MARKER = re.compile(
     rf"(?<=[。;!?])\s*(?=(?:(?P<ar>\d{{1,2}})(?:\.(?!\d)|、)|\((?P<pcn>[{_CN_ORD}]{{1,3}})\)|(?P<cn>[{_CN_ORD}]{{1,3}})、))"
 )
 _SENTENCE_END = re.compile(r"[。!?]+")
-_PAST_SECTION = re.compile(r"回顾|总结|成效|完成情况|主要成绩|工作成绩|取得的成绩")
+_PAST_SECTION = re.compile(r"回顾|总结|成效|完成情况|执行情况|主要成绩|工作成绩|取得的成绩|成绩单")
+# a short line that heads what follows without a numbered marker (■ 2024年成绩单, 今年预期目标)
+_BLOCK_HEAD = re.compile(r"^[\s■◆●▲★□◇○•·—\-]*(?P<head>[^,。;:!?]{2,24})$")
+_FUTURE_HEAD = re.compile(r"目标|任务|计划|安排|重点工作|工作要点|打算|思路")
 _URL = re.compile(r"(?:https?://|www\.)\S+")
 
 
@@ -548,6 +509,7 @@ class _Segment:
     number: int | None
     text: str
     norm: str
+    line: int = 0
 
 
 @attrs.frozen
@@ -558,13 +520,14 @@ class _Sentence:
     section_no: int
     item: int | None
     past: bool
+    line: int = 0
 
 
 def _segments(text: str) -> list[_Segment]:
     """Split the text into lines, and lines at markers that follow a full stop in sequence."""
     out: list[_Segment] = []
     last: dict[str, int] = {}
-    for line in _logical_lines(text):
+    for line_no, line in enumerate(_logical_lines(text)):
         norm_line = _normalise(line)
         for name, pattern in _MARKERS:
             head = pattern.match(norm_line)
@@ -596,8 +559,13 @@ def _segments(text: str) -> list[_Segment]:
                     last[name] = number
                     break
             if piece.strip() or level:
-                out.append(_Segment(level=level, number=number, text=piece, norm=norm))
+                out.append(
+                    _Segment(level=level, number=number, text=piece, norm=norm, line=line_no)
+                )
     return out
+
+
+_BULLET = re.compile(r"^\s*[■◆●▲★□◇○•·]|^\s*——")
 
 
 def _logical_lines(text: str) -> list[str]:
@@ -619,6 +587,10 @@ def _logical_lines(text: str) -> list[str]:
                 and "," in prev
                 and prev[-1] not in "。!?;:”)》"
                 and not any(pattern.match(norm) for _, pattern in _MARKERS)
+                and not _BULLET.match(norm)
+                and not _BULLET.match(prev)
+                # a short line without punctuation is a heading (今年重点工作), not a line's end
+                and not (len(norm) <= 20 and not re.search(r"[,。;:!?、]", norm))
             )
             if continued:
                 out[-1] += line
@@ -656,7 +628,13 @@ def _structure(text: str) -> list[_Sentence]:
     section_no = 0
     item: int | None = None
     out: list[_Sentence] = []
+    past_block = False
     for seg in segments:
+        block = _BLOCK_HEAD.match(seg.norm) if seg.level is None else None
+        if block and _PAST_SECTION.search(block["head"]):
+            past_block = True
+        elif (block and _FUTURE_HEAD.search(block["head"])) or seg.level in section_levels:
+            past_block = False
         if seg.level in section_levels:
             rank = _LEVEL_RANK[seg.level]
             for lv in list(headings):
@@ -674,7 +652,7 @@ def _structure(text: str) -> list[_Sentence]:
         elif seg.level == item_level:
             item = seg.number
         section = " ".join(headings[lv] for lv in section_levels if lv in headings)
-        past = bool(_PAST_SECTION.search(section))
+        past = past_block or bool(_PAST_SECTION.search(section))
         start = 0
         for m in [*_SENTENCE_END.finditer(seg.norm), None]:
             end = m.start() if m else len(seg.norm)
@@ -691,6 +669,7 @@ def _structure(text: str) -> list[_Sentence]:
                         section_no=section_no,
                         item=item,
                         past=past,
+                        line=seg.line,
                     )
                 )
             start = nxt
@@ -727,7 +706,7 @@ _KEYWORDS: tuple[tuple[str, str], ...] = (
     ),
     (
         "at_most",
-        "不超过|不高于|不多于|不大于|控制在|低于|少于|小于|下降到|下降至|降到|降至|降低到|降低至|"
+        "不超过|不超|不高于|不多于|不大于|控制在|低于|少于|小于|下降到|下降至|降到|降至|降低到|降低至|"
         "减少到|减少至|压缩到|压缩至|压减到|压减至|缩短到|缩短至|缩减到|缩减至|减至|控制到",
     ),
     ("growth", "同比增长|年均增长|增长率|增长|增速|增幅|递增|提高|提升|增加(?!值)|上升|扩大"),
@@ -745,6 +724,7 @@ _FROM = re.compile(r"(?:由|从)\s*$")
 _TO = re.compile(
     r"^\s*(?:以上|左右)?\s*(?:提高|提升|增加|增长|扩大|降低|下降|减少|缩小|压缩|压减|降|升)\s*(?:到|至)"
 )
+_EACH = re.compile(r"^\s*(?:各(?![类项种])|每个|每一|每家|每所)")
 _INCENTIVE_AFTER = re.compile(r"^\s*的?(?:奖励|补助|补贴|资助|支持|奖补)")
 _QUALIFIER = re.compile(r"^\s*(?P<q>及以上|以上|以内|以下|之内|左右|上下|内)?")
 _FLOW_VERBS = re.compile(
@@ -763,7 +743,7 @@ _MEASURABLE = re.compile(
 _INCREASE = re.compile(
     r"(?P<adv>逐步|持续|稳步|不断|进一步|逐年|明显|显著|大幅|稳定)(?P<verb>提高|提升|增长|增加|上升|扩大|增强)\s*$"
 )
-_RANK_VERBS = r"(?:位居|位列|排名|排位|排在|稳居|保持|进入|跻身|挺进|晋级|居)"
+_RANK_VERBS = r"(?:位居|位列|排名|排位|排在|稳居|保持|进入|跻身|挺进|晋级|跃居|达到|居)"
 _RANK_NUM = r"(?P<n>\d{1,3}|[一二两三四五六七八九十]{1,3})"
 _RANK_TOP = re.compile(
     rf"{_RANK_VERBS}[^,;:]{{0,20}}?前\s*{_RANK_NUM}\s*(?:位|名|强)?(?!\s*(?:季度|个月|月|年|天|批|期|次|\d))"
@@ -776,10 +756,24 @@ _INCENTIVE = re.compile(
     r"给予|奖励|奖补|补助|补贴|资助|最高|最多|贴息|每家|每个|每人|每项|每户|一次性"
 )
 _PAST_CLAUSE = re.compile(
-    r"已经|已有|已达|已建|已完成|已认定|已培育|已累计|截至目前|目前已|现有|去年|上年(?![增提下减])"
+    r"已经|已有|已达|已建|已完成|已认定|已培育|已累计|截至目前|目前已|现有|去年|上年(?![增提下减])|"
+    r"累计(?:建成|发放|完成|实现|认定|培育|引进|服务)|共(?:组织|举办|完成|发放|服务|帮助)|"
+    r"共有|现已|目前(?:全市|全省|全县|全区)?(?:共|已|有)"
 )
+# 超额完成, 圆满完成: the sentence reports what was done
+_FUTURE = re.compile(r"今年|年内|全年|明年|力争|争取|确保|(?:到|至)\s*(?:19|20)\d{2}\s*年")
+_DONE = re.compile(r"超额完成|圆满完成|全部完成|顺利完成|均已完成")
+# 截至2018年底, 截止目前: a figure reached by a date before the plan
+_UNTIL = re.compile(r"^(?:截至|截止|到)\s*(?:目前|当前|现在|(?P<y>(?:19|20)\d{2})\s*年)")
+# 到2025年, 2025年, …: the year a multi-year plan's sentence sets its targets for
+_TARGET_YEAR = re.compile(
+    r"(?:到|至|于)?\s*(?P<y>(?:19|20)\d{2})\s*年\s*(?:底|末|前|底前)?\s*[,，]?"
+)
+# 拟安排, 拟发行, 拟按: planned allocations (a budget), not targets to be monitored
+_ALLOCATION = re.compile(r"拟(?:安排|发行|按|新增|下达|投入|使用|筹集|拨付|增发|调增)")
 _PAST_START = re.compile(
-    r"^(?:过去一年|过去的一年|一年来|去年|上年|(?P<y>\d{4})\s*年\s*(?:以来)?\s*[,，])"
+    r"^(?:过去一年|过去的一年|过去五年|一年来|[两三四五十]年来|这一年|这五年|近年来|多年来|去年|上年|"
+    r"(?P<y>\d{4})\s*年\s*(?:以来)?\s*[,，])"
 )
 _ENUM = r"\(\s*(?:\d{1,2}|[一二三四五六七八九十]{1,3})\s*\)|[①-⑳]"
 _LEAD = re.compile(
@@ -793,7 +787,17 @@ _TRAIL = re.compile(
     + rf"|{_SOFT}|确保|分别|比上年|较上年|比去年|同比|的目标|目标|以及|和|及|与|为|在|于|的|\s|[,;:、])+$"
 )
 _TITLE_LEAD = re.compile(rf"^(?:\s|[,;:、]|{_ENUM}|{_SOFT}|确保|并且|并|同时|另外)+")
-_SHARE = re.compile(r"^(?P<num>.*?)占(?P<den>[^,;]+?)(?:的)?(?:比重|比例|份额|的比|比)")
+_SHARE = re.compile(r"^(?P<num>.*?)(?:占|相当于)(?P<den>[^,;]+?)(?:的)?(?:比重|比例|份额|的比|比)")
+# subjects whose lower values are better: a bare or 左右 figure for them is a cap
+_LOWER_BETTER = re.compile(
+    r"失业率|涨幅|价格指数|价格总水平|能耗|排放|浓度|PM2\.5|PM10|死亡率|发生率|事故|赤字率|负债率|"
+    r"不良贷款率|黑臭|重污染|劣[VⅤ5]类"
+)
+# …整治率, …处理率: the share dealt with, which should rise even for a bad thing (黑臭水体整治率)
+_DONE_WELL = re.compile(
+    r"(?:整治|治理|处理|达标|利用|消除|覆盖|普及|改善|削减|下降|优良)率|降幅|优良"
+)
+_WEAK_FLOOR = {"达到", "达", "保持在", "稳定在", "保持", "稳定"}
 
 # milestones
 _DOC_VERBS = {"出台", "印发", "制定", "制订", "发布", "修订", "编制", "编制完成"}
@@ -970,9 +974,9 @@ def _inside(spans: Iterable[tuple[int, int]], a: int, b: int) -> bool:
 
 
 _QTY_RE = re.compile(
-    rf"(?:(?P<ar>{_AR})\s*(?P<mult>[十百千万亿]{{0,2}})|(?P<cn>{_CN}))\s*(?P<unit>{_UNIT_RE})?"
+    rf"(?:(?P<ar>{_AR})\s*(?P<approx>余|多)?\s*(?P<mult>[十百千万亿]{{0,2}})|(?P<cn>{_CN}))\s*(?P<unit>{_UNIT_RE})?"
 )
-_DOUBLING = re.compile(r"翻\s*(?P<n>[一两二三])?\s*番")
+_DOUBLING = re.compile(r"翻\s*(?P<n>[一两二三])?\s*番|(?<![双两三])倍增(?=\s*(?:[,;:。]|$))")
 _PERCENT_WORDS = re.compile(rf"(?P<k>百分之|千分之)(?P<n>{_AR}|{_CN})")
 _BETWEEN_BEFORE = re.compile(
     rf"(?P<lo>{_AR}|{_CN})\s*(?P<lounit>{_UNIT_RE})?\s*(?:到|至|-|–|—|~)\s*$"
@@ -982,20 +986,113 @@ _MENTION_CN = re.compile(
     rf"(?={_UNIT_RE}|大|类|种|级|倍|番)"
 )
 
+# words that commit a clause to a future value, before the number or right after it
+_AIM_WORDS = re.compile(
+    "|".join(w for w, _ in _KEYWORD_WORDS)
+    + rf"|{_SOFT}|确保|计划|预计|目标|任务|不超|不少|至少|最少|"
+    r"创建|创成|新改建|新改扩建|新增|净增|改造|修复|种植|播种|实施|培训|帮扶|接待|新备案|备案|入库|"
+    r"改建|扩建|加装|筹集|推进|开设|开办|提供|完成|开工"
+)
+_QUALIFIER_AFTER = re.compile(r"^\s*(?:及以上|以上|以内|以下|之内|左右|上下)")
+_SCOPE = re.compile(
+    r"今年|年内|全年|本年|明年|下一年|计划|目标|预期|力争|争取|确保|(?:到|至)\s*(?:19|20)\d{2}\s*年|"
+    r"(?:19|20)\d{2}\s*年\s*(?:底|末)?\s*前"
+)
+_SECTION_SCOPE = re.compile(r"目标|任务|计划|安排|预期|要点|指标")
+# a document title: its numbers are part of the name
+_DOC_TITLE = re.compile(
+    r"(?:关于.{2,80}的(?:通知|意见|决定|批复|函|报告|通报)|"
+    r"(?:工作要点|实施方案|行动方案|工作方案|行动计划|实施意见|若干意见|若干措施))"
+    r"\s*(?:\([^)]*\))?\s*$"
+)
+_PLAN_DOC = re.compile(r"工作要点|工作计划|实施方案|行动方案|工作方案|行动计划|工作安排|目标任务")
+
+
+def _similar(a: str, b: str) -> bool:
+    """Tell whether two subjects name the same thing: a good part of the shorter is in the longer."""
+
+    def core(name: str) -> str:
+        name = re.sub(r"(?:19|20)\d{2}\s*年(?:底|末)?", "", _strip_share(name))
+        return re.sub(r"^(?:提出了|提出|明确了|明确|要求|称)", "", name)
+
+    a, b = sorted((core(a), core(b)), key=len)
+    if not a:
+        return False
+    need = max(3, -(-len(a) * 3 // 5))  # 60% of the shorter, rounded up
+    return any(a[i : i + need] in b for i in range(len(a) - need + 1))
+
+
+# an index or score, whose figure has no unit: 科技创新指数达到160以上, 满意度得分90分 (分 is a unit)
+_SCORE_BEFORE = re.compile(
+    r"(?:指数|得分|评分|分值)\s*(?:达到|达|提高到|提升到|保持在|稳定在|不低于|超过)?\s*$"
+)
+
+# N次会议, N次全会: the ordinal of a meeting, not a count
+_MEETING_AFTER = re.compile(
+    r"^\s*(?:全体|常务|常委|扩大)?\s*(?:会议|全会|大会|党代会|代表大会|常委会|全体会议|集体学习|会)"
+)
+# N项措施, 21项重点工作, 十条内容, 七个方面: the plan counting its own parts
+_COUNT_UNITS = {"项", "条", "个", "大", "类", "方面"}
+_TASK_NOUN = re.compile(
+    r"^\s*[\u4e00-\u9fff]{0,6}?(?:措施|举措|任务|实事|内容|方面|政策|条款|意见|文件|要点|(?<!站)工作(?![站室者]))"
+)
+
 # a quoted name that starts with a numeral: “四敢”, “一谷、一圈”, “三个三” (not “三峡…”)
+_NOT_AN_ATTRIBUTE = (
+    r"(?!(?:主要|工作|发展)?(?:目标|任务|要求))"  # 达450家的(主要)目标 is the target
+)
 _NUMERAL_NAME = re.compile(r"^(?:[二两三四五六七八九十](?!峡)|一[\u4e00-\u9fff]、一)")
+
+
+@attrs.define
+class _Context:
+    """What the whole document tells the reading of each sentence."""
+
+    start: int  # the plan's first year
+    end: int  # the plan's last year (= start for a one-year plan)
+    plan_doc: bool = False  # the title says the whole text is a plan (工作要点, 实施方案 …)
+    carried_year: int | None = None  # the target year named earlier in the same paragraph
+    line: int = -1
+    allocation_line: int = -1  # a line where 拟… (planned allocations) began
+    past_line: int = -1  # a line (paragraph) that opened with 过去一年, 2023年, …
+    review: str = ""  # why the whole text reads as a review of a past year, not a plan
+    seen: list[_Reading] = attrs.Factory(list)  # targets of earlier sentences
+    only_year: int | None = None  # --year of a multi-year plan: draft this year's targets only
+    period: tuple[int, int] | None = None  # the whole plan's years when only_year is set
+
+    @property
+    def multi_year(self) -> bool:
+        return self.end > self.start
 
 
 class _SentenceReader:
     """Read the targets of one sentence; collect the numbers it leaves over."""
 
-    def __init__(self, sentence: _Sentence, year: int) -> None:
+    def __init__(self, sentence: _Sentence, ctx: _Context, *, title: bool = False) -> None:
         self.s = sentence
+        self.ctx = ctx
         self.norm = sentence.norm
         self.text = sentence.text
-        self.year = year
+        self.year = ctx.start
+        self.title = title
         self.names, self.dates = _masks(self.norm)
         self.rejected: dict[int, str] = {}
+        if ctx.line != sentence.line:
+            ctx.carried_year = None
+            ctx.line = sentence.line
+        self.year_marks = [
+            (m.start(), int(m["y"]))
+            for m in _TARGET_YEAR.finditer(self.norm)
+            if ctx.start <= int(m["y"]) <= ctx.end
+        ]
+        allocation = _ALLOCATION.search(self.norm)
+        if ctx.allocation_line == sentence.line:
+            self.allocation_from: int | None = 0
+        elif allocation is not None:
+            self.allocation_from = allocation.start()
+            ctx.allocation_line = sentence.line
+        else:
+            self.allocation_from = None
         self.modals = [(m.start(), m["hard"] is not None) for m in _MODAL.finditer(self.norm)]
         self.times = [m for m in _TIME.finditer(self.norm) if not self._bad_time(m)]
         self.readings: list[_Reading] = []
@@ -1036,14 +1133,25 @@ class _SentenceReader:
                 found = m  # the last time word before the number, or one in its clause
         return found
 
+    def target_year(self, pos: int) -> int | None:
+        """Return the year a multi-year plan's sentence names for the number at ``pos``."""
+        found = self.ctx.carried_year
+        for start, year in self.year_marks:
+            if start < pos:
+                found = year
+        return found
+
     def deadline_of(self, m: re.Match[str], notes: list[str]) -> dt.date:
-        year = int(m["year"]) if m["year"] else self.year
-        if year != self.year:
+        ctx = self.ctx
+        default = self.target_year(m.start()) or self.year
+        year = int(m["year"]) if m["year"] else default
+        if not ctx.start <= year <= ctx.end:
+            span = str(ctx.start) if not ctx.multi_year else f"{ctx.start}–{ctx.end}"
             notes.append(
-                f"the text dates this to {year}, outside the plan year {self.year}: "
+                f"the text dates this to {year}, outside the plan's period {span}: "
                 "the deadline is set to the plan's end; check whether it belongs in this plan"
             )
-            year = self.year
+            year = ctx.end
         if m["h1"]:
             return dt.date(year, 6, 30)
         if m["q1"]:
@@ -1069,8 +1177,17 @@ class _SentenceReader:
     def is_past(self, clause: _Clause) -> bool:
         if self.s.past:
             return True
+        if self.ctx.past_line == self.s.line and not _FUTURE.search(self.norm):
+            return True  # a paragraph that opened with 过去一年… goes on about the past
         start = _PAST_START.match(self.norm.strip())
         if start and (start["y"] is None or int(start["y"]) < self.year):
+            self.ctx.past_line = self.s.line
+            return True
+        until = _UNTIL.match(self.norm.strip())
+        if until and (until["y"] is None or int(until["y"]) < self.year):
+            return True
+        if _DONE.search(self.norm) and not _FUTURE.search(self.norm):
+            self.ctx.past_line = self.s.line  # the paragraph reports what was done
             return True
         return bool(_PAST_CLAUSE.search(self.norm[clause.start : clause.end]))
 
@@ -1108,12 +1225,25 @@ class _SentenceReader:
         out.sort(key=lambda q: q.start)
         for q in out:
             self._find_low(q)
-        return out
+        # 6%-6.5%: the low end is part of the range, not a number of its own
+        lows = {q.low_start for q in out if q.low_start is not None}
+        return [q for q in out if q.start not in lows]
 
     def _quantity(self, m: re.Match[str]) -> _Qty | None:
         start, end = m.start(), m.end()
         norm = self.norm
         unit_text = m["unit"]
+        if (
+            m["ar"] is not None
+            and not unit_text
+            and not m["mult"]
+            and _SCORE_BEFORE.search(norm[max(0, start - 12) : start])
+            and not _inside(self.dates, start, end)
+        ):
+            # 科技创新指数达到160以上: an index or a score has no unit
+            return _Qty(
+                start=start, end=end, value=float(m["ar"].replace(",", "")), unit="", raw=m.group(0)
+            )
         if m["ar"] is not None and not unit_text and not m["mult"].endswith("亿"):
             return None
         if m["cn"] is not None and not unit_text:
@@ -1140,11 +1270,37 @@ class _SentenceReader:
         if prev == "每":
             self.rejected[start] = "a rate (每…)"
             return None
+        if prev == "近":
+            self.rejected[start] = (
+                "an approximate report (近…): plans set targets, not near-figures"
+            )
+            return None
         if unit_text and nxt and nxt in _BAD_NEXT.get(unit_text[-1], ""):
+            return None
+        after = norm[end:]
+        if (
+            prev == "过"
+            and norm[max(0, start - 2) : start] not in ("超过", "通过")
+            and re.match(r"^[\u4e00-\u9fff]", after)
+            and not re.match(r"^[的以左]", after)
+        ):
+            self.rejected[start] = "a size class of what follows (过百万人景区), not a target"
+            return None
+        if unit_text == "次" and (
+            _MEETING_AFTER.match(after) or norm[max(0, start - 3) : start].endswith("届")
+        ):
+            self.rejected[start] = "the ordinal of a meeting or congress (届…次会议)"
+            return None
+        if unit_text in _COUNT_UNITS and _TASK_NOUN.match(after):
+            self.rejected[start] = (
+                "a count of the plan's own measures, tasks or parts (N项措施, N个方面), not a target"
+            )
             return None
         value, unit, scale, notes = self._value_unit(m)
         if value is None:
             return None
+        if m["ar"] is not None and m["approx"]:
+            notes.append(f"“{m['approx']}” (more than) read as the figure itself")
         if m["cn"] is not None:
             cn = m["cn"]
             if value < 2 and not any(ch in cn for ch in "十百千万亿"):
@@ -1156,14 +1312,23 @@ class _SentenceReader:
                     "a Chinese numeral with 个 before a noun (a slogan such as 两个…)"
                 )
                 return None
-        after = norm[end:]
-        if re.match(r"^\s*(?:以上|以下)?\s*(?:的|级|规模|量级|体量)", after) or (
-            unit in _MONEY_UNITS and re.match(r"^\s*(?:以上|以下)\s*[企项产工重大龙园]", after)
-        ):
+        hint = ""
+        if unit == "%" and re.match(rf"^\s*(?:以上|以下)?\s*的{_NOT_AN_ATTRIBUTE}", after):
+            hint = "share_of"  # 20%的村集体…, 70%以上的城市…: a share of things
+        elif re.match(
+            rf"^\s*(?:以上|以下)?\s*(?:的{_NOT_AN_ATTRIBUTE}|级|规模|量级|体量)", after
+        ) or (unit in _MONEY_UNITS and re.match(r"^\s*(?:以上|以下)\s*[企项产工重大龙园]", after)):
             self.rejected[start] = "an attribute of a noun (…级, …以上的)"
             return None
         return _Qty(
-            start=start, end=end, value=value, unit=unit, raw=m.group(0), scale=scale, notes=notes
+            start=start,
+            end=end,
+            value=value,
+            unit=unit,
+            raw=m.group(0),
+            scale=scale,
+            hint=hint,
+            notes=notes,
         )
 
     def _value_unit(self, m: re.Match[str]) -> tuple[float | None, str, float, list[str]]:
@@ -1219,6 +1384,18 @@ class _SentenceReader:
     def read(self) -> None:
         clauses = _clauses(self.norm)
         quantities = self.quantities()
+        if self.title or self.ctx.review:
+            why = self.ctx.review or "part of the document's title"
+            for q in quantities:
+                self.rejected.setdefault(q.start, why)
+            return
+        if self.allocation_from is not None:
+            for q in quantities:
+                if q.start >= self.allocation_from:
+                    self.rejected.setdefault(
+                        q.start, "a planned allocation (拟安排, 拟发行 …): a budget, not a target"
+                    )
+            quantities = [q for q in quantities if q.start < self.allocation_from]
         prev_subject = ""
         for ci, clause in enumerate(clauses):
             past = self.is_past(clause)
@@ -1227,10 +1404,13 @@ class _SentenceReader:
             inside = [q for q in inside if not any(r.start <= q.start < r.end for r in ranks)]
             if past:
                 for q in inside:
-                    self.rejected.setdefault(q.start, "a past figure (已…, 上年, a review section)")
+                    self.rejected.setdefault(
+                        q.start, "a past figure (已…, 截至…, 上年, a review section)"
+                    )
                 for r in ranks:
                     self.rejected.setdefault(r.start, "a past figure")
                 continue
+            inside = [q for q in inside if self._committed(clause, q)]
             readings = list(ranks)
             readings += self._quantity_readings(clause, inside, prev_subject)
             if not readings:
@@ -1242,8 +1422,69 @@ class _SentenceReader:
                     prev_subject = _strip_share(r.name)
             self.readings += readings
         self._merge_stretch()
+        self._drop_repeats()
+        if self.ctx.only_year is not None and self.ctx.period is not None:
+            first, last = self.ctx.period
+            kept = []
+            for r in self.readings:
+                when = r.deadline.year if r.deadline else (self.target_year(r.start) or last)
+                if when == self.ctx.only_year:
+                    kept.append(r)
+                else:
+                    self.rejected[r.start] = (
+                        f"a target for {when}, not {self.ctx.only_year} (the plan runs "
+                        f"{first}–{last}; leave --year out to draft every year)"
+                    )
+            self.readings = kept
         for r in self.readings:
             self.consumed += [(r.start, r.end), *r.spans]
+        if self.year_marks:
+            self.ctx.carried_year = self.year_marks[-1][1]
+        self.ctx.seen += self.readings
+
+    def _committed(self, clause: _Clause, q: _Qty) -> bool:
+        """Tell whether the number's clause commits to a future value; say why not if not."""
+        norm = self.norm
+        if q.hint or self.ctx.plan_doc or _SECTION_SCOPE.search(self.s.section):
+            return True
+        before = norm[clause.start : q.start]
+        after = norm[q.end : q.end + 3]
+        if (
+            _AIM_WORDS.search(before)
+            or _FLOW_VERBS.search(before)
+            or _QUALIFIER_AFTER.match(after)
+            or _SCOPE.search(norm[: q.start])
+        ):
+            return True
+        self.rejected.setdefault(
+            q.start,
+            "no commitment in its clause (no 达到, 以上, 新增, 增长, 力争 … nor 今年, 到2025年): "
+            "a statement of fact",
+        )
+        return False
+
+    def _drop_repeats(self) -> None:
+        """Drop a target that repeats one of an earlier sentence (a headline, a summary)."""
+        kept: list[_Reading] = []
+        for r in self.readings:
+            twin = next(
+                (
+                    p
+                    for p in self.ctx.seen
+                    if r.value is not None
+                    and (p.kind, p.value, p.unit, p.deadline)
+                    == (r.kind, r.value, r.unit, r.deadline)
+                    and (_similar(p.name, r.name) or "目标" in r.title)
+                ),
+                None,
+            )
+            if twin is None:
+                kept.append(r)
+            else:
+                self.rejected[r.start] = (
+                    f"repeats the target “{_short(twin.title, 40)}” drafted before"
+                )
+        self.readings = kept
 
     def _trim(self, a: int, b: int, *, title: bool = False) -> tuple[int, int]:
         """Return (a, b) narrowed past leading modal/time words and trailing rule words."""
@@ -1273,9 +1514,15 @@ class _SentenceReader:
         flow_prefix = ""
         baseline: _Qty | None = None
         subject_end: int | None = None
+        share_of: _Reading | None = None
         for i, q in enumerate(qs):
             if q.start in self.rejected:
                 continue  # an attribute (营收10亿元以上企业) stays part of the next subject
+            if share_of is not None:
+                self.rejected[q.start] = (
+                    f"a threshold that says what the share {share_of.value:g}% counts"
+                )
+                continue
             nxt_start = qs[i + 1].start if i + 1 < len(qs) else clause.end
             qual = _QUALIFIER.match(self.norm[q.end : nxt_start])
             qual_word = qual["q"] if qual and qual["q"] else ""
@@ -1283,8 +1530,21 @@ class _SentenceReader:
             lo_start = q.low_start if q.low_start is not None else q.start
             pre = self.norm[seg_start:lo_start]
             after = self.norm[qual_end:nxt_start]
-            if _INCENTIVE.search(pre[-10:]) or _INCENTIVE_AFTER.match(after):
+            incentive = _INCENTIVE.search(pre[-10:])
+            if (
+                incentive
+                and q.unit not in _MONEY_UNITS
+                and _FLOW_VERBS.search(pre[-10:][incentive.end() :])
+            ):
+                incentive = None  # 补助建设300所幼儿园: what the subsidy builds is the target
+            if incentive or _INCENTIVE_AFTER.match(after):
                 self.rejected[q.start] = "an incentive or subsidy amount, not a target"
+                seg_start = qual_end
+                continue
+            if _EACH.match(self.norm[clause.start : lo_start]):
+                self.rejected[q.start] = (
+                    "a requirement for each place or unit (各…, 每个…), not a total"
+                )
                 seg_start = qual_end
                 continue
             from_word = _FROM.search(pre)
@@ -1306,6 +1566,12 @@ class _SentenceReader:
                 flow_prefix=flow_prefix,
             )
             reading, kw, tail_end = self._classify(slot)
+            if q.hint == "share_of":
+                share_of = reading
+                rest = self._slice(*self._trim(qual_end, clause.end, title=True))
+                reading.name = rest.lstrip("的") + "的比例"
+                reading.indicator_kind = IndicatorKind.LEVEL
+                reading.notes.append(f"{q.raw.strip()}的…: read as the share of those that do")
             if baseline is not None:
                 reading.notes.append(
                     f"the text gives the starting level {baseline.raw.strip()} (a baseline)"
@@ -1322,9 +1588,26 @@ class _SentenceReader:
                 prev_subject = _strip_share(reading.name)
             seg_start = max(qual_end, tail_end)
         if len(out) > 1 and "分别" in self.norm[clause.start : clause.end]:
+            self._pair_respectively(clause, out)
+        return out
+
+    def _pair_respectively(self, clause: _Clause, out: list[_Reading]) -> None:
+        """Give each figure of “A和B…分别X、Y” its own subject: A… gets X, B… gets Y."""
+        text = self.norm[clause.start : clause.end]
+        subject = self._subject(clause.start, clause.start + text.index("分别"))
+        if not subject:  # “A和B在…基础上,分别超过X和Y”: the subjects stand in the clause before
+            before = [c for c in _clauses(self.norm) if c.end <= clause.start]
+            if before:
+                subject = self._subject(before[-1].start, before[-1].end)
+        subject = re.split(r"在|实现|达到|力争|确保|要|将", subject)[0]
+        subjects = _respective_subjects(subject)
+        if len(subjects) != len(out):
             for r in out:
                 r.notes.append("分别: check which subject each figure belongs to")
-        return out
+            return
+        for r, name in zip(out, subjects, strict=True):
+            r.name, r.inherited = name, False
+            r.notes.append(f"分别: read as the figure for {name}")
 
     def _classify(self, slot: _Slot) -> tuple[_Reading, str, int]:
         """Read one number in its clause; return the reading, its wording kind and tail end."""
@@ -1353,7 +1636,7 @@ class _SentenceReader:
         tail, tail_end = "", slot.qual_end
         if (
             after.strip()
-            and not re.match(r"^\s*[、和及与,;]", after)
+            and not re.match(r"^\s*[、和及与,;]|\s", after)
             and (not subject or slot.last)
         ):
             stop = re.search(r"[、,;]", after)
@@ -1384,11 +1667,15 @@ class _SentenceReader:
         later = [
             int(y)
             for y in re.findall(r"((?:19|20)\d{2})\s*年", norm[: q.start])
-            if int(y) > self.year
+            if int(y) > self.ctx.end
         ]
+        year_named = self.target_year(q.start) if self.ctx.multi_year else None
+        if year_named is not None and deadline is None and year_named < self.ctx.end:
+            deadline = dt.date(year_named, 12, 31)
         if later:
             notes.append(
-                f"the text names {later[-1]}: this may be a target for a later year, not {self.year}"
+                f"the text names {later[-1]}: this may be a target for a later year, "
+                f"after the plan's end ({self.ctx.end})"
             )
         elif re.search(r"十四五|期间|累计", norm[slot.clause.start : q.start]):
             notes.append("a total over several years (期间, 累计): check the figure for this year")
@@ -1526,6 +1813,23 @@ class _SentenceReader:
             notes.append("a reduction: tracked as the amount reduced during the year")
         else:
             reading.indicator_kind = IndicatorKind.LEVEL if level_words else _count_kind(pre, unit)
+        word = keyword.group(0) if keyword else ""
+        if (
+            reading.kind == "at_least"
+            and not q.hint
+            and (not word or word in _WEAK_FLOOR)
+            and _LOWER_BETTER.search(subject)
+            and not _DONE_WELL.search(subject)
+        ):
+            # 失业率5.5%左右, 居民消费价格涨幅3%左右, PM2.5达到30µg左右: the lower the better
+            reading.kind = "at_most"
+            reading.indicator_kind = IndicatorKind.LEVEL
+            reading.notes = [
+                n.replace("(about) read as a floor", "(about) read as a cap") for n in notes
+            ]
+            reading.notes.append(
+                f"{_strip_share(subject)} is better lower: read as at most {q.value:g}{unit}"
+            )
 
     def _ranks(self, clause: _Clause, prev_subject: str) -> list[_Reading]:
         text = self.norm[clause.start : clause.end]
@@ -1802,7 +2106,9 @@ def _multiplier(chars: str) -> float:
 
 
 def _guess_amount_unit(subject: str) -> str:
-    """Guess the unit of an amount from its name (产值, 收入, GDP … are in 亿元)."""
+    """Guess the unit of an amount from its name (产值, 收入, GDP … are in 亿元; 人均… in 元)."""
+    if re.search(r"人均|每人|价格|单价|工资|房价|每户|户均", subject):
+        return "元"
     if re.search(
         r"产值|增加值|收入|营收|总额|成交额|投资|投入|支出|GDP|生产总值|税收|利润|金额|销售额|消费",
         subject,
@@ -1813,7 +2119,23 @@ def _guess_amount_unit(subject: str) -> str:
 
 def _strip_share(name: str) -> str:
     """Return the subject of a share name (高新技术产业增加值占生产总值比重 → 高新技术产业增加值)."""
-    return name.split("占", 1)[0] if "占" in name else name
+    return re.split(r"占|相当于", name, maxsplit=1)[0]
+
+
+def _respective_subjects(subject: str) -> list[str]:
+    """Split the subject of 分别: 城乡居民人均收入 → 城镇居民…, 农村居民…; A和B企业 → A, B企业."""
+    m = re.match(r"^(?P<head>.*?)城乡(?P<tail>.+)$", subject)
+    if m:
+        return [f"{m['head']}城镇{m['tail']}", f"{m['head']}农村{m['tail']}"]
+    m = re.match(r"^(?P<head>.*?)城镇(?:和|与|及|、)农村(?P<tail>.+)$", subject)
+    if m:
+        return [f"{m['head']}城镇{m['tail']}", f"{m['head']}农村{m['tail']}"]
+    parts = [p for p in re.split(r"和|与|及|、", subject) if p]
+    if len(parts) < 2:
+        return [subject]
+    # A和B企业: A takes B's last word when it has none of its own (高新技术和科技型企业)
+    last = re.search(r"(企业|人员|人数|收入|产值|总额|投资|数量|面积)$", parts[-1])
+    return [p + last[1] if last and not p.endswith(last[1]) else p for p in parts]
 
 
 def _strip_trailing_decline(name: str) -> str:
@@ -1906,7 +2228,7 @@ def _short(text: str, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _detect_year(sentences: Sequence[_Sentence], text: str) -> int | None:
+def _title_year(text: str) -> int | None:
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()][:6]
     for line in lines:
         m = re.search(
@@ -1915,6 +2237,10 @@ def _detect_year(sentences: Sequence[_Sentence], text: str) -> int | None:
         )
         if m:
             return int(m[1])
+    return None
+
+
+def _lead_year(sentences: Sequence[_Sentence]) -> int | None:
     for s in sentences:
         if s.section or s.item is not None:
             break
@@ -1924,11 +2250,16 @@ def _detect_year(sentences: Sequence[_Sentence], text: str) -> int | None:
     return None
 
 
-def _detect_title(text: str, year: int) -> str:
-    for line in [ln.strip() for ln in text.splitlines() if ln.strip()][:6]:
+def _detect_title(text: str, start: int, end: int) -> str:
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()][:6]
+    for line in lines:
         if len(line) <= 60 and re.search(r"要点|计划|安排|方案|任务", line):
             return line
-    return f"{year}年工作要点"
+    for line in lines[:3]:  # a document named in the text: 《…行动工作方案(2019-2020年)》
+        named = re.search(r"《([^》]{4,60}(?:要点|计划|方案|规划|意见|安排)[^》]{0,20})》", line)
+        if named:
+            return named[1]
+    return f"{start}年工作要点" if start == end else f"{start}—{end}年工作方案"
 
 
 _ISSUER = re.compile(
@@ -1990,19 +2321,29 @@ def draft_plan(
             "start with a letter or digit and use only letters, digits, '_', '-' and '.'",
         )
     sentences = _structure(text)
-    if year is None:
-        year = _detect_year(sentences, text)
-        if year is None:
-            raise ConfigError.single(
-                source,
-                "",
-                "cannot tell the plan's year from the text (no title such as “2023年…工作要点”)",
-                "pass the year, e.g. --year 2024 (draft_plan(..., year=2024))",
-            )
-    if not 1900 <= year <= 2200:
+    if year is not None and not 1900 <= year <= 2200:
         raise ConfigError.single(
             source, "--year", f"{year} is not a plan year", "pass e.g. --year 2024"
         )
+    start, end, period_note = _period(sentences, text, year, source)
+    review = _review_of(sentences, text, start) if year is None else ""
+    only = year if year is not None and end > start else None
+    heads = _logical_lines(text)[:3]
+    ctx = _Context(
+        start=start,
+        end=end,
+        plan_doc=any(len(ln) <= 60 and _PLAN_DOC.search(ln) for ln in heads),
+        only_year=only,
+        period=(start, end),
+        review=review,
+    )
+    if only is not None:
+        start = end = only
+    title_lines = {
+        i
+        for i, ln in enumerate(heads)
+        if "。" not in ln and _DOC_TITLE.search(_normalise(ln).strip())
+    }
     restart = _items_restart(sentences)
 
     taken: set[str] = set()
@@ -2010,7 +2351,8 @@ def draft_plan(
     targets: list[Target] = []
     findings: list[Finding] = []
     for s in sentences:
-        reader = _SentenceReader(s, year)
+        read, owner = _assignment(s)
+        reader = _SentenceReader(read, ctx, title=s.line in title_lines)
         reader.read()
         loc = _location(s, restart)
         for r in reader.readings:
@@ -2027,6 +2369,7 @@ def draft_plan(
                 section=s.section,
                 item=s.item,
                 source=s.text,
+                owner=owner,
             )
             indicators += inds
             targets.append(target)
@@ -2051,6 +2394,13 @@ def draft_plan(
                     note="; ".join(f"{word}: {why}" for word, why in left),
                 )
             )
+    if not targets and ctx.review:
+        raise ConfigError.single(
+            source,
+            "",
+            f"no quantitative or dated target was found: {ctx.review}",
+            f"check that this is the text of a plan; pass --year {start} if it is that year's plan",
+        )
     if not targets:
         raise ConfigError.single(
             source,
@@ -2061,10 +2411,10 @@ def draft_plan(
             "from examples/yichang_2023/plan.toml otherwise",
         )
     plan = Plan(
-        id=_plan_id(id_prefix, source, year),
-        title=_detect_title(text, year),
-        start=dt.date(year, 1, 1),
-        end=dt.date(year, 12, 31),
+        id=_plan_id(id_prefix, source, start),
+        title=_detect_title(text, start, end),
+        start=dt.date(start, 1, 1),
+        end=dt.date(end, 12, 31),
         indicators=indicators,
         targets=targets,
         issuer=_detect_issuer(text),
@@ -2072,7 +2422,122 @@ def draft_plan(
         unit_definitions=_unit_definitions(indicators, targets),
     )
     plan, findings = _validated(plan, findings, source)
-    return Draft(plan=plan, findings=tuple(findings), source=source)
+    return Draft(plan=plan, findings=tuple(findings), source=source, notes=period_note)
+
+
+# （责任单位：市科技局；完成时限：2024年6月底前）: who answers for the task, and by when
+_ASSIGNMENT = re.compile(
+    r"\(\s*(?P<body>(?:牵头单位|责任单位|责任部门|牵头部门|主责单位|负责单位|完成时限|完成时间|时间节点|时限)"
+    r"\s*:[^()]*)\)\s*$"
+)
+_ASSIGNMENT_PART = re.compile(
+    r"(?P<key>牵头单位|责任单位|责任部门|牵头部门|主责单位|负责单位|完成时限|完成时间|时间节点|时限)\s*:\s*"
+    r"(?P<value>[^;]+)"
+)
+
+
+def _assignment(s: _Sentence) -> tuple[_Sentence, str]:
+    """Return the sentence without its （责任单位：…；完成时限：…） note, and the owner it names.
+
+    The deadline stays in the sentence, in brackets, where the reading of dates finds it.
+    """
+    m = _ASSIGNMENT.search(s.norm)
+    if m is None:
+        return s, ""
+    owner, when = "", ""
+    for part in _ASSIGNMENT_PART.finditer(m["body"]):
+        value = s.text[m.start("body") + part.start("value") : m.start("body") + part.end("value")]
+        if "时" in part["key"] or "节点" in part["key"]:
+            when = value.strip()
+        elif not owner:
+            owner = value.strip()
+    keep = f"({when})" if when else ""
+    return (
+        attrs.evolve(
+            s, text=s.text[: m.start()] + keep, norm=s.norm[: m.start()] + _normalise(keep)
+        ),
+        owner,
+    )
+
+
+_PUBLISHED = re.compile(r"((?:19|20)\d{2})\s*(?:年\s*\d{1,2}\s*月\s*\d{1,2}\s*日|-\d{2}-\d{2})")
+
+
+def _review_of(sentences: Sequence[_Sentence], text: str, start: int) -> str:
+    """Say why a text whose year comes from its first sentence is a review, or return ''.
+
+    A text dated after the year it is about (人民网 2020年01月15日: “2019年上海…”) reports on
+    that year: a plan is never published after its year is over.
+    """
+    if _title_year(text) is not None or _lead_year(sentences) != start:
+        return ""
+    for line in _logical_lines(text)[:4]:
+        m = _PUBLISHED.search(_normalise(line))
+        if m and int(m[1]) > start:
+            return f"the text is dated {m[1]} and tells what {start} achieved, a review, not a plan"
+    return ""
+
+
+_PERIOD = re.compile(r"((?:19|20)\d{2})\s*年?\s*[-—–~至到]\s*((?:19|20)\d{2})\s*年")
+_DATED = re.compile(
+    r"(?:^|[,;:。])\s*(?:到|至)?\s*((?:19|20)\d{2})\s*年\s*(?:底|末)?\s*[,:]"
+    r"|(?:到|至)\s*((?:19|20)\d{2})\s*年"
+)
+
+
+def _period(
+    sentences: Sequence[_Sentence], text: str, year: int | None, source: str
+) -> tuple[int, int, tuple[str, ...]]:
+    """Return the plan's (first year, last year, notes) from its title, its text or ``year``.
+
+    A title's (2023—2027年) makes a multi-year plan; a title's 2024年…工作要点 (or ``year``) a
+    one-year plan; a text without either takes the years its targets are set for (到2025年,
+    2027年,…), and says so.
+
+    Raises:
+        ConfigError: when neither the text nor ``year`` tells the year, or ``year`` lies outside
+            the plan's period.
+    """
+    for line in _logical_lines(text)[:3]:
+        m = _PERIOD.search(_normalise(line))
+        if m and int(m[1]) < int(m[2]) <= int(m[1]) + 30:
+            first, last = int(m[1]), int(m[2])
+            if year is not None and not first <= year <= last:
+                raise ConfigError.single(
+                    source,
+                    "--year",
+                    f"{year} is outside the plan's period {first}–{last}",
+                    f"pass a year from {first} to {last}, or leave --year out to draft the whole period",
+                )
+            return first, last, ()
+    if year is not None:
+        return year, year, ()
+    found = _title_year(text)
+    if found is not None:
+        return found, found, ()
+    named = sorted(
+        {int(m[1] or m[2]) for s in sentences for m in _DATED.finditer(s.norm)} - set(range(1900))
+    )
+    lead = _lead_year(sentences)
+    if lead is not None and len(named) < 2:
+        return lead, lead, ()
+    if named:
+        span = str(named[0]) if len(named) == 1 else f"{named[0]}–{named[-1]}"
+        return (
+            named[0],
+            named[-1],
+            (
+                f"the text names no plan year; the period {span} is taken from the years its "
+                "targets are set for: check it (pass --year for a one-year plan)",
+            ),
+        )
+    raise ConfigError.single(
+        source,
+        "",
+        "cannot tell the plan's year from the text (no title such as “2023年…工作要点” "
+        "or “(2023—2027年)”, and no target dated 到2025年)",
+        "pass the year, e.g. --year 2024 (draft_plan(..., year=2024))",
+    )
 
 
 def _items_restart(sentences: Sequence[_Sentence]) -> bool:
@@ -2229,6 +2694,8 @@ def _render_toml(draft: Draft) -> str:
         n_uncertain=n_uncertain,
         n_untracked=len(draft.untracked),
     ).splitlines()
+    for note in draft.notes:
+        out.insert(-2, f"# PERIOD: {_comment(note)}")
     out += ["", *head]
     section: str | None = None
     item: int | None = None
