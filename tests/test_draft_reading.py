@@ -8,6 +8,8 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+import attrs
+import pandas as pd
 import pytest
 
 import targetkit as tk
@@ -243,3 +245,46 @@ def test_a_text_dated_after_the_year_it_reports_is_a_review() -> None:
         draft_plan(text)
     d = draft_plan(text, year=2019)  # the user says it is the plan of 2019
     assert values(d) == [("at_least", 7202.0, "张"), ("at_least", 1485.0, "张")]
+
+
+# --------------------------------------------------------------------------- falls: the decrease kind
+
+
+@pytest.mark.parametrize(
+    ("body", "value", "indicator_kind", "unit"),
+    [
+        ("单位国内生产总值能耗降低2.5%左右。", 2.5, tk.IndicatorKind.LEVEL, ""),
+        ("全市煤炭消费总量下降3%。", 3.0, tk.IndicatorKind.CUMULATIVE, ""),
+        ("确保重度及以上污染天数减少30%以上。", 30.0, tk.IndicatorKind.LEVEL, ""),
+        ("碳排放强度下降4%。", 4.0, tk.IndicatorKind.LEVEL, ""),
+    ],
+)
+def test_falls_in_percent_are_drafted_as_decrease(
+    body: str, value: float, indicator_kind: tk.IndicatorKind, unit: str
+) -> None:
+    d = news(body)
+    assert values(d) == [("decrease", value, "%")]
+    indicator = d.plan.indicators[0]
+    assert (indicator.kind, indicator.unit) == (indicator_kind, unit)
+    assert "fall in %" in " ".join(f.note for f in d.uncertain)
+
+
+def test_a_drafted_decrease_is_judged_once_its_unit_is_set() -> None:
+    d = news("全市煤炭消费总量下降3%。")
+    target = d.plan.targets[0]
+    indicator = d.plan.indicators[0]
+    plan = tk.parse(tk.dump(d.plan))
+    plan = attrs.evolve(
+        plan, indicators=(attrs.evolve(indicator, unit="万吨"),)
+    )  # the review step: the unit is set
+    rows = pd.DataFrame(
+        {
+            "indicator": [indicator.id] * 2,
+            "date": ["2023-06-30", "2024-06-30"],
+            "value": [500, 480],
+            "unit": ["万吨", "万吨"],
+        }
+    )
+    result = tk.evaluate(plan, tk.Actuals.from_frame(rows, plan), as_of=dt.date(2024, 7, 20))
+    assert result.result(target.id).status is tk.Status.ON_TRACK  # 4% down, 3% asked
+    assert result.result(target.id).actual == pytest.approx(4.0)

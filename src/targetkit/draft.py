@@ -53,6 +53,7 @@ from targetkit.rules import (
     Rule,
     Share,
 )
+from targetkit.rules.decrease import Decrease
 
 __all__ = [
     "Draft",
@@ -1765,11 +1766,27 @@ class _SentenceReader:
                 if not reading.indicator_unit:
                     notes.append("the indicator's unit is not in the text: set it")
             elif kw_kind == "decline":
-                reading.kind = "decline"
-                reading.name = _strip_trailing_decline(reading.name) + "降幅"
-                reading.indicator_kind = IndicatorKind.LEVEL
+                # 下降/降低/减少X%: the decrease kind, the figure itself against last year's
+                reading.kind = "decrease"
+                reading.name = _strip_trailing_decline(reading.name)
+                # 单位GDP能耗, 碳排放强度, 浓度, 比例: a level per unit, its unit not in the text
+                per_unit = bool(re.search(r"^单位|强度|浓度|比例|比重|率|每", reading.name))
+                # only money is guessed (费用, 支出 …); 消费总量 or 排放量 may be in 吨 or 千瓦时
+                money = bool(re.search(r"资金|经费|投入|支出|成本|费用|金额|收入", subject))
+                reading.indicator_unit = (
+                    _guess_amount_unit(subject) if money and not per_unit else ""
+                )
+                flow = money or bool(re.search(r"消费量|消费总量|排放量|用量|总量", subject))
+                reading.indicator_kind = (
+                    IndicatorKind.CUMULATIVE
+                    if flow and not level_words and not per_unit
+                    else IndicatorKind.LEVEL
+                )
+                if not reading.indicator_unit:
+                    notes.append("the indicator's unit is not in the text: set it")
                 notes.append(
-                    "a fall in %: tracked as the rate of decline (降幅), entered as a positive number"
+                    "a fall in %: judged against last year's same period (a flow) or the level at "
+                    "the start of the year; check the indicator's kind and unit"
                 )
             elif kw_kind == "at_most" or at_most_qual:
                 reading.kind = "at_most"
@@ -2166,8 +2183,8 @@ def _base_id(r: _Reading, loc: str) -> str:
         return f"{loc}_{r.kind}_{_value_slug(value)}{_unit_slug(r.unit)}"
     if r.kind == "change_pp":
         return f"{loc}_change_{_value_slug(value)}pp"
-    if r.kind == "decline":
-        return f"{loc}_decline_{_value_slug(value)}{_unit_slug(r.unit)}"
+    if r.kind in ("decline", "decrease"):
+        return f"{loc}_decrease_{_value_slug(value)}{_unit_slug(r.unit)}"
     if r.kind == "decline_pp":
         return f"{loc}_decline_{_value_slug(value)}pp"
     if r.kind == "between":
@@ -2213,12 +2230,14 @@ def _rule_and_indicators(r: _Reading, tid: str) -> tuple[Rule, list[Indicator]]:
         rule = NetIncrease(indicator=tid, value=value, unit=r.unit, stretch=r.stretch)
     elif r.kind == "at_most":
         rule = AtMost(indicator=tid, value=value, unit=r.unit)
+    elif r.kind == "decrease":
+        rule = Decrease(indicator=tid, value=value, unit="%", stretch=r.stretch)
     elif r.kind == "between":
         high = r.high if r.high is not None else value
         rule = Between(
             indicator=tid, low=value, high=high, unit=r.unit, high_is_stretch=r.high_is_stretch
         )
-    else:  # at_least, and the two declines read as "the fall is at least …"
+    else:  # at_least, and a fall in points read as "the fall is at least …"
         rule = AtLeast(indicator=tid, value=value, unit=r.unit, stretch=r.stretch)
     return rule, [ind]
 
