@@ -270,7 +270,7 @@ def test_dataframe_errors_count_rows_from_one() -> None:
         ("turnover,2023-06-30,abc,亿元", "value", ["'abc' is not a number"], ["plain number"]),
         ('turnover,2023-06-30,"1,5",亿元', "value", ["'1,5'"], ["decimal mark is '.'"]),
         ("turnover,2023-06-30,=SUM(A1),亿元", "value", ["'=SUM(A1)'"], ["formula"]),
-        ("turnover,2023-06-30,,亿元", "value", ["the value is empty"], ["number"]),
+        ("turnover,2023-06-30,,亿元", "value", ["the value for 'turnover' is empty"], ["number"]),
         ("turnover,30/06/2023,100,亿元", "date", ["'30/06/2023' is not a date"], ["2023-06-30"]),
         ("turnover,2023-02-30,100,亿元", "date", ["'2023-02-30'"], ["2023年6月"]),
         ("turnover,,100,亿元", "date", ["the date is empty"], ["2023-06-30"]),
@@ -560,6 +560,17 @@ def test_an_unknown_milestone_value_lists_the_accepted_ones(tmp_path: Path) -> N
     assert "'done'" in problem.hint
     assert "'draft'" in problem.hint
     assert "'issued'" in problem.hint
+
+
+@pytest.mark.parametrize("unit", ["亿元", "%", "项"])
+def test_a_unit_on_a_milestone_row_is_refused_with_its_place(tmp_path: Path, unit: str) -> None:
+    path = write(tmp_path / "ms.csv", HEADER + f"policy,2023-04-15,done,{unit}\n")
+    problem = only(problems_of(path))
+    assert (problem.source, problem.line, problem.path) == (str(path), 2, "unit")
+    assert problem.message == (
+        f"'policy' is a milestone, done or not done, but the row gives the unit '{unit}'"
+    )
+    assert "leave the unit cell empty" in problem.hint
 
 
 def test_milestone_rows_from_a_file_decide_the_status(tmp_path: Path) -> None:

@@ -182,7 +182,7 @@ ACTUALS_CASES: list[tuple[str, str]] = [
     ("turnover,2023-02-30,98.5,亿元\n", "'…' is not a valid date (…)"),
     ("turnover,2023年6-1月,98.5,亿元\n", "the months in '…' run backwards"),
     ("turnover,,98.5,亿元\n", "the date is empty"),
-    ("turnover,2023-03-31,,亿元\n", "the value is empty"),
+    ("turnover,2023-03-31,,亿元\n", "the value for '…' is empty"),
     (",2023-03-31,1,亿元\n", "the indicator is empty"),
     ("turnovr,2023-03-31,1,亿元\n", "unknown indicator '…'"),
     ("turnover,2023-03-31,1e309,亿元\n", "'…' is not a finite number"),

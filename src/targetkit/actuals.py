@@ -512,6 +512,15 @@ def _build(
         raw = _nfkc(raw_values[i])
         if is_milestone[i]:
             token = raw.lower()
+            if _nfkc(row_units[i]).strip():
+                problem(
+                    i,
+                    "unit",
+                    f"{ind_id!r} is a milestone, done or not done, but the row gives the unit "
+                    f"{row_units[i]!r}",
+                    "leave the unit cell empty (or is the row meant for another indicator?)",
+                )
+                continue
             if token in _DONE:
                 values[i] = 1.0
             elif token in _NOT_DONE:
@@ -530,7 +539,12 @@ def _build(
         if raw.endswith("%") and row_units[i] in ("", "%"):  # 19.5% with or without unit %
             raw, row_units[i] = raw[:-1].strip(), "%"
         if not raw:
-            problem(i, "value", "the value is empty", "give a number, or leave the row out")
+            problem(
+                i,
+                "value",
+                f"the value for {ind_id!r} is empty",
+                "give a number, or leave the row out",
+            )
             continue
         if not _NUMBER.match(raw):
             hint = "write a plain number such as 1234.5 or 1,234.5, and the unit in the unit column"
