@@ -8,17 +8,24 @@ file's text), the offending value and a fix.
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import json
 import math
 import re
 import tomllib
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import attrs
-
+from targetkit._parsing import Collector as _Collector
+from targetkit._parsing import Lines as _Lines
+from targetkit._parsing import boolean as _bool
+from targetkit._parsing import check_keys as _check_keys
+from targetkit._parsing import choice as _choice
+from targetkit._parsing import did_you_mean as _did_you_mean
+from targetkit._parsing import get as _get
+from targetkit._parsing import nonempty_text as _nonempty_text
+from targetkit._parsing import text as _text
+from targetkit._parsing import text_list as _text_list
 from targetkit.dates import parse_date
 from targetkit.exceptions import ConfigError, Problem, UnitError
 from targetkit.model import (
@@ -84,199 +91,7 @@ _TARGET_KEYS = (
 )
 
 
-# --------------------------------------------------------------------------- locating lines
-
-
-class _Lines:
-    """Find the line of a key path in a TOML or JSON text (best effort; None when unsure).
-
-    ``targets[3].rule.unit`` is found by going to the fourth ``[[targets]]`` table (or, in JSON,
-    to the line holding that target's ``"id"``), then to each key in turn from there, whether it
-    is written inline (``rule = { unit = … }``), in a sub-table (``[targets.rule]``) or nested.
-    """
-
-    def __init__(self, text: str | None, data: Any = None) -> None:
-        self.lines = text.splitlines() if text else []
-        self.data = data
-
-    def _array_headers(self, name: str) -> list[int]:
-        pattern = re.compile(rf"^\s*\[\[\s*{re.escape(name)}\s*\]\]")
-        return [i for i, line in enumerate(self.lines) if pattern.match(line)]
-
-    def _segment_end(self, name: str, start: int) -> int:
-        for i in range(start + 1, len(self.lines)):
-            line = self.lines[i].lstrip()
-            if not line.startswith("["):
-                continue
-            inner = line.lstrip("[").lstrip()
-            if line.startswith("[[") and inner.startswith(f"{name}]"):
-                return i
-            if not inner.startswith(f"{name}."):
-                return i
-        return len(self.lines)
-
-    def _key(self, key: str, start: int, end: int, parent: str) -> int | None:
-        quoted = re.escape(key)
-        pattern = re.compile(
-            rf'(^|[\s{{,])"?{quoted}"?\s*[=:]|^\s*\[\s*{re.escape(parent)}\.{quoted}\s*\]'
-        )
-        for i in range(start, end):
-            if pattern.search(self.lines[i]):
-                return i
-        return None
-
-    def find(self, path: Sequence[str | int]) -> int | None:
-        if not self.lines or not path:
-            return None
-        head = str(path[0])
-        rest = list(path[1:])
-        index = rest.pop(0) if rest and isinstance(rest[0], int) else None
-        start, end = 0, len(self.lines)
-        headers = self._array_headers(head) if index is not None else []
-        if headers:
-            if int(index or 0) >= len(headers):
-                return None
-            start = headers[int(index or 0)]
-            end = self._segment_end(head, start)
-        else:
-            found = next(iter(self._array_headers(head)), None)
-            if found is None:
-                found = self._key(head, 0, end, "")
-            if found is None:
-                found = next(
-                    (
-                        i
-                        for i, line in enumerate(self.lines)
-                        if re.match(rf"^\s*\[\s*{re.escape(head)}\s*\]", line)
-                    ),
-                    None,
-                )
-            if found is None:
-                return None
-            start = found
-            if index is not None:
-                anchor = self._json_anchor(head, int(index), start)
-                if anchor is None:
-                    return start + 1
-                start = anchor
-        line = start
-        parent = head
-        for part in rest:
-            if isinstance(part, int):
-                continue
-            found = self._key(part, line, end, parent)
-            if found is None:
-                break
-            line, parent = found, f"{parent}.{part}"
-        return line + 1
-
-    def _json_anchor(self, head: str, index: int, start: int) -> int | None:
-        """Return the line of the ``index``-th item's id in a JSON array, found by its value."""
-        try:
-            ident = self.data[head][index]["id"]
-        except (KeyError, IndexError, TypeError):
-            return None
-        if not isinstance(ident, str):
-            return None
-        pattern = re.compile(rf'"id"\s*:\s*{re.escape(json.dumps(ident, ensure_ascii=False))}')
-        ascii_pattern = re.compile(rf'"id"\s*:\s*{re.escape(json.dumps(ident))}')
-        for i in range(start, len(self.lines)):
-            if pattern.search(self.lines[i]) or ascii_pattern.search(self.lines[i]):
-                # step back to the line that opens the item, so keys before "id" are found too
-                j = i
-                while j > start and "{" not in self.lines[j]:
-                    j -= 1
-                return j
-        return None
-
-
-@attrs.define
-class _Collector:
-    source: str
-    lines: _Lines
-    problems: list[Problem] = attrs.field(factory=list)
-
-    def add(self, path: Sequence[str | int], message: str, hint: str = "") -> None:
-        self.problems.append(
-            Problem(
-                source=self.source,
-                path=_path_text(path),
-                message=message,
-                hint=hint,
-                line=self.lines.find(path),
-            )
-        )
-
-
-def _path_text(path: Sequence[str | int]) -> str:
-    out = ""
-    for part in path:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += ("." if out else "") + part
-    return out
-
-
-def _did_you_mean(value: str, choices: Iterable[str]) -> str:
-    close = difflib.get_close_matches(value, list(choices), n=1, cutoff=0.6)
-    return f"did you mean {close[0]!r}?" if close else ""
-
-
-def _check_keys(
-    table: Mapping[str, Any], allowed: Sequence[str], path: Sequence[str | int], errs: _Collector
-) -> None:
-    for key in table:
-        if key not in allowed:
-            hint = _did_you_mean(key, allowed) or "allowed keys: " + ", ".join(allowed)
-            errs.add([*path, key], f"unknown key {key!r}", hint)
-
-
 # --------------------------------------------------------------------------- typed getters
-
-_MISSING = object()
-
-
-def _get(
-    table: Mapping[str, Any],
-    key: str,
-    path: Sequence[str | int],
-    errs: _Collector,
-    convert: Callable[[Any], Any],
-    *,
-    required: bool = False,
-    default: Any = None,
-    expect: str = "",
-) -> Any:
-    raw = table.get(key, _MISSING)
-    if raw is _MISSING:
-        if required:
-            errs.add([*path, key], f"the key {key!r} is missing", f"add {key} = {expect or '…'}")
-        return default
-    try:
-        return convert(raw)
-    except (ValueError, TypeError) as exc:
-        errs.add([*path, key], f"{exc} (got {raw!r})", f"write {expect}" if expect else "")
-        return default
-
-
-def _text(raw: Any) -> str:
-    if not isinstance(raw, str):
-        raise TypeError("expected text")
-    return raw.strip()
-
-
-def _nonempty_text(raw: Any) -> str:
-    text = _text(raw)
-    if not text:
-        raise ValueError("must not be empty")
-    return text
-
-
-def _bool(raw: Any) -> bool:
-    if not isinstance(raw, bool):
-        raise TypeError("expected true or false")
-    return raw
 
 
 def _int(raw: Any) -> int:
@@ -309,28 +124,6 @@ def _date(raw: Any) -> dt.date:
     if isinstance(raw, str):
         return parse_date(raw)
     raise TypeError("expected a date")
-
-
-def _text_list(raw: Any) -> tuple[str, ...]:
-    if not isinstance(raw, list) or not all(isinstance(x, str) for x in raw):
-        raise TypeError("expected a list of text")
-    return tuple(x.strip() for x in raw)
-
-
-def _choice(enum_type: Any) -> Callable[[Any], Any]:
-    def convert(raw: Any) -> Any:
-        if not isinstance(raw, str):
-            raise TypeError("expected text")
-        try:
-            return enum_type(raw.strip())
-        except ValueError:
-            choices = [e.value for e in enum_type]
-            hint = _did_you_mean(raw, choices)
-            raise ValueError(
-                f"must be one of {', '.join(choices)}" + (f"; {hint}" if hint else "")
-            ) from None
-
-    return convert
 
 
 # --------------------------------------------------------------------------- sections

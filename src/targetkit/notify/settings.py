@@ -18,7 +18,6 @@ without ``..``), and it cannot name a secret file.
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import email.utils
 import enum
 import ipaddress
@@ -34,7 +33,19 @@ from typing import Any
 
 import attrs
 
-from targetkit.exceptions import ConfigError, Problem
+from targetkit._parsing import MISSING as _MISSING
+from targetkit._parsing import Collector as _Collector
+from targetkit._parsing import KeyPath as PathT
+from targetkit._parsing import Lines as _Lines
+from targetkit._parsing import boolean as _bool
+from targetkit._parsing import check_keys as _shared_check_keys
+from targetkit._parsing import choice as _choice
+from targetkit._parsing import did_you_mean as _did_you_mean
+from targetkit._parsing import get as _get
+from targetkit._parsing import names as _text_list
+from targetkit._parsing import nonempty_line as _nonempty
+from targetkit._parsing import one_line as _text
+from targetkit.exceptions import ConfigError
 from targetkit.model import Severity
 from targetkit.state import ChangePolicy, Escalation, Notice, Policy, severity_rank
 
@@ -274,90 +285,6 @@ _DURATION = re.compile(
     r"^\s*(?:(?P<w>\d+)\s*w)?\s*(?:(?P<d>\d+)\s*d)?\s*(?:(?P<h>\d+)\s*h)?"
     r"\s*(?:(?P<m>\d+)\s*m)?\s*(?:(?P<s>\d+)\s*s)?\s*$"
 )
-_MISSING = object()
-
-PathT = Sequence[str | int]
-
-
-def _path_text(path: PathT) -> str:
-    out = ""
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else ("." if out else "") + part
-    return out
-
-
-class _Lines:
-    """Find the line of a key path such as notify.routes[1].to in a TOML text (best effort)."""
-
-    def __init__(self, text: str | None) -> None:
-        self.lines = text.splitlines() if text else []
-
-    def find(self, path: PathT) -> int | None:
-        if not self.lines:
-            return None
-        header = ""
-        start, end = 0, len(self.lines)
-        keys = list(path)
-        found_header = False
-        while keys:
-            part = keys[0]
-            if isinstance(part, int):
-                keys.pop(0)
-                continue
-            name = f"{header}.{part}" if header else part
-            heads = self._headers(name)
-            if not heads:
-                break
-            keys.pop(0)
-            index = 0
-            if keys and isinstance(keys[0], int):
-                index = int(keys.pop(0))
-            if index >= len(heads):
-                return None
-            header, start = name, heads[index]
-            end = self._next_header(start)
-            found_header = True
-        if not keys:
-            return start + 1 if found_header else None
-        key = str(keys[0])
-        pattern = re.compile(rf'^\s*"?{re.escape(key)}"?\s*[=:]')
-        for i in range(start, end):
-            if pattern.match(self.lines[i]):
-                return i + 1
-        return start + 1 if found_header else None
-
-    def _headers(self, name: str) -> list[int]:
-        pattern = re.compile(rf"^\s*\[\[?\s*{re.escape(name)}\s*\]\]?\s*(#.*)?$")
-        return [i for i, line in enumerate(self.lines) if pattern.match(line)]
-
-    def _next_header(self, after: int) -> int:
-        for i in range(after + 1, len(self.lines)):
-            if re.match(r"^\s*\[", self.lines[i]):
-                return i
-        return len(self.lines)
-
-
-@attrs.define
-class _Collector:
-    source: str
-    lines: _Lines
-    problems: list[Problem] = attrs.field(factory=list)
-
-    def add(self, path: PathT, message: str, hint: str = "") -> None:
-        self.problems.append(
-            Problem(
-                source=self.source,
-                path=_path_text(path),
-                message=message,
-                hint=hint,
-                line=self.lines.find(path),
-            )
-        )
-
-
-def _did_you_mean(value: str, choices: Iterable[str]) -> str:
-    close = difflib.get_close_matches(value, list(choices), n=1, cutoff=0.6)
-    return f"did you mean {close[0]!r}?" if close else ""
 
 
 def _check_keys(
@@ -367,21 +294,21 @@ def _check_keys(
     errs: _Collector,
     secrets: Mapping[str, str] | None = None,
 ) -> None:
-    for key in table:
-        if key in allowed:
-            continue
-        if secrets and key in secrets:
-            instead = secrets[key]
-            errs.add(
-                [*path, key],
-                f"a literal {key} must not be written in a configuration file (files are "
-                "shared, versioned and backed up)",
-                f"put it in an environment variable and write {instead} = "
-                f'"{_env_example(instead)}"',
-            )
-            continue
-        hint = _did_you_mean(key, allowed) or "allowed keys: " + ", ".join(allowed)
-        errs.add([*path, key], f"unknown key {key!r}", hint)
+    """Report unknown keys; a literal secret (``password``, ``token`` …) is refused unechoed."""
+    for key in [k for k in table if k not in allowed and secrets and k in secrets]:
+        instead = (secrets or {})[key]
+        errs.add(
+            [*path, key],
+            f"a literal {key} must not be written in a configuration file (files are "
+            "shared, versioned and backed up)",
+            f'put it in an environment variable and write {instead} = "{_env_example(instead)}"',
+        )
+    _shared_check_keys(
+        {k: v for k, v in table.items() if not (secrets and k in secrets and k not in allowed)},
+        allowed,
+        path,
+        errs,
+    )
 
 
 def _env_example(key: str) -> str:
@@ -390,48 +317,6 @@ def _env_example(key: str) -> str:
         "secret_env": "TARGETKIT_WEBHOOK_SECRET",
         "url_env": "TARGETKIT_WEBHOOK_URL",
     }.get(key, "NAME")
-
-
-def _get(
-    table: Mapping[str, Any],
-    key: str,
-    path: PathT,
-    errs: _Collector,
-    convert: Any,
-    *,
-    default: Any = None,
-    expect: str = "",
-) -> Any:
-    raw = table.get(key, _MISSING)
-    if raw is _MISSING:
-        return default
-    try:
-        return convert(raw)
-    except (ValueError, TypeError) as exc:
-        errs.add([*path, key], f"{exc} (got {raw!r})", f"write {expect}" if expect else "")
-        return default
-
-
-def _text(raw: Any) -> str:
-    if not isinstance(raw, str):
-        raise TypeError("expected text")
-    text = raw.strip()
-    if "\n" in text or "\r" in text:
-        raise ValueError("must be on one line")
-    return text
-
-
-def _nonempty(raw: Any) -> str:
-    text = _text(raw)
-    if not text:
-        raise ValueError("must not be empty")
-    return text
-
-
-def _bool(raw: Any) -> bool:
-    if not isinstance(raw, bool):
-        raise TypeError("expected true or false")
-    return raw
 
 
 def _seconds(raw: Any) -> float:
@@ -458,36 +343,12 @@ def _env_name(raw: Any) -> str:
     return text
 
 
-def _text_list(raw: Any) -> tuple[str, ...]:
-    if isinstance(raw, str):
-        raw = [raw]
-    if not isinstance(raw, list) or not all(isinstance(x, str) for x in raw):
-        raise TypeError("expected a list of text")
-    return tuple(x.strip() for x in raw if x.strip())
-
-
 def _lang(raw: Any) -> str:
     text = _text(raw)
     if text not in LANGS:
         hint = _did_you_mean(text, LANGS)
         raise ValueError('must be "zh" or "en"' + (f"; {hint}" if hint else ""))
     return text
-
-
-def _choice(enum_type: type[enum.StrEnum]) -> Any:
-    def convert(raw: Any) -> Any:
-        if not isinstance(raw, str):
-            raise TypeError("expected text")
-        try:
-            return enum_type(raw.strip().lower())
-        except ValueError:
-            choices = [e.value for e in enum_type]
-            hint = _did_you_mean(raw, choices)
-            raise ValueError(
-                f"must be one of {', '.join(choices)}" + (f"; {hint}" if hint else "")
-            ) from None
-
-    return convert
 
 
 def _address(raw: Any) -> str:
