@@ -62,3 +62,17 @@ def test_quick_sources_benchmark_prints_every_figure(capsys: pytest.CaptureFixtu
         "duckdb:///",
     ):
         assert words in out
+
+
+def test_the_commands_benchmark_times_every_command_and_its_floor(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from benchmarks import commands
+
+    assert commands.main(["--sizes", "40"]) == 0
+    out = capsys.readouterr().out
+    for command in ("json", "csv", "validate", "report"):
+        line = next(ln for ln in out.splitlines() if f" {command} " in ln)
+        assert "targetkit" in line
+        assert "floor" in line
+        assert "peak RSS" in line
