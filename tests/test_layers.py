@@ -18,6 +18,7 @@ CORE = {
     "targetkit.model",
     "targetkit.rules",
     "targetkit.evaluation",
+    "targetkit.forecast",
     "targetkit._version",
 }
 
