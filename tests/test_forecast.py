@@ -8,6 +8,7 @@ import io
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -297,3 +298,20 @@ def test_cli_csv_and_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     main([*args, "--format", "json"])
     doc = json.loads(capsys.readouterr().out)
     assert doc["results"][0]["forecast"]["completion"] == pytest.approx(1.1)
+
+
+def test_the_chart_draws_figures_path_and_interval() -> None:
+    from targetkit.forecast import plot_forecast
+
+    past = [(D(2022, 6, 30), 40.0), (D(2022, 12, 31), 100.0)]
+    made = forecast_series([(D(2023, 6, 30), 44.0)], start=START, end=END, past=past, target=100)
+    assert made is not None
+    fig = plot_forecast(made, title="重点项目完成投资", unit="亿元")
+    ax = fig.axes[0]
+    lines = {line.get_gid(): line for line in ax.lines}
+    assert set(lines) == {"actual", "forecast", "target"}
+    assert float(np.asarray(lines["forecast"].get_ydata())[-1]) == pytest.approx(110.0)
+    assert [c.get_gid() for c in ax.collections] == ["interval"]
+    png, size = fig._repr_png_()  # type: ignore[attr-defined]
+    assert png.startswith(b"\x89PNG")
+    assert size["width"] > 0
