@@ -315,3 +315,53 @@ def test_the_chart_draws_figures_path_and_interval() -> None:
     png, size = fig._repr_png_()  # type: ignore[attr-defined]
     assert png.startswith(b"\x89PNG")
     assert size["width"] > 0
+
+
+# --------------------------------------------------------------------------- alerts
+
+
+def test_notify_at_risk_adds_at_risk_targets_to_the_alerts(tmp_path: Path) -> None:
+    import email
+    import email.policy
+    import mailbox
+    import tomllib
+
+    from targetkit.notify import deliver, parse_settings
+    from targetkit.state import AT_RISK, Snapshot
+
+    front = LAST_YEAR.replace("2022-06-30,40", "2022-06-30,60")
+    ev = _investment(front + "investment,2023-06-30,52,亿元\n")
+    assert ev.alerts == ()  # on track: no status alert
+    assert Snapshot.from_evaluation(ev).alerts == ()
+    [alert] = Snapshot.from_evaluation(ev, at_risk=True).alerts
+    assert (alert.key, alert.kind, alert.status) == ("investment:at_risk", AT_RISK, AT_RISK)
+    assert alert.message_zh.startswith("按当前进度，预计全年完成 86.67 亿元")
+
+    text = "[notify]\nnotify_at_risk = true\n"
+    settings = parse_settings(
+        tomllib.loads(text)["notify"], source="notify.toml", base_dir=tmp_path
+    )
+    assert settings.notify_at_risk
+    now = dt.datetime(2023, 7, 20, 9, tzinfo=dt.UTC)
+    report = deliver(ev, settings, now=now, environ={})
+    assert not report.failed
+    box = mailbox.Maildir(tmp_path / ".targetkit" / "outbox", create=False)
+    [key] = box.keys()
+    message = email.message_from_bytes(box.get_bytes(key), policy=email.policy.default)
+    body = message.get_body(preferencelist=("plain",))
+    assert body is not None
+    assert "预计难以完成" in body.get_content()
+    # without the setting the same evaluation sends nothing
+    quiet = parse_settings({}, source="notify.toml", base_dir=tmp_path / "other")
+    deliver(ev, quiet, now=now, environ={})
+    assert not (tmp_path / "other" / ".targetkit" / "outbox").exists() or not list(
+        mailbox.Maildir(tmp_path / "other" / ".targetkit" / "outbox", create=False).keys()
+    )
+
+
+def test_notify_at_risk_must_be_a_boolean() -> None:
+    from targetkit.exceptions import ConfigError
+    from targetkit.notify import parse_settings
+
+    with pytest.raises(ConfigError, match="notify_at_risk"):
+        parse_settings({"notify_at_risk": "yes"}, source="notify.toml")
