@@ -365,3 +365,54 @@ def test_notify_at_risk_must_be_a_boolean() -> None:
 
     with pytest.raises(ConfigError, match="notify_at_risk"):
         parse_settings({"notify_at_risk": "yes"}, source="notify.toml")
+
+
+# --------------------------------------------------------------------------- renderers
+
+
+def _at_risk() -> tk.Evaluation:
+    front = LAST_YEAR.replace("2022-06-30,40", "2022-06-30,60")
+    return _investment(front + "investment,2023-06-30,52,亿元\n")
+
+
+def test_the_terminal_table_lists_at_risk_targets() -> None:
+    from targetkit.formats import render
+
+    text = render(_at_risk(), "table", lang="zh")
+    assert "● 达序时·预计难以完成" in text
+    lines = text.splitlines()
+    start = lines.index("预计难以完成：")
+    assert lines[start + 1].startswith("  investment: 按当前进度，预计全年完成 86.67 亿元")
+    en = render(_at_risk(), "table", lang="en")
+    assert "at risk" in en
+    assert "At risk (green now, forecast short):" in en.splitlines()
+    assert "预计难以完成" not in render(_investment("investment,2023-06-30,52,亿元\n"), "table")
+
+
+def test_the_report_has_a_forecast_column_and_an_at_risk_list() -> None:
+    from targetkit.report import notebook_html, render_html, render_markdown
+
+    ev = _at_risk()
+    md = render_markdown(ev)
+    assert "| 预计全年 |" in md.splitlines()[md.splitlines().index("## 二、各项目标完成情况") + 2]
+    row = next(line for line in md.splitlines() if line.startswith("| 重点项目完成投资100亿元 |"))
+    # one estimate on a 60% profile: ± 0.15 × (1 − 0.6) × 2 = 12% of 86.67
+    assert row.endswith("| 86.67亿元（76.27–97.07） 预计难以完成 |")
+    assert "以下 1 项目标目前达到序时进度，但按预计全年完成数难以完成（预计难以完成）：" in md
+    html = render_html(ev)
+    assert 'id="risk-investment"' in html
+    assert "预计难以完成" in notebook_html(ev)
+    assert "预计全年" in notebook_html(ev)
+
+
+def test_a_period_that_ends_before_it_starts_is_refused() -> None:
+    with pytest.raises(ValueError, match=r"end 2022-12-31 is before start 2023-01-01"):
+        forecast_series([(D(2023, 6, 30), 1.0)], start=START, end=D(2022, 12, 31))
+
+
+def test_nan_figures_are_ignored() -> None:
+    made = forecast_series(
+        [(D(2023, 3, 31), float("nan")), (D(2023, 6, 30), 44.0)], start=START, end=END
+    )
+    assert made is not None
+    assert made.points == ((D(2023, 6, 30), 44.0),)

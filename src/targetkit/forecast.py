@@ -215,8 +215,17 @@ def forecast_series(
         target: The target value, for ``completion``.
 
     Returns:
-        A `Forecast`, or None when no figure is dated within the period.
+        A `Forecast`, or None when no figure is dated within the period (or the only figures
+        fall where the pace expects nothing yet). Figures that are NaN are ignored.
+
+    Raises:
+        ValueError: When ``end`` is before ``start``.
     """
+    if end < start:
+        raise ValueError(
+            f"forecast period: end {end.isoformat()} is before start {start.isoformat()}; "
+            "give the period's first day as start and the deadline as end"
+        )
     ours = sorted((d, float(v)) for d, v in points if start <= d <= end and not math.isnan(v))
     if not ours:
         return None
