@@ -249,7 +249,9 @@ def forecast_series(
     def share_of(years_back: int) -> Callable[[dt.date], float | None]:
         return lambda day: profile_share(past, start=start, end=end, on=day, years_back=years_back)
 
-    years = [k for k in range(1, 11) if share_of(k)(on)]
+    # the earlier periods the figures reach back to (none: the run rate, without looking)
+    back = min(10, start.year - min(d.year for d, _ in past)) if past else 0
+    years = [k for k in range(1, back + 1) if share_of(k)(on)]
     estimates: list[float] = []
     if years:
         method = ForecastMethod.PROFILE
