@@ -391,7 +391,7 @@ def test_check_markdown(tmp_path: Path) -> None:
     assert code == 1
     lines = out.splitlines()
     assert lines[0] == "# 命令行示例: progress report"
-    header = "| Indicator | Target | Actual to date | Completion | Expected (pace) | Gap (pp) | Status | Responsible unit |"
+    header = "| Indicator | Target | Actual to date | Completion | Expected (pace) | Gap (pp) | Status | Responsible unit | Year-end forecast |"
     assert header in lines
     patents = next(line for line in lines if line.startswith("| 专利授权100项 |"))
     assert "▲ behind" in patents

@@ -19,6 +19,7 @@ CORE = {
     "targetkit.rules",
     "targetkit.evaluation",
     "targetkit.alerts",
+    "targetkit.forecast",
     "targetkit._version",
 }
 

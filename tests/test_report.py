@@ -42,6 +42,7 @@ COLUMNS_ZH = [
     "差距(个百分点)",
     "状态",
     "责任单位",
+    "预计全年",
 ]
 COLUMNS_EN = [
     "Indicator",
@@ -52,6 +53,7 @@ COLUMNS_EN = [
     "Gap (pp)",
     "Status",
     "Responsible unit",
+    "Year-end forecast",
 ]
 
 
@@ -164,7 +166,7 @@ def test_every_target_has_a_row_with_its_status_text(report: str, mid_year: tk.E
         row = rows[r.target]
         assert row["status"] == r.status.value
         cells = row["cells"]
-        assert len(cells) == 8
+        assert len(cells) == 9
         assert cells[0].startswith(r.title)
         assert r.status.label_zh in cells[6]
 
@@ -343,10 +345,10 @@ def test_markdown_tongbao(mid_year: tk.Evaluation) -> None:
     start = lines.index(header)
     assert lines[start + 1].startswith("|---|---:|")
     rows = lines[start + 2 : start + 2 + len(mid_year.results)]
-    assert all(row.startswith("| ") and row.count(" | ") == 7 for row in rows)
+    assert all(row.startswith("| ") and row.count(" | ") == 8 for row in rows)
     talent = next(row for row in rows if row.startswith("| 引育各类科技人才3000人 "))
     assert talent == (
-        "| 引育各类科技人才3000人 | 3000人 | 620人 | 20.7% | 25.0% | -4.3 | ▲ 滞后 | 宜昌市科学技术局 |"
+        "| 引育各类科技人才3000人 | 3000人 | 620人 | 20.7% | 25.0% | -4.3 | ▲ 滞后 | 宜昌市科学技术局 | 2480人（992–3968） |"
     )
     assert "- ▲ 滞后：7（29.2%）" in lines
     assert "## 三、滞后目标" in lines

@@ -60,6 +60,9 @@ RECEIVED = "received"
 """The status stored for a data-overdue alert once the figure is in."""
 REMOVED = "removed"
 """The status stored for an alert whose target is no longer in the plan."""
+AT_RISK = "at_risk"
+"""The kind and status of an at-risk alert: a green target whose year-end forecast falls short
+(notify settings ``notify_at_risk = true``)."""
 
 
 # --------------------------------------------------------------------------- values
@@ -384,8 +387,14 @@ class Snapshot:
     statuses: Mapping[str, str] = attrs.field(factory=dict, hash=False)
 
     @classmethod
-    def from_evaluation(cls, evaluation: Evaluation) -> Snapshot:
-        """Build the snapshot of an evaluation's alerts (pure)."""
+    def from_evaluation(cls, evaluation: Evaluation, *, at_risk: bool = False) -> Snapshot:
+        """Build the snapshot of an evaluation's alerts (pure).
+
+        Args:
+            evaluation: The run's evaluation.
+            at_risk: Also alert (as warnings of kind ``at_risk``) the green targets whose
+                year-end forecast falls short (预计难以完成).
+        """
         plan = evaluation.plan
         results = {r.target: r for r in evaluation.results}
         alerts: list[CurrentAlert] = []
@@ -414,6 +423,23 @@ class Snapshot:
                     message_zh=message_zh,
                     message_en=message_en,
                 )
+            )
+        if at_risk:
+            alerts.extend(
+                CurrentAlert(
+                    key=f"{r.target}:{AT_RISK}",
+                    kind=AT_RISK,
+                    target=r.target,
+                    title=r.title,
+                    severity=Severity.WARNING,
+                    status=AT_RISK,
+                    owner=r.owner,
+                    tags=plan.target(r.target).tags,
+                    message_zh=r.forecast_message("zh"),
+                    message_en=r.forecast_message("en"),
+                )
+                for r in evaluation.results
+                if r.at_risk
             )
         return cls(
             plan_id=plan.id,
@@ -773,7 +799,7 @@ def decide(
             continue
         if prev.target not in snapshot.statuses:
             status_now = REMOVED
-        elif prev.kind == "status":
+        elif prev.kind in ("status", AT_RISK):
             status_now = snapshot.statuses[prev.target]
         else:
             status_now = RECEIVED

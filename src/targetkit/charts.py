@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from targetkit.actuals import Actuals
 from targetkit.evaluation import Evaluation
 from targetkit.exceptions import TargetkitError
+from targetkit.forecast import Forecast
 from targetkit.model import Light, Status
 from targetkit.rules import fmt
 from targetkit.trajectory import Trajectory, trajectories
@@ -38,6 +39,7 @@ __all__ = [
     "CJK_FONT_FAMILIES",
     "PlotsUnavailableError",
     "find_cjk_font",
+    "plot_forecast",
     "plot_overview",
     "plot_target",
 ]
@@ -102,6 +104,8 @@ _WORDS = {
         "overview": "{plan}：完成率与序时进度（截至 {date}）",
         "expected": "序时进度",
         "full": "目标（100%）",
+        "forecast": "预计全年",
+        "interval": "预计区间",
     },
     "en": {
         "actual": "actual",
@@ -118,6 +122,8 @@ _WORDS = {
         "overview": "{plan}: completion against expected pace (as of {date})",
         "expected": "expected pace",
         "full": "target (100%)",
+        "forecast": "forecast",
+        "interval": "forecast range",
     },
 }
 
@@ -562,4 +568,104 @@ def plot_overview(
         fontfamily=families,
     )
     ax.legend(prop={"family": families, "size": 9}, loc="lower right", frameon=False)
+    return fig
+
+
+def plot_forecast(
+    forecast: Forecast,
+    ax: Axes | None = None,
+    *,
+    title: str = "",
+    unit: str = "",
+    lang: str = "zh",
+    font: str | None = None,
+) -> Figure:
+    """Draw a forecast: the figures so far, the path to the deadline and its interval.
+
+    Lines and areas (each with a ``gid``): ``actual`` (the figures used), ``forecast`` (the
+    path from the latest figure to the deadline), ``interval`` (the band between low and high)
+    and ``target`` when the forecast has one.
+
+    Args:
+        forecast: A `targetkit.forecast.Forecast` (from `forecast_series` or a result's
+            ``forecast``).
+        ax: Axes to draw into; a new figure is made when None.
+        title: A title for the chart.
+        unit: The unit, shown on the y axis.
+        lang: ``zh`` (default) or ``en`` for labels.
+        font: A font family for Chinese text; default: `find_cjk_font`.
+
+    Returns:
+        The figure drawn on; a new one shows itself as a picture in a notebook.
+
+    Raises:
+        PlotsUnavailableError: When matplotlib is not installed.
+    """
+    words = _words(lang)
+    fig, ax = _axes(ax, (6.4, 3.6))
+    families = _families(font)
+    if title:
+        ax.set_title(title, loc="left", fontsize=11, fontfamily=families)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    ax.grid(axis="y", color="#d8dee4", linewidth=0.8)
+    seen = list(forecast.points)
+    ax.plot(
+        [_x(d) for d, _ in seen],
+        [v for _, v in seen],
+        color=_ACTUAL,
+        linewidth=2,
+        marker="o",
+        label=words["actual"],
+        gid="actual",
+        zorder=3,
+    )
+    now = forecast.points[-1][1] if forecast.points else forecast.value
+    path = [(forecast.observed_on, now, now, now), *forecast.path]
+    xs = [_x(p[0]) for p in path]
+    ax.fill_between(
+        xs,
+        [p[2] for p in path],
+        [p[3] for p in path],
+        color=_PACE,
+        alpha=0.18,
+        linewidth=0,
+        label=words["interval"],
+        gid="interval",
+    )
+    ax.plot(
+        xs,
+        [p[1] for p in path],
+        linestyle="--",
+        color=_ACTUAL,
+        linewidth=1.6,
+        label=words["forecast"],
+        gid="forecast",
+    )
+    if forecast.target is not None:
+        ax.axhline(
+            forecast.target,
+            linestyle=":",
+            color=_TARGET,
+            linewidth=1.5,
+            label=words["target"],
+            gid="target",
+        )
+    ax.annotate(
+        f"{fmt(forecast.value)} ({fmt(forecast.low)}–{fmt(forecast.high)})",
+        (_x(forecast.deadline), forecast.value),
+        textcoords="offset points",
+        xytext=(-6, 8),
+        ha="right",
+        fontsize=9,
+        color=_ACTUAL,
+        fontfamily=families,
+    )
+    ax.set_ylim(bottom=min(0.0, forecast.low))
+    if unit:
+        ax.set_ylabel(words["unit"].format(unit=unit), fontfamily=families)
+    dates = _dates()
+    ax.xaxis.set_major_locator(dates.MonthLocator(bymonthday=1, interval=2))
+    ax.xaxis.set_major_formatter(dates.DateFormatter("%m"))
+    ax.legend(loc="upper left", fontsize=8, frameon=False, prop={"family": families})
     return fig

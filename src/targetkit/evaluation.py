@@ -18,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from targetkit.forecast import Forecast, forecast_series
 from targetkit.model import Light, Plan, Severity, Status, Target
 from targetkit.rules import NAT, NO_DATA, Batch, Observations, Row, RuleKind, Verdicts, rule_kind
 from targetkit.rules._base import STATUSES, _Settings, date_of, day_of
@@ -103,6 +104,12 @@ class TargetResult:
     stretch_value: float | None = None
     stretch_met: bool | None = None
     evidence: tuple[Evidence, ...] = ()
+    forecast: Forecast | None = None
+    at_risk: bool = False
+
+    def forecast_message(self, lang: str = "zh") -> str:
+        """Return the year-end forecast in one sentence (预计全年), or "" without a forecast."""
+        return "" if self.forecast is None else self.forecast.sentence(self.unit, lang)
 
     @property
     def light(self) -> Light:
@@ -226,11 +233,21 @@ class Evaluation:
                 "owner": r.owner,
                 "message_zh": r.message_zh,
                 "message_en": r.message_en,
+                **_forecast_columns(r.forecast, r.at_risk),
             }
             for r in self.results
         ]
         frame = pd.DataFrame(rows, columns=list(_FRAME_COLUMNS))
-        for column in ("actual", "target_value", "completion", "expected", "gap_pp"):
+        for column in (
+            "actual",
+            "target_value",
+            "completion",
+            "expected",
+            "gap_pp",
+            "forecast",
+            "forecast_low",
+            "forecast_high",
+        ):
             frame[column] = frame[column].astype("float64")
         return frame
 
@@ -294,7 +311,31 @@ _FRAME_COLUMNS = (
     "owner",
     "message_zh",
     "message_en",
+    "forecast",
+    "forecast_low",
+    "forecast_high",
+    "forecast_method",
+    "at_risk",
 )
+
+
+def _forecast_columns(forecast: Forecast | None, at_risk: bool) -> dict[str, Any]:
+    """Return the flat forecast columns of the frame and CSV (NaN and "" where none)."""
+    if forecast is None:
+        return {
+            "forecast": np.nan,
+            "forecast_low": np.nan,
+            "forecast_high": np.nan,
+            "forecast_method": "",
+            "at_risk": at_risk,
+        }
+    return {
+        "forecast": forecast.value,
+        "forecast_low": forecast.low,
+        "forecast_high": forecast.high,
+        "forecast_method": forecast.method.value,
+        "at_risk": at_risk,
+    }
 
 
 def _num(value: float | None, digits: int = 6) -> float | None:
@@ -321,6 +362,15 @@ def _result_dict(r: TargetResult, lang: str) -> dict[str, Any]:
         "baseline": _num(r.baseline),
         "stretch": _num(r.stretch_value),
         "stretch_met": r.stretch_met,
+        "forecast": None
+        if r.forecast is None
+        else {
+            **r.forecast.as_dict(),
+            "message": r.forecast_message(lang),
+            "message_zh": r.forecast_message("zh"),
+            "message_en": r.forecast_message("en"),
+        },
+        "at_risk": r.at_risk,
         "message": r.message(lang),
         "message_zh": r.message_zh,
         "message_en": r.message_en,
@@ -636,6 +686,83 @@ class _Work:
         self._all: tuple[TargetResult, ...] | None = None
         self._alerts: tuple[Alert, ...] | None = None
         self._columns: dict[int, tuple[_Columns, dict[int, Evidence]]] = {}
+        self._forecasts: list[Forecast | None] | None = None
+        self._at_risk: list[bool] | None = None
+        self._codes = {indicator.id: k for k, indicator in enumerate(plan.indicators)}
+
+    def forecasts(self) -> tuple[list[Forecast | None], list[bool]]:
+        """Return each target's year-end forecast and at-risk flag, in plan order."""
+        if self._forecasts is None or self._at_risk is None:
+            n = len(self.plan.targets)
+            forecasts: list[Forecast | None] = [None] * n
+            at_risk = [False] * n
+            for group, verdicts in zip(self.compiled.groups, self.verdicts, strict=True):
+                if not group.kind.display.counts_up_on:
+                    continue
+                for j, i in enumerate(group.positions.tolist()):
+                    made = self._forecast(group, verdicts, j)
+                    if made is None:
+                        continue
+                    forecasts[i] = made
+                    status = _STATUSES[int(verdicts.status[j])]
+                    at_risk[i] = (
+                        status.light is Light.GREEN
+                        and status is not Status.MET
+                        and made.falls_short(lower_is_better=group.kind.display.lower_is_better)
+                    )
+            self._forecasts, self._at_risk = forecasts, at_risk
+        return self._forecasts, self._at_risk
+
+    def _forecast(self, group: _Group, v: Verdicts, j: int) -> Forecast | None:
+        """Forecast one pro-rated target of a kind that counts up (`Display.counts_up_on`).
+
+        The judged value is the indicator's figure in the target's unit, less the baseline
+        where the kind judges a change (`Display.baseline_comparable` false: a net increase).
+        """
+        target, plan = group.targets[j], self.plan
+        ids = target.rule.indicator_ids()
+        status = _STATUSES[int(v.status[j])]
+        if len(ids) != 1 or status in (Status.NO_DATA, Status.MISSED):
+            return None
+        indicator = plan.indicator(ids[0])
+        if indicator.kind not in group.kind.display.counts_up_on:
+            return None
+        if np.isnan(v.expected[j]) or np.isnan(v.actual[j]) or int(v.observed[j]) == NAT:
+            return None
+        deadline = plan.deadline_of(target)
+        observed = date_of(int(v.observed[j]))
+        if observed is None or observed >= deadline:
+            return None
+        obs = self.observations
+        code = self._codes[ids[0]]
+        lo, hi = np.searchsorted(obs.codes, [code, code + 1])
+        keep = obs.plain[lo:hi]
+        days = obs.days[lo:hi][keep].tolist()
+        factor = plan.units.factor(str(v.unit[j]), indicator.unit)
+        values = (obs.values[lo:hi][keep] / factor).tolist()
+        base = float(v.baseline[j])
+        change = not group.kind.display.baseline_comparable and not np.isnan(base)
+        dates = [_EPOCH + dt.timedelta(days=int(d)) for d in days]
+        ours = [(d, x - (base if change else 0.0)) for d, x in zip(dates, values, strict=True)]
+        past = [(d, x) for d, x in ours if d < plan.start]
+        if change:
+            # each earlier year counted from its own start: less that year's opening figure
+            figures = dict(zip(dates, values, strict=True))
+            past = []
+            for k in range(1, 11):
+                opening = figures.get(_years_before(plan.start, k) - dt.timedelta(days=1))
+                if opening is None:
+                    break
+                first, last = _years_before(plan.start, k), _years_before(plan.start, k - 1)
+                past += [(d, x - opening) for d, x in figures.items() if first <= d < last]
+        return forecast_series(
+            [(d, x) for d, x in ours if plan.start <= d <= deadline],
+            start=plan.start,
+            end=deadline,
+            pace=plan.pace_of(target),
+            past=past,
+            target=float(v.target_value[j]),
+        )
 
     def column(self, name: str) -> npt.NDArray[Any]:
         """Return one verdict column over all targets, in plan order."""
@@ -689,6 +816,8 @@ class _Work:
             form=c.form[j],
         )
         zh, en = group.kind.describe(row)
+        forecasts, at_risk = self.forecasts()
+        i = int(group.positions[j])
         return TargetResult(
             target=target.id,
             title=target.title,
@@ -711,6 +840,8 @@ class _Work:
             stretch_value=row.stretch,
             stretch_met=row.stretch_met,
             evidence=tuple(table[k] for k in c.cited[j]),
+            forecast=forecasts[i],
+            at_risk=at_risk[i],
         )
 
     def results(self) -> tuple[TargetResult, ...]:
@@ -755,7 +886,12 @@ class _Work:
     def frame_without_messages(self) -> pd.DataFrame:
         plan = self.plan
         observed = self.column("observed")
-        return pd.DataFrame(
+        forecasts, at_risk = self.forecasts()
+        flat = pd.DataFrame(
+            [_forecast_columns(f, r) for f, r in zip(forecasts, at_risk, strict=True)],
+            columns=list(_FRAME_COLUMNS[-5:]),
+        )
+        frame = pd.DataFrame(
             {
                 "target": [t.id for t in plan.targets],
                 "title": [t.title for t in plan.targets],
@@ -778,6 +914,19 @@ class _Work:
                 "owner": [t.owner for t in plan.targets],
             }
         )
+        for column in flat.columns:
+            frame[column] = flat[column].to_numpy()
+        return frame
+
+
+_EPOCH = dt.date(1970, 1, 1)
+
+
+def _years_before(day: dt.date, years: int) -> dt.date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
 
 
 def evaluate(

@@ -82,6 +82,8 @@ def _cells(r: TargetResult, lang: str) -> list[str]:
             "",
             r.message(lang),
         ]
+    if r.at_risk:
+        status += "·预计难以完成" if lang == "zh" else " · at risk"
     return [
         r.target,
         f"{_LIGHT_MARK[r.light]} {status}",
@@ -131,6 +133,12 @@ def _table(ev: Evaluation, lang: str) -> str:
         )
     out.append("")
     out.append(_summary_line(ev, lang))
+    at_risk = [r for r in ev.results if r.at_risk]
+    if at_risk:
+        out.append("")
+        out.append("预计难以完成：" if lang == "zh" else "At risk (green now, forecast short):")
+        for r in at_risk:
+            out.append(_printable(f"  {r.target}: {r.forecast_message(lang)}"))
     if ev.alerts:
         out.append("")
         out.append("提醒：" if lang == "zh" else "Alerts:")

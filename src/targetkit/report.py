@@ -80,7 +80,9 @@ _TEXT: dict[str, dict[str, str]] = {
         "lead": "{plan}共有量化目标 {n} 项。截至{date}，",
         "count_share": "{label} {n} 项（占 {share}）",
         "caption": "表1 各项目标完成情况（截至 {date}）",
-        "cols": "指标|年度目标|累计完成|完成率|序时进度|差距(个百分点)|状态|责任单位",
+        "cols": "指标|年度目标|累计完成|完成率|序时进度|差距(个百分点)|状态|责任单位|预计全年",
+        "at_risk_intro": "以下 {n} 项目标目前达到序时进度，但按预计全年完成数难以完成（预计难以完成）：",
+        "at_risk": "预计难以完成",
         "lagging_intro": "以下 {n} 项目标滞后于序时进度或未完成，请责任单位加快推进：",
         "lagging_none": "截至{date}，没有滞后或未完成的目标。",
         "no_data": "暂无数据（{n} 项）",
@@ -137,7 +139,9 @@ _TEXT: dict[str, dict[str, str]] = {
         "lead": "{plan} has {n} quantified targets. As of {date}: ",
         "count_share": "{label} {n} ({share})",
         "caption": "Table 1. Targets as of {date}",
-        "cols": "Indicator|Target|Actual to date|Completion|Expected (pace)|Gap (pp)|Status|Responsible unit",
+        "cols": "Indicator|Target|Actual to date|Completion|Expected (pace)|Gap (pp)|Status|Responsible unit|Year-end forecast",
+        "at_risk_intro": "Targets on pace now whose year-end forecast falls short (at risk, {n}):",
+        "at_risk": "at risk",
         "lagging_intro": "Targets behind pace or missed ({n}):",
         "lagging_none": "As of {date}, no target is behind or missed.",
         "no_data": "No data yet ({n})",
@@ -926,8 +930,21 @@ def _table_row(
         f'<td class="status">{_badge(result.status, lang)}'
         f"{_silence_html(result.target, silenced, lang)}</td>"
         f'<td class="owner">{_e(_owner(result, plan))}</td>'
+        f'<td class="num forecast">{_e(_forecast_text(result, lang))}</td>'
         "</tr>"
     )
+
+
+def _forecast_text(result: TargetResult, lang: str) -> str:
+    """Return the year-end forecast cell: value and interval, and the at-risk mark."""
+    made = result.forecast
+    if made is None:
+        return "—"
+    sep = "" if lang == "zh" or result.unit in ("", "%") else " "
+    text = f"{fmt(made.value)}{sep}{result.unit}（{fmt(made.low)}–{fmt(made.high)}）"
+    if lang == "en":
+        text = f"{fmt(made.value)}{sep}{result.unit} ({fmt(made.low)}–{fmt(made.high)})"
+    return f"{text} {_t(lang)['at_risk']}" if result.at_risk else text
 
 
 def _html_table(evaluation: Evaluation, lang: str, silenced: Silenced | None = None) -> str:
@@ -980,6 +997,16 @@ def _html_lagging(evaluation: Evaluation, lang: str, silenced: Silenced | None =
         out.append(
             f"<p>{_e(t['lagging_none'].format(date=_long_date(evaluation.as_of, lang)))}</p>"
         )
+    at_risk = [r for r in evaluation.results if r.at_risk]
+    if at_risk:
+        out.append(f"<p>{_e(t['at_risk_intro'].format(n=len(at_risk)))}</p>")
+        out.append('<ul class="at-risk">')
+        out.extend(
+            f'<li id="risk-{_e(r.target)}" data-target="{_e(r.target)}">'
+            f"<strong>{_e(r.title)}</strong>{t['colon']}{_e(r.forecast_message(lang))}</li>"
+            for r in at_risk
+        )
+        out.append("</ul>")
     no_data = [r for r in evaluation.results if r.status is Status.NO_DATA]
     if no_data:
         out.append(f"<h3>{_e(t['no_data'].format(n=len(no_data)))}</h3><ul>")
@@ -1136,7 +1163,7 @@ def render_markdown(
             )
     lines += ["", f"## {_md(t['h_table'])}", ""]
     lines.append("| " + " | ".join(_md(c) for c in cols) + " |")
-    right = {1, 2, 3, 4, 5}
+    right = {1, 2, 3, 4, 5, 8}
     lines.append("|" + "|".join("---:" if i in right else "---" for i in range(len(cols))) + "|")
     for r in evaluation.results:
         cells = [
@@ -1149,6 +1176,7 @@ def render_markdown(
             f"{MARKS[r.light]} {_label(r.status, lang)}"
             + (f" {label}" if (label := _silence_label(r.target, silenced, lang)) else ""),
             _owner(r, plan),
+            _forecast_text(r, lang),
         ]
         lines.append("| " + " | ".join(_md(c) for c in cells) + " |")
     lines += ["", f"## {_md(t['h_lagging'])}", ""]
@@ -1164,6 +1192,12 @@ def render_markdown(
             )
     else:
         lines.append(_md(t["lagging_none"].format(date=_long_date(evaluation.as_of, lang))))
+    at_risk = [r for r in evaluation.results if r.at_risk]
+    if at_risk:
+        lines += ["", _md(t["at_risk_intro"].format(n=len(at_risk))), ""]
+        lines += [
+            f"- **{_md(r.title)}**{t['colon']}{_md(r.forecast_message(lang))}" for r in at_risk
+        ]
     no_data = [r for r in evaluation.results if r.status is Status.NO_DATA]
     if no_data:
         lines += ["", f"### {_md(t['no_data'].format(n=len(no_data)))}", ""]
@@ -1219,6 +1253,7 @@ def _nb_row(result: TargetResult, plan: Plan | None, lang: str, year: int) -> st
         f'<td class="tk-num">{_e(_gap(result.gap_pp))}</td>'
         f'<td class="tk-owner">{_e(_owner(result, plan))}</td>'
         f'<td class="tk-msg">{_e(result.message(lang))}</td>'
+        f'<td class="tk-num">{_e(_forecast_text(result, lang))}</td>'
         "</tr>"
     )
 
@@ -1234,6 +1269,7 @@ _NB_COLS = {
         "差距(个百分点)",
         "责任单位",
         "说明",
+        "预计全年",
     ),
     "en": (
         "Status",
@@ -1245,6 +1281,7 @@ _NB_COLS = {
         "Gap (pp)",
         "Responsible unit",
         "Explanation",
+        "Year-end forecast",
     ),
 }
 

@@ -47,6 +47,7 @@ import attrs
 
 from targetkit._version import __version__
 from targetkit.alerts import (
+    AT_RISK,
     OVERDUE,
     RECEIVED,
     REMOVED,
@@ -71,6 +72,7 @@ from targetkit.exceptions import StateError
 from targetkit.model import Severity
 
 __all__ = [
+    "AT_RISK",
     "OVERDUE",
     "RECEIVED",
     "REMOVED",

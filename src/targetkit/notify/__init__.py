@@ -433,7 +433,7 @@ def deliver(
     _require_aware(now)
     path = Path(state_path) if state_path is not None else settings.state
     env: Mapping[str, str] = os.environ if environ is None else environ
-    snapshot = Snapshot.from_evaluation(evaluation)
+    snapshot = Snapshot.from_evaluation(evaluation, at_risk=settings.notify_at_risk)
     runners = _Notifiers(settings, env, notifiers or {})
     try:
         if dry_run:

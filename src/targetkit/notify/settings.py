@@ -198,6 +198,8 @@ class NotifySettings:
     repeat_interval: dt.timedelta = dt.timedelta(days=7)
     send_resolved: bool = True
     on_change: ChangePolicy = ChangePolicy.ANY
+    notify_at_risk: bool = False
+    """Also alert green targets whose year-end forecast falls short (预计难以完成)."""
     lock_timeout: float = 60.0
     smtp: SmtpSettings | None = None
     routes: tuple[Route, ...] = attrs.field(default=(), converter=_route_tuple)
@@ -233,6 +235,7 @@ _TOP_KEYS = (
     "repeat_interval",
     "send_resolved",
     "on_change",
+    "notify_at_risk",
     "state",
     "outbox",
     "lock_timeout",
@@ -831,6 +834,9 @@ def parse_settings(
         default=ChangePolicy.ANY,
         expect='"any" or "worse"',
     )
+    at_risk = _get(
+        table, "notify_at_risk", path, errs, _bool, default=False, expect="true or false"
+    )
     state = _get(table, "state", path, errs, _nonempty, expect='".targetkit/state.sqlite"')
     outbox = _get(table, "outbox", path, errs, _nonempty, expect='".targetkit/outbox"')
     if from_plan:
@@ -871,6 +877,7 @@ def parse_settings(
         repeat_interval=repeat,
         send_resolved=send_resolved,
         on_change=on_change,
+        notify_at_risk=at_risk,
         lock_timeout=lock_timeout,
         smtp=smtp,
         routes=tuple(routes),

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from targetkit.model import Severity, Status
 from targetkit.notify.digest import KIND_ORDER, Digest, Message
-from targetkit.state import OVERDUE, RECEIVED, REMOVED, Notice, NoticeKind
+from targetkit.state import AT_RISK, OVERDUE, RECEIVED, REMOVED, Notice, NoticeKind
 
 __all__ = ["render", "render_html", "render_markdown", "render_subject", "render_text"]
 
@@ -138,6 +138,8 @@ def status_label(status: str, lang: str = "zh") -> str:
         return "数据已报送" if lang == "zh" else "figure received"
     if status == REMOVED:
         return "已移出计划" if lang == "zh" else "removed from the plan"
+    if status == AT_RISK:
+        return "预计难以完成" if lang == "zh" else "at risk: forecast short of the target"
     try:
         value = Status(status)
     except ValueError:
