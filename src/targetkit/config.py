@@ -998,6 +998,9 @@ def _part_warnings(plan: Plan, positions: Sequence[int], errs: _Collector) -> li
         kind = kind_of(target.rule)
         if not target.parts or kind.display.rollup is not Rollup.SUM:
             continue
+        flows = (IndicatorKind.CUMULATIVE, IndicatorKind.STOCK)
+        if any(plan.indicator(x).kind not in flows for x in target.rule.indicator_ids()):
+            continue  # a level (a rate) is never added up
         whole = float(getattr(target.rule, kind.display.part_field))
         total = math.fsum(p.value for p in target.parts)
         if math.isclose(total, whole, rel_tol=1e-9, abs_tol=1e-9):

@@ -254,6 +254,7 @@ class Evaluation:
             for r in self._work.with_parts()
         ]
         frame = pd.DataFrame(rows, columns=list(_FRAME_COLUMNS))
+        frame["scope"] = pd.Series([row["scope"] for row in rows], dtype="object")
         for column in ("actual", "target_value", "completion", "expected", "gap_pp"):
             frame[column] = frame[column].astype("float64")
         return frame
@@ -1009,7 +1010,7 @@ class _Work:
         return pd.DataFrame(
             {
                 "target": [t.id for t in plan.targets],
-                "scope": [None] * len(plan.targets),
+                "scope": pd.Series([None] * len(plan.targets), dtype="object"),
                 "title": [t.title for t in plan.targets],
                 "rule": [t.rule.kind for t in plan.targets],
                 "status": np.array([s.value for s in _STATUSES], dtype=object)[
@@ -1055,6 +1056,7 @@ class _Work:
             for r in self.with_parts()
         ]
         frame = pd.DataFrame(rows, columns=columns)
+        frame["scope"] = pd.Series([row["scope"] for row in rows], dtype="object")
         for column in ("actual", "target_value", "completion", "expected", "gap_pp"):
             frame[column] = frame[column].astype("float64")
         return frame
@@ -1137,7 +1139,10 @@ def _rolled_up(
             "unit": pd.Series([plan.indicators[c].unit for c in codes.tolist()], dtype="object"),
             "source": pd.Series([_PARTS_SOURCE] * n, dtype="object"),
             "note": pd.Series(
-                [", ".join(parts.scopes[k - 1] for k in parts.rollup[c]) for c in codes.tolist()],
+                [
+                    ", ".join(sorted(parts.scopes[k - 1] for k in parts.rollup[c]))
+                    for c in codes.tolist()
+                ],
                 dtype="object",
             ),
             "file": pd.Series(["<parts>"] * n, dtype="object"),
