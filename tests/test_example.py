@@ -276,12 +276,12 @@ def test_the_districts_at_the_third_quarter() -> None:
     assert parts["宜昌高新区"].completion == pytest.approx(73.5 / 110)
     from targetkit.formats import ranked_parts
 
-    ranked = [p.scope for p in ranked_parts(ev, "tech_contract_turnover")]
+    ranked = [str(p.scope) for p in ranked_parts(ev, "tech_contract_turnover")]
     assert (ranked[0], ranked[-1]) == ("宜昌高新区", "点军区")
     statuses = {p.status for p in ev.parts("hightech_enterprises_net")}
     assert statuses == {tk.Status.ON_TRACK}
     lagging = [a for a in ev.alerts if a.scope]
-    assert sorted(str(a.scope) for a in lagging) == sorted(behind)
+    assert sorted(str(a.scope) for a in lagging) == sorted(str(s) for s in behind)
 
 
 def test_the_districts_at_the_year_end() -> None:
