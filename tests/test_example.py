@@ -274,9 +274,7 @@ def test_the_districts_at_the_third_quarter() -> None:
     assert behind == {"伍家岗区", "枝江市", "兴山县", "点军区"}
     assert parts["点军区"].gap_pp == pytest.approx(-11.25)
     assert parts["宜昌高新区"].completion == pytest.approx(73.5 / 110)
-    from targetkit.formats import ranked_parts
-
-    ranked = [str(p.scope) for p in ranked_parts(ev, "tech_contract_turnover")]
+    ranked = [str(p.scope) for p in ev.ranking("tech_contract_turnover")]
     assert (ranked[0], ranked[-1]) == ("宜昌高新区", "点军区")
     statuses = {p.status for p in ev.parts("hightech_enterprises_net")}
     assert statuses == {tk.Status.ON_TRACK}

@@ -448,3 +448,31 @@ def test_a_dataframe_with_a_scope_column() -> None:
     frame = frame.rename(columns={"scope": "县市区"})
     ev = tk.evaluate(plan, tk.Actuals.from_frame(frame, plan), as_of=dt.date(2023, 7, 20))
     assert ev.result("contracts").actual == pytest.approx(49)
+
+
+# --------------------------------------------------------------------------- report
+
+
+def test_the_report_ranks_the_parts_and_scores_the_scopes(plan: tk.Plan) -> None:
+    from targetkit.report import render_html, render_markdown
+
+    ev = check(plan, ROWS, AS_OF)
+    text = render_markdown(ev)
+    annex = text.split("## 附：分解目标完成情况\n")[1]
+    assert "| 甲区 | 0 | 3 | 1 | 0 | 0 | 0 |" in annex
+    ranking = annex.split("### 技术合同成交额达到100亿元\n\n")[1].split("\n\n")[0].splitlines()
+    assert ranking[2] == "| 1 | 乙县 | 40亿元 | 25亿元 | 62.5% | +12.5 | ● 达序时 |"
+    assert ranking[3] == "| 2 | 甲区 | 60亿元 | 24亿元 | 40.0% | -10.0 | ▲ 滞后 |"
+    assert ranking[4] == "|  | 合计 | 100亿元 | 49亿元 | 49.0% | -1.0 | ▲ 滞后 |"
+    html = render_html(ev, lang="en")
+    assert '<section class="parts-section" aria-labelledby="h-parts">' in html
+    assert html.count('<table class="ranking">') == 4
+    assert "<td>Whole</td>" in html
+
+
+def test_a_report_without_parts_has_no_annex() -> None:
+    from targetkit.report import render_markdown
+
+    plan = make_plan(SPLIT.split("[[targets]]", maxsplit=1)[0] + _ONE_TARGET)
+    ev = check(plan, "indicator,date,value,unit\ncontracts,2023-06-30,50,亿元\n", AS_OF)
+    assert "分解目标" not in render_markdown(ev)

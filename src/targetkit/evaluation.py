@@ -202,6 +202,36 @@ class Evaluation:
             raise KeyError(target_id)
         return self._work.parts_of(target_id)
 
+    def ranking(self, target_id: str) -> tuple[TargetResult, ...]:
+        """Return a split target's parts ranked (各县市区完成情况排名): the better first.
+
+        Ranked by completion, then by the gap to pace; for kinds where a smaller value is
+        better (caps, ranks) a smaller completion ranks higher. Parts without a completion come
+        last, in the plan's order.
+        """
+        results = self.parts(target_id)
+        if not results:
+            return ()
+        kind = rule_kind(results[0].rule_kind)
+        lower = kind is not None and kind.display.lower_is_better
+
+        def key(r: TargetResult) -> tuple[int, float, float]:
+            if r.completion is None:
+                return (1, 0.0, 0.0)
+            done = r.completion if lower else -r.completion
+            return (0, done, -(r.gap_pp if r.gap_pp is not None else -np.inf))
+
+        return tuple(sorted(results, key=key))
+
+    def scorecard(self) -> dict[str, dict[str, int]]:
+        """Return, per scope, how many of its parts are in each status (every status listed)."""
+        out: dict[str, dict[str, int]] = {}
+        for r in self.results:
+            for p in self.parts(r.target):
+                counts = out.setdefault(str(p.scope), {s.value: 0 for s in _STATUSES})
+                counts[p.status.value] += 1
+        return out
+
     def result(self, target_id: str) -> TargetResult:
         """Return the result of one target (KeyError if the plan has no such target)."""
         if target_id not in self._work.compiled._where:

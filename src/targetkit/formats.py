@@ -13,7 +13,7 @@ from targetkit.evaluation import Evaluation, TargetResult
 from targetkit.model import Light, Status
 from targetkit.rules import fmt, rule_kind
 
-__all__ = ["FORMATS", "ranked_parts", "render", "render_by_scope", "scorecard"]
+__all__ = ["FORMATS", "render", "render_by_scope"]
 
 FORMATS = ("table", "json", "csv", "markdown")
 
@@ -152,37 +152,6 @@ def _table(ev: Evaluation, lang: str) -> str:
     return "\n".join(out) + "\n"
 
 
-def ranked_parts(ev: Evaluation, target_id: str) -> list[TargetResult]:
-    """Return a split target's parts ranked: by completion (the better first), then by gap.
-
-    Parts without a completion come last, in the plan's order. For kinds where a smaller value
-    is better (caps, ranks) a smaller completion ranks higher.
-    """
-    results = list(ev.parts(target_id))
-    if not results:
-        return []
-    kind = rule_kind(results[0].rule_kind)
-    lower = kind is not None and kind.display.lower_is_better
-
-    def key(r: TargetResult) -> tuple[int, float, float]:
-        if r.completion is None:
-            return (1, 0.0, 0.0)
-        done = r.completion if lower else -r.completion
-        return (0, done, -(r.gap_pp if r.gap_pp is not None else -math.inf))
-
-    return sorted(results, key=key)
-
-
-def scorecard(ev: Evaluation) -> dict[str, dict[str, int]]:
-    """Return, per scope, how many of its parts are in each status (plan order of scopes)."""
-    out: dict[str, dict[str, int]] = {}
-    for r in ev.results:
-        for p in ev.parts(r.target):
-            counts = out.setdefault(str(p.scope), {s.value: 0 for s in Status})
-            counts[p.status.value] += 1
-    return out
-
-
 def render_by_scope(ev: Evaluation, *, lang: str = "zh") -> str:
     """Return the scorecard of every scope and the ranking of each split target's parts."""
     zh = lang == "zh"
@@ -193,7 +162,7 @@ def render_by_scope(ev: Evaluation, *, lang: str = "zh") -> str:
             else f"{ev.plan.title} ({ev.plan.id}) as of {ev.as_of.isoformat()}: split targets"
         )
     ]
-    card = scorecard(ev)
+    card = ev.scorecard()
     if not card:
         out.append("没有分解到各单位的目标。" if zh else "No target is split into parts.")
         return "\n".join(out) + "\n"
@@ -202,7 +171,7 @@ def render_by_scope(ev: Evaluation, *, lang: str = "zh") -> str:
     rows = [[_printable(scope), *(str(c[s.value]) for s in Status)] for scope, c in card.items()]
     out += ["", "各单位完成情况：" if zh else "Scorecard:", *_grid(head, rows, {1, 2, 3, 4, 5, 6})]
     for r in ev.results:
-        ranked = ranked_parts(ev, r.target)
+        ranked = ev.ranking(r.target)
         if not ranked:
             continue
         out += ["", _printable(f"{r.target} {r.title}")]
