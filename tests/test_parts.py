@@ -314,6 +314,26 @@ def test_a_kind_that_cannot_take_parts_is_an_error() -> None:
     )
 
 
+def test_a_part_of_a_rank_takes_a_whole_number() -> None:
+    body = """
+    [[indicators]]
+    id = "pos"
+    name = "位次"
+    kind = "level"
+
+    [[targets]]
+    id = "pos"
+    title = "位次前3"
+    rule = { kind = "rank", indicator = "pos", value = 3 }
+    parts = [{ scope = "甲区", value = 2.5 }]
+    """
+    (problem,) = _problems(body)
+    assert problem.endswith(
+        "targets[0].parts[0].value: a part of a rank target takes a whole number (got 2.5); "
+        "write a whole number such as 3"
+    )
+
+
 def test_a_part_without_a_value_and_with_an_unknown_key() -> None:
     body = _ONE_TARGET + 'parts = [{ scope = "甲区", valeu = 60 }]\n'
     problems = _problems(SPLIT.split("[[targets]]", maxsplit=1)[0] + body)

@@ -959,6 +959,15 @@ def _parse_parts(
         stretch = _get(item, "stretch", p, errs, _number, expect="a number")
         due = _get(item, "deadline", p, errs, _date, expect="a date such as 2023-12-31")
         owner = _get(item, "owner", p, errs, _text, default="")
+        whole = isinstance(getattr(rule, kind.display.part_field, None), int)
+        for key, number in (("value", value), ("stretch", stretch)):
+            if whole and number is not None and not float(number).is_integer():
+                errs.add(
+                    [*p, key],
+                    f"a part of a {kind.name} target takes a whole number (got {number!r})",
+                    "write a whole number such as 3",
+                )
+                ok = False
         if stretch is not None and not hasattr(rule, "stretch"):
             errs.add([*p, "stretch"], f"a {kind.name} rule has no stretch", "drop stretch")
             stretch, ok = None, False
