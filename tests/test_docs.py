@@ -394,6 +394,7 @@ def _matches(value: Any, kind: str) -> bool:
         "boolean": lambda v: isinstance(v, bool),
         "object": lambda v: isinstance(v, dict),
         "array of objects": lambda v: isinstance(v, list) and all(isinstance(x, dict) for x in v),
+        "array of strings": lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v),
     }
     return bool(checks[base](value))
 

@@ -141,7 +141,7 @@ def test_cli_json_and_exit_code(as_of: str) -> None:
     assert code == EXIT_CODES[as_of]
     doc = json.loads(out.getvalue())
     assert doc["plan"]["id"] == "yichang-2023-sti"
-    assert {r["target"]: r["status"] for r in doc["results"]} == {
+    assert {r["target"]: r["status"] for r in doc["results"] if r["scope"] is None} == {
         t: row[as_of] for t, row in EXPECTED.items()
     }
 
@@ -232,7 +232,7 @@ def test_the_workbook_checks_from_the_command_line() -> None:
     )
     assert code == EXIT_CODES["2023-06-30"]
     doc = json.loads(out.getvalue())
-    assert {r["target"]: r["status"] for r in doc["results"]} == {
+    assert {r["target"]: r["status"] for r in doc["results"] if r["scope"] is None} == {
         t: row["2023-06-30"] for t, row in EXPECTED.items()
     }
     # what was not read is said on stderr, once
@@ -240,3 +240,62 @@ def test_the_workbook_checks_from_the_command_line() -> None:
         f"note: {WORKBOOK}!3月: the growth (同比) figures of 1 rows were not read: "
         "the plan has no growth-rate indicator for them\n"
     )
+
+
+DISTRICTS = EXAMPLE / "districts"
+
+
+def _with_districts(as_of: str) -> tk.Evaluation:
+    plan = tk.load_plan(PLAN)
+    actuals = tk.read_actuals([ACTUALS, DISTRICTS], plan, as_of=dt.date.fromisoformat(as_of))
+    return tk.evaluate(plan, actuals, as_of=dt.date.fromisoformat(as_of))
+
+
+@pytest.mark.parametrize("as_of", DATES)
+def test_the_district_figures_leave_the_city_results_alone(as_of: str) -> None:
+    ev = _with_districts(as_of)
+    assert {r.target: r.status.value for r in ev.results} == {
+        t: row[as_of] for t, row in EXPECTED.items()
+    }
+    assert all(not r.notes for r in ev.results)  # the parts add up to the city's figures
+
+
+def test_the_districts_at_the_third_quarter() -> None:
+    # STORY.md § 目标分解: 1–6月 figures, E = 6/12
+    ev = _with_districts("2023-09-30")
+    parts = {p.scope: p for p in ev.parts("tech_contract_turnover")}
+    assert len(parts) == 14
+    assert sum(p.target_value or 0 for p in parts.values()) == pytest.approx(360)
+    assert sum(p.actual or 0 for p in parts.values()) == pytest.approx(201.2)
+    behind = {s for s, p in parts.items() if p.status is tk.Status.BEHIND}
+    assert behind == {"伍家岗区", "枝江市", "兴山县", "点军区"}
+    assert parts["点军区"].gap_pp == pytest.approx(-11.25)
+    assert parts["宜昌高新区"].completion == pytest.approx(73.5 / 110)
+    ranked = [str(p.scope) for p in ev.ranking("tech_contract_turnover")]
+    assert (ranked[0], ranked[-1]) == ("宜昌高新区", "点军区")
+    statuses = {p.status for p in ev.parts("hightech_enterprises_net")}
+    assert statuses == {tk.Status.ON_TRACK}
+    lagging = [a for a in ev.alerts if a.scope]
+    assert sorted(str(a.scope) for a in lagging) == sorted(str(s) for s in behind)
+
+
+def test_the_districts_at_the_year_end() -> None:
+    ev = _with_districts("2024-01-31")
+    missed = {
+        t: {p.scope for p in ev.parts(t) if p.status is tk.Status.MISSED}
+        for t in ("tech_contract_turnover", "hightech_enterprises_net")
+    }
+    assert missed == {
+        "tech_contract_turnover": {"点军区", "兴山县"},
+        "hightech_enterprises_net": {"点军区", "枝江市", "兴山县"},
+    }
+    met = [p for p in ev.parts("hightech_enterprises_net") if p.status is tk.Status.MET]
+    assert len(met) == 11
+    assert ev.result("hightech_enterprises_net").actual == pytest.approx(115)
+
+
+def test_without_the_district_file_every_part_has_no_data() -> None:
+    plan = tk.load_plan(PLAN)
+    actuals = tk.read_actuals(ACTUALS, plan, as_of=dt.date(2024, 1, 31))
+    ev = tk.evaluate(plan, actuals, as_of=dt.date(2024, 1, 31))
+    assert {p.status for p in ev.parts("tech_contract_turnover")} == {tk.Status.NO_DATA}

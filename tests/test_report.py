@@ -156,7 +156,11 @@ def test_report_refers_to_nothing_outside_itself(report: str) -> None:
 
 
 def test_table_headers_follow_the_tongbao(report: str) -> None:
-    assert Page(report).headers == COLUMNS_ZH
+    headers = Page(report).headers
+    assert headers[: len(COLUMNS_ZH)] == COLUMNS_ZH
+    # then the annex of the two targets split across the districts: scorecard, two rankings
+    assert headers[len(COLUMNS_ZH)] == "单位"
+    assert headers.count("排名") == 2
 
 
 def test_every_target_has_a_row_with_its_status_text(report: str, mid_year: tk.Evaluation) -> None:
@@ -292,7 +296,8 @@ def test_user_text_is_escaped() -> None:
 def test_english_report(mid_year: tk.Evaluation, actuals: tk.Actuals) -> None:
     text = render_html(mid_year, lang="en", history=actuals)
     page = Page(text)
-    assert page.headers == COLUMNS_EN
+    assert page.headers[: len(COLUMNS_EN)] == COLUMNS_EN
+    assert page.headers[len(COLUMNS_EN)] == "Scope"
     assert dict(page.tags[0][1])["lang"] == "en"
     for r in mid_year.results:
         assert r.status.label_en in page.rows[r.target]["cells"][6]
@@ -428,7 +433,9 @@ def test_notebook_view_of_one_result(mid_year: tk.Evaluation) -> None:
 
 def test_to_frame_stays_tidy(mid_year: tk.Evaluation) -> None:
     frame = mid_year.to_frame()
-    assert len(frame) == len(mid_year.results)
+    assert len(frame[frame["scope"].isna()]) == len(mid_year.results)
+    parts = sum(len(mid_year.parts(r.target)) for r in mid_year.results)
+    assert len(frame) == len(mid_year.results) + parts
     assert "<" not in "".join(frame.columns)
 
 

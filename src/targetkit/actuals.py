@@ -34,7 +34,7 @@ from targetkit.units import HUGE, TINY
 __all__ = ["COLUMNS", "REQUIRED_COLUMNS", "Actuals", "read_actuals"]
 
 REQUIRED_COLUMNS = ("indicator", "date", "value", "unit")
-OPTIONAL_COLUMNS = ("reported_at", "source", "note")
+OPTIONAL_COLUMNS = ("reported_at", "source", "note", "scope")
 COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
 MAX_PROBLEMS = 50
 
@@ -55,6 +55,7 @@ _FRAME_DTYPES: Mapping[str, Any] = {
     "note": "object",
     "file": "object",
     "line": "int64",
+    "scope": "object",
 }
 
 
@@ -68,7 +69,8 @@ class Actuals:
 
     Build it with `read_actuals` (CSV files or folders) or `Actuals.from_frame` (a DataFrame).
     ``frame`` has the columns indicator, stage, date, value (in the indicator's unit),
-    reported_at, raw_value, unit (as written), source, note, file and line.
+    reported_at, raw_value, unit (as written), source, note, file, line and scope (whose
+    figure a row is: a part of a split target, '' for the whole).
     """
 
     frame: pd.DataFrame
@@ -482,6 +484,9 @@ def _build(
             )
         problem(i, "indicator", f"unknown indicator {ind!r}", unknown[ind])
 
+    scopes = _by_unique(col("scope"), _nfkc)
+    if any(scopes):
+        _check_scopes(scopes, plan, problem)
     dates = _parse_dates(col("date"), "date", problem, required=True)
     reported = _parse_dates(col("reported_at"), "reported_at", problem, required=False)
 
@@ -612,12 +617,32 @@ def _build(
             "note": pd.Series(col("note"), dtype="object"),
             "file": pd.Series(row_places, dtype="object"),
             "line": pd.Series(lines, dtype="int64"),
+            "scope": pd.Series(scopes, dtype="object"),
         }
     )
     frame = _drop_duplicates(frame, problems)
     if problems:
         raise DataError(problems)
     return frame
+
+
+def _check_scopes(scopes: list[str], plan: Plan, problem: Any) -> None:
+    """Report each row whose scope no part of the plan names, with the closest scope."""
+    named = sorted({p.scope for t in plan.targets for p in t.parts})
+    hints: dict[str, str] = {}
+    for i, scope in enumerate(scopes):
+        if not scope or scope in named:
+            continue
+        if scope not in hints:
+            close = difflib.get_close_matches(scope, named, n=1, cutoff=0.5)
+            hints[scope] = (
+                f"did you mean {close[0]!r}?"
+                if close
+                else "name a scope listed in a target's parts, or leave the cell empty for the whole"
+                if named
+                else "the plan splits no target into parts: leave the scope empty"
+            )
+        problem(i, "scope", f"no part of the plan has the scope {scope!r}", hints[scope])
 
 
 def _unit_verdict(plan: Plan, ind_id: str, unit: str) -> float | tuple[str, str]:
@@ -674,6 +699,8 @@ def _date_hint(cell: str) -> str:
 def _drop_duplicates(frame: pd.DataFrame, problems: list[Problem]) -> pd.DataFrame:
     """Drop rows repeating another row's value; report rows that contradict one another."""
     key = ["indicator", "stage", "date", "reported_at"]
+    if "scope" in frame.columns:
+        key.append("scope")
     dup = frame.duplicated(key, keep=False)
     if not dup.any():
         return frame

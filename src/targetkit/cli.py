@@ -107,6 +107,12 @@ def _build_parser() -> argparse.ArgumentParser:
         "--lang", choices=("zh", "en"), default="zh", help="language of the table and messages"
     )
     check.add_argument(
+        "--by",
+        choices=("scope",),
+        default=None,
+        help="scope: a scorecard per scope and a ranking of each split target's parts",
+    )
+    check.add_argument(
         "--fail-on",
         choices=("yellow", "red", "never"),
         default="yellow",
@@ -287,10 +293,13 @@ def _today_in(timezone: str) -> dt.date:
 def _cmd_validate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from targetkit.config import load  # noqa: PLC0415
 
-    plan = load(args.plan)
+    warnings: list[Any] = []
+    plan = load(args.plan, warnings=warnings)
     from targetkit.notify import load_settings  # noqa: PLC0415
 
     load_settings(args.plan)  # a [notify] table is part of the file: check it too
+    for warning in warnings:
+        err.write(f"warning: {warning}\n")
     if not args.quiet:
         kinds: dict[str, int] = {}
         for t in plan.targets:
@@ -335,7 +344,12 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     _write_notes(actuals, err)
     evaluation = evaluate(plan, actuals, as_of=as_of)
     quiet = _active_silences(args.plan, settings, plan.id, as_of, err)
-    out.write(_mark_silenced(render(evaluation, args.format, lang=args.lang), quiet, args))
+    if args.by == "scope":
+        from targetkit.formats import render_by_scope  # noqa: PLC0415
+
+        out.write(render_by_scope(evaluation, lang=args.lang))
+    else:
+        out.write(_mark_silenced(render(evaluation, args.format, lang=args.lang), quiet, args))
     worst = evaluation.worst_light
     code = EXIT_OK
     if args.fail_on != "never":

@@ -24,6 +24,7 @@ from targetkit._parsing import choice as _choice
 from targetkit._parsing import did_you_mean as _did_you_mean
 from targetkit._parsing import get as _get
 from targetkit._parsing import nonempty_text as _nonempty_text
+from targetkit._parsing import path_text as _path_text
 from targetkit._parsing import text as _text
 from targetkit._parsing import text_list as _text_list
 from targetkit.dates import parse_date
@@ -34,6 +35,7 @@ from targetkit.model import (
     IndicatorKind,
     Pace,
     PaceMethod,
+    Part,
     Plan,
     Severity,
     Stage,
@@ -44,6 +46,7 @@ from targetkit.rules import (
     FROM_INDICATOR,
     FROM_TARGET,
     FieldType,
+    Rollup,
     Rule,
     RuleKind,
     kind_of,
@@ -87,8 +90,10 @@ _TARGET_KEYS = (
     "tags",
     "deadline",
     "rule",
+    "parts",
     *_DEFAULT_KEYS,
 )
+_PART_KEYS = ("scope", "value", "stretch", "deadline", "owner")
 
 
 # --------------------------------------------------------------------------- typed getters
@@ -696,21 +701,144 @@ def _parse_target(
         "owner": _get(raw, "owner", path, errs, _text, default=""),
         "tags": _get(raw, "tags", path, errs, _text_list, default=(), expect='["tag", …]'),
     }
+    parts = _parse_parts(raw, path, rule, deadline, period, errs)
     if ident is not None and not _ID.match(ident):
         errs.add([*path, "id"], f"the id {ident!r} holds characters an id cannot have", _ID_HINT)
         return None
-    if ident is None or title is None or rule is None:
+    if ident is None or title is None or rule is None or parts is None:
         return None
-    return Target(id=ident, title=title, rule=rule, deadline=deadline, **fields, **settings)
+    return Target(
+        id=ident, title=title, rule=rule, deadline=deadline, parts=parts, **fields, **settings
+    )
 
 
-def parse(data: Mapping[str, Any], *, source: str = "<mapping>", text: str | None = None) -> Plan:
+def _parse_parts(
+    raw: Mapping[str, Any],
+    path: list[str | int],
+    rule: Rule | None,
+    deadline: dt.date | None,
+    period: tuple[dt.date, dt.date] | None,
+    errs: _Collector,
+) -> tuple[Part, ...] | None:
+    """Read a target's ``parts`` (目标分解): None when any part is wrong (reported)."""
+    items = raw.get("parts", [])
+    where = [*path, "parts"]
+    if not isinstance(items, list) or not all(isinstance(x, dict) for x in items):
+        errs.add(
+            where,
+            f"parts must be a list of tables (got {items!r})",
+            'write parts = [{ scope = "东坡区", value = 8000 }, …] or [[targets.parts]] tables',
+        )
+        return None
+    if not items:
+        return ()
+    if rule is None:
+        return None
+    kind = kind_of(rule)
+    if not kind.display.part_field:
+        errs.add(
+            where,
+            f"a {kind.name} target cannot be split into parts",
+            "give each scope a target of its own, or drop parts",
+        )
+        return None
+    ok = True
+    out: list[Part] = []
+    seen: set[str] = set()
+    for k, item in enumerate(items):
+        p: list[str | int] = [*where, k]
+        _check_keys(item, _PART_KEYS, p, errs)
+        scope = _get(item, "scope", p, errs, _nonempty_text, required=True, expect='"东坡区"')
+        value = _get(item, "value", p, errs, _number, required=True, expect="a number")
+        stretch = _get(item, "stretch", p, errs, _number, expect="a number")
+        due = _get(item, "deadline", p, errs, _date, expect="a date such as 2023-12-31")
+        owner = _get(item, "owner", p, errs, _text, default="")
+        whole = isinstance(getattr(rule, kind.display.part_field, None), int)
+        for key, number in (("value", value), ("stretch", stretch)):
+            if whole and number is not None and not float(number).is_integer():
+                errs.add(
+                    [*p, key],
+                    f"a part of a {kind.name} target takes a whole number (got {number!r})",
+                    "write a whole number such as 3",
+                )
+                ok = False
+        if stretch is not None and not hasattr(rule, "stretch"):
+            errs.add([*p, "stretch"], f"a {kind.name} rule has no stretch", "drop stretch")
+            stretch, ok = None, False
+        end = deadline or (period[1] if period else None)
+        if (
+            due is not None
+            and period is not None
+            and end is not None
+            and not period[0] <= due <= end
+        ):
+            errs.add(
+                [*p, "deadline"],
+                f"the deadline {due.isoformat()} is outside {period[0].isoformat()}.."
+                f"{end.isoformat()}",
+                "give a date within the period and not after the target's deadline",
+            )
+            ok = False
+        if scope is not None and scope in seen:
+            errs.add(
+                [*p, "scope"],
+                f"the scope {scope!r} is listed twice",
+                "give each scope one part",
+            )
+            ok = False
+        if scope is None or value is None:
+            ok = False
+            continue
+        seen.add(scope)
+        out.append(Part(scope=scope, value=value, stretch=stretch, deadline=due, owner=owner))
+    return tuple(out) if ok else None
+
+
+def _part_warnings(plan: Plan, positions: Sequence[int], errs: _Collector) -> list[Problem]:
+    """Return a warning for each split target of an additive kind whose parts do not add up."""
+    warnings: list[Problem] = []
+    for index, target in zip(positions, plan.targets, strict=True):
+        kind = kind_of(target.rule)
+        if not target.parts or kind.display.rollup is not Rollup.SUM:
+            continue
+        flows = (IndicatorKind.CUMULATIVE, IndicatorKind.STOCK)
+        if any(plan.indicator(x).kind not in flows for x in target.rule.indicator_ids()):
+            continue  # a level (a rate) is never added up
+        whole = float(getattr(target.rule, kind.display.part_field))
+        total = math.fsum(p.value for p in target.parts)
+        if math.isclose(total, whole, rel_tol=1e-9, abs_tol=1e-9):
+            continue
+        path: list[str | int] = ["targets", index, "parts"]
+        warnings.append(
+            Problem(
+                source=errs.source,
+                path=_path_text(path),
+                message=(
+                    f"the parts add up to {total:g}, not to the target's {whole:g} "
+                    f"(difference {total - whole:+g})"
+                ),
+                hint="check the parts' values, or add the missing part",
+                line=errs.lines.find(path),
+            )
+        )
+    return warnings
+
+
+def parse(
+    data: Mapping[str, Any],
+    *,
+    source: str = "<mapping>",
+    text: str | None = None,
+    warnings: list[Problem] | None = None,
+) -> Plan:
     """Build a Plan from a plan-file mapping (as read from TOML or JSON).
 
     Args:
         data: The parsed file.
         source: The file name, used in error messages.
         text: The file's text, used to find the line of each problem.
+        warnings: A list to which what is odd but not wrong is added (parts of an additive
+            target that do not add up to its value), with its place.
 
     Raises:
         ConfigError: listing every problem in the mapping.
@@ -838,7 +966,7 @@ def parse(data: Mapping[str, Any], *, source: str = "<mapping>", text: str | Non
     if period is None or plan_id is None or title is None:  # reported above
         raise ConfigError(errs.problems)
     try:
-        return Plan(
+        plan = Plan(
             id=plan_id,
             title=title,
             start=period[0],
@@ -853,6 +981,9 @@ def parse(data: Mapping[str, Any], *, source: str = "<mapping>", text: str | Non
         )
     except ValueError as exc:
         raise ConfigError([Problem(source=source, path="plan", message=str(exc))]) from exc
+    if warnings is not None:
+        warnings.extend(_part_warnings(plan, positions, errs))
+    return plan
 
 
 def _check_timezone(name: str, errs: _Collector) -> None:
@@ -903,8 +1034,10 @@ def _parse_period(head: Mapping[str, Any], errs: _Collector) -> tuple[dt.date, d
     return start, end
 
 
-def load(path: str | Path) -> Plan:
+def load(path: str | Path, *, warnings: list[Problem] | None = None) -> Plan:
     """Read a plan file: ``.toml`` (or anything else) as TOML, ``.json`` as JSON.
+
+    ``warnings``, when given, receives what `parse` finds odd but not wrong.
 
     Raises:
         ConfigError: when the file cannot be read or holds problems (all listed).
@@ -941,7 +1074,7 @@ def load(path: str | Path) -> Plan:
             raise ConfigError.single(
                 source, "", f"is not valid TOML: {msg}", "fix the syntax", line=line
             ) from exc
-    return parse(data, source=source, text=text)
+    return parse(data, source=source, text=text, warnings=warnings)
 
 
 # --------------------------------------------------------------------------- dumping
@@ -1037,6 +1170,17 @@ def _dump_target(t: Target) -> dict[str, Any]:
             if isinstance(value, float) and 0 < abs(value) < 1:
                 rule[key] = f"{value!r}%"  # a plain 0.2 with '%' would read as a fraction
     out["rule"] = rule
+    if t.parts:
+        out["parts"] = [
+            {
+                "scope": p.scope,
+                "value": p.value,
+                **({"stretch": p.stretch} if p.stretch is not None else {}),
+                **({"deadline": p.deadline} if p.deadline is not None else {}),
+                **({"owner": p.owner} if p.owner else {}),
+            }
+            for p in t.parts
+        ]
     return out
 
 

@@ -19,8 +19,19 @@ import numpy.typing as npt
 import pandas as pd
 
 from targetkit.forecast import Forecast, forecast_series
-from targetkit.model import Light, Plan, Severity, Status, Target
-from targetkit.rules import NAT, NO_DATA, Batch, Observations, Row, RuleKind, Verdicts, rule_kind
+from targetkit.model import IndicatorKind, Light, Part, Plan, Severity, Status, Target
+from targetkit.rules import (
+    NAT,
+    NO_DATA,
+    Batch,
+    Observations,
+    Rollup,
+    Row,
+    RuleKind,
+    Verdicts,
+    fmt,
+    rule_kind,
+)
 from targetkit.rules._base import STATUSES, _Settings, date_of, day_of
 
 if TYPE_CHECKING:
@@ -106,6 +117,8 @@ class TargetResult:
     evidence: tuple[Evidence, ...] = ()
     forecast: Forecast | None = None
     at_risk: bool = False
+    scope: str | None = None
+    notes: tuple[str, ...] = ()
 
     def forecast_message(self, lang: str = "zh") -> str:
         """Return the year-end forecast in one sentence (预计全年), or "" without a forecast."""
@@ -141,6 +154,7 @@ class Alert:
     message_en: str
     indicator: str = ""
     owner: str = ""
+    scope: str | None = None
 
     def message(self, lang: str = "zh") -> str:
         """Return the alert's text in Chinese (``zh``) or English (``en``)."""
@@ -186,6 +200,45 @@ class Evaluation:
         """Return each target's status, in plan order, without building the results."""
         return tuple(_STATUSES[int(code)] for code in self._work.status)
 
+    def parts(self, target_id: str) -> tuple[TargetResult, ...]:
+        """Return the results of a split target's parts, in the plan's order of its parts.
+
+        Empty for a target without parts; KeyError if the plan has no such target.
+        """
+        if target_id not in self._work.compiled._where:
+            raise KeyError(target_id)
+        return self._work.parts_of(target_id)
+
+    def ranking(self, target_id: str) -> tuple[TargetResult, ...]:
+        """Return a split target's parts ranked (各县市区完成情况排名): the better first.
+
+        Ranked by completion, then by the gap to pace; for kinds where a smaller value is
+        better (caps, ranks) a smaller completion ranks higher. Parts without a completion come
+        last, in the plan's order.
+        """
+        results = self.parts(target_id)
+        if not results:
+            return ()
+        kind = rule_kind(results[0].rule_kind)
+        lower = kind is not None and kind.display.lower_is_better
+
+        def key(r: TargetResult) -> tuple[int, float, float]:
+            if r.completion is None:
+                return (1, 0.0, 0.0)
+            done = r.completion if lower else -r.completion
+            return (0, done, -(r.gap_pp if r.gap_pp is not None else -np.inf))
+
+        return tuple(sorted(results, key=key))
+
+    def scorecard(self) -> dict[str, dict[str, int]]:
+        """Return, per scope, how many of its parts are in each status (every status listed)."""
+        out: dict[str, dict[str, int]] = {}
+        for r in self.results:
+            for p in self.parts(r.target):
+                counts = out.setdefault(str(p.scope), {s.value: 0 for s in _STATUSES})
+                counts[p.status.value] += 1
+        return out
+
     def result(self, target_id: str) -> TargetResult:
         """Return the result of one target (KeyError if the plan has no such target)."""
         if target_id not in self._work.compiled._where:
@@ -217,6 +270,7 @@ class Evaluation:
         rows = [
             {
                 "target": r.target,
+                "scope": r.scope,
                 "title": r.title,
                 "rule": r.rule_kind,
                 "status": r.status.value,
@@ -235,9 +289,10 @@ class Evaluation:
                 "message_en": r.message_en,
                 **_forecast_columns(r.forecast, r.at_risk),
             }
-            for r in self.results
+            for r in self._work.with_parts()
         ]
         frame = pd.DataFrame(rows, columns=list(_FRAME_COLUMNS))
+        frame["scope"] = pd.Series([row["scope"] for row in rows], dtype="object")
         for column in (
             "actual",
             "target_value",
@@ -260,7 +315,7 @@ class Evaluation:
             "plan": {"id": self.plan.id, "title": self.plan.title},
             "as_of": self.as_of.isoformat(),
             "lang": lang,
-            "results": [_result_dict(r, lang) for r in self.results],
+            "results": [_result_dict(r, lang) for r in self._work.with_parts()],
             "alerts": [
                 {
                     "key": a.key,
@@ -270,6 +325,7 @@ class Evaluation:
                     "severity": a.severity.value,
                     "status": a.status.value if a.status else None,
                     "owner": a.owner or None,
+                    "scope": a.scope,
                     "message": a.message(lang),
                     "message_zh": a.message_zh,
                     "message_en": a.message_en,
@@ -295,6 +351,7 @@ class Evaluation:
 
 _FRAME_COLUMNS = (
     "target",
+    "scope",
     "title",
     "rule",
     "status",
@@ -345,6 +402,7 @@ def _num(value: float | None, digits: int = 6) -> float | None:
 def _result_dict(r: TargetResult, lang: str) -> dict[str, Any]:
     return {
         "target": r.target,
+        "scope": r.scope,
         "title": r.title,
         "rule": r.rule_kind,
         "status": r.status.value,
@@ -371,6 +429,7 @@ def _result_dict(r: TargetResult, lang: str) -> dict[str, Any]:
             "message_en": r.forecast_message("en"),
         },
         "at_risk": r.at_risk,
+        "notes": list(r.notes),
         "message": r.message(lang),
         "message_zh": r.message_zh,
         "message_en": r.message_en,
@@ -428,6 +487,7 @@ class CompiledPlan:
     groups: tuple[_Group, ...]
     indicator_ids: pd.Index
     _where: Mapping[str, tuple[int, int]] = attrs.field(alias="where", repr=False)
+    _parts: _Parts | None = attrs.field(default=None, alias="parts", repr=False)
 
     def evaluate(
         self, actuals: ActualsTable | SortedActuals | None, *, as_of: dt.date
@@ -442,33 +502,132 @@ class CompiledPlan:
 
 def compile_plan(plan: Plan) -> CompiledPlan:
     """Return the plan ready for evaluation (see `CompiledPlan`)."""
+    groups, where = _grouped(plan, plan.targets, range(len(plan.targets)))
+    return CompiledPlan(
+        plan=plan,
+        groups=tuple(groups),
+        indicator_ids=pd.Index([i.id for i in plan.indicators]),
+        where=where,
+        parts=_Parts.of(plan) if any(t.parts for t in plan.targets) else None,
+    )
+
+
+def _grouped(
+    plan: Plan, targets: tuple[Target, ...], positions: Iterator[int] | range | list[int]
+) -> tuple[list[_Group], dict[str, tuple[int, int]]]:
+    """Group targets by rule kind, each group with its kind's prepared arrays."""
     by_kind: dict[str, list[int]] = {}
-    for i, target in enumerate(plan.targets):
-        by_kind.setdefault(target.rule.kind, []).append(i)
+    for k, target in enumerate(targets):
+        by_kind.setdefault(target.rule.kind, []).append(k)
+    at = list(positions)
     groups: list[_Group] = []
     where: dict[str, tuple[int, int]] = {}
     for name, members in by_kind.items():
         kind = rule_kind(name)
         if kind is None:
             raise KeyError(f"no rule kind {name!r} is registered")
-        targets = tuple(plan.targets[i] for i in members)
-        for j, t in enumerate(targets):
+        chosen = tuple(targets[k] for k in members)
+        for j, t in enumerate(chosen):
             where[t.id] = (len(groups), j)
         groups.append(
             _Group(
                 kind=kind,
-                positions=np.array(members, dtype=np.int64),
-                targets=targets,
-                prepared=kind.prepare(plan, [t.rule for t in targets]),
-                settings=_Settings.of(plan, targets),
+                positions=np.array([at[k] for k in members], dtype=np.int64),
+                targets=chosen,
+                prepared=kind.prepare(plan, [t.rule for t in chosen]),
+                settings=_Settings.of(plan, chosen),
             )
         )
-    return CompiledPlan(
-        plan=plan,
-        groups=tuple(groups),
-        indicator_ids=pd.Index([i.id for i in plan.indicators]),
-        where=where,
+    return groups, where
+
+
+# The whole's own figure is used when the parts add up to within this relative difference;
+# beyond it the result carries a data note with both numbers (分项合计与总数不一致).
+_DISAGREE = 1e-3
+_PARTS_SOURCE = "分项合计"
+
+
+def _part_target(target: Target, part: Part) -> Target:
+    """Return a part as a target of its own: the target's rule with the part's value."""
+    kind = rule_kind(target.rule.kind)
+    field = kind.display.part_field if kind is not None else ""
+    if not field:
+        raise ValueError(f"target {target.id!r}: a {target.rule.kind} target cannot take parts")
+    current = getattr(target.rule, field)
+    changes: dict[str, Any] = {field: type(current)(part.value)}
+    if hasattr(target.rule, "stretch"):
+        stretch = part.stretch
+        changes["stretch"] = None if stretch is None else type(current)(stretch)
+    return attrs.evolve(
+        target,
+        rule=attrs.evolve(target.rule, **changes),  # type: ignore[misc]
+        deadline=part.deadline or target.deadline,
+        owner=part.owner or target.owner,
+        parts=(),
     )
+
+
+@attrs.frozen(eq=False)
+class _Parts:
+    """The parts of a plan's split targets, grouped per scope and rule kind for judging.
+
+    ``scopes`` numbers the scopes from 1 (0 is the whole); ``slots[k]`` is (plan position of
+    the whole, scope number, part) of flat part ``k``; ``groups`` are (scope number, group)
+    whose positions are flat part numbers; ``where[k]`` finds part ``k`` in its group;
+    ``rollup`` maps an indicator position to the scope numbers whose figures add up to it.
+    """
+
+    scopes: tuple[str, ...]
+    slots: tuple[tuple[int, int, Part], ...]
+    groups: tuple[tuple[int, _Group], ...]
+    where: tuple[tuple[int, int], ...]
+    of_target: Mapping[int, tuple[int, ...]]
+    rollup: Mapping[int, tuple[int, ...]]
+    rolls: frozenset[int]
+
+    @classmethod
+    def of(cls, plan: Plan) -> _Parts:
+        scopes: dict[str, int] = {}
+        slots: list[tuple[int, int, Part]] = []
+        for i, target in enumerate(plan.targets):
+            for part in target.parts:
+                slots.append((i, scopes.setdefault(part.scope, len(scopes) + 1), part))
+        groups: list[tuple[int, _Group]] = []
+        where: list[tuple[int, int]] = [(0, 0)] * len(slots)
+        for number in scopes.values():
+            members = [k for k, slot in enumerate(slots) if slot[1] == number]
+            targets = tuple(_part_target(plan.targets[slots[k][0]], slots[k][2]) for k in members)
+            made, _ = _grouped(plan, targets, members)
+            for group in made:
+                for j, k in enumerate(group.positions.tolist()):
+                    where[k] = (len(groups), j)
+                groups.append((number, group))
+        of_target: dict[int, list[int]] = {}
+        rollup: dict[int, set[int]] = {}
+        rolls: set[int] = set()
+        for k, (i, number, _part) in enumerate(slots):
+            of_target.setdefault(i, []).append(k)
+            target = plan.targets[i]
+            kind = rule_kind(target.rule.kind)
+            ids = target.rule.indicator_ids()
+            addable = all(
+                plan.indicator(x).kind in (IndicatorKind.CUMULATIVE, IndicatorKind.STOCK)
+                for x in ids
+            )
+            if kind is None or kind.display.rollup is Rollup.NONE or not addable:
+                continue
+            rolls.add(i)
+            for x in ids:
+                rollup.setdefault(plan.position(x), set()).add(number)
+        return cls(
+            scopes=tuple(scopes),
+            slots=tuple(slots),
+            groups=tuple(groups),
+            where=tuple(where),
+            of_target={i: tuple(ks) for i, ks in of_target.items()},
+            rollup={c: tuple(sorted(ns)) for c, ns in rollup.items()},
+            rolls=frozenset(rolls),
+        )
 
 
 # --------------------------------------------------------------------------- selection
@@ -495,6 +654,7 @@ class _Order:
     day: npt.NDArray[np.int64]
     stage: npt.NDArray[np.int64]
     reported: npt.NDArray[np.int64]
+    scope: npt.NDArray[np.int64] | None = None  # 0 the whole, k the plan's k-th scope, -1 none
 
 
 def _order(frame: pd.DataFrame, compiled: CompiledPlan) -> _Order:
@@ -517,19 +677,29 @@ def _order(frame: pd.DataFrame, compiled: CompiledPlan) -> _Order:
         order = np.lexsort((value, reported, packed))
     else:
         order = np.lexsort((value, reported, stage, day, code))
+    scope = None
+    # scopes are only looked at for a plan with parts: others keep today's path
+    if compiled._parts is not None and "scope" in frame.columns:
+        cells = frame["scope"].to_numpy()[known][order]
+        found = pd.Index(compiled._parts.scopes).get_indexer(pd.Index(cells))
+        scope = np.where(cells == "", 0, np.where(found >= 0, found + 1, -1)).astype(np.int64)
     return _Order(
         rows=known[order].astype(np.int64),
         code=code[order],
         day=day[order],
         stage=stage[order].astype(np.int64),
         reported=reported[order],
+        scope=scope,
     )
 
 
 def _observations(
-    frame: pd.DataFrame | None, as_of: dt.date, order: _Order | None, plan: Plan
+    frame: pd.DataFrame | None, as_of: dt.date, order: _Order | None, plan: Plan, scope: int = 0
 ) -> Observations:
-    """Return the visible rows at ``as_of``, one per (indicator, stage, date), latest revision."""
+    """Return the visible rows at ``as_of``, one per (indicator, stage, date), latest revision.
+
+    ``scope`` picks whose rows: 0 the whole's, k the k-th scope's (only for plans with parts).
+    """
     n = len(plan.indicators)
     start = day_of(plan.start)
     if frame is None or order is None or not len(order.rows):
@@ -537,6 +707,8 @@ def _observations(
         return Observations(n, start, empty, empty, np.zeros(0), empty, np.zeros(0, dtype=object))
     cutoff = np.datetime64(as_of, "s").astype(np.int64)
     visible = (order.day <= cutoff) & ((order.reported == NAT) | (order.reported <= cutoff))
+    if order.scope is not None:
+        visible &= order.scope == scope
     code, day, stage = order.code[visible], order.day[visible], order.stage[visible]
     last = np.ones(len(code), dtype=bool)
     if len(code) > 1:
@@ -663,29 +835,35 @@ class _Work:
         plan = compiled.plan
         self.compiled, self.plan, self.as_of, self.frame = compiled, plan, as_of, frame
         self.observations = obs = _observations(frame, as_of, order, plan)
+        parts = compiled._parts
+        self.disagree: dict[tuple[int, int], tuple[float, float]] = {}
+        scoped: list[Observations] = []
+        if parts is not None:
+            scoped = [
+                _observations(frame, as_of, order, plan, scope=k + 1)
+                for k in range(len(parts.scopes))
+            ]
+            if frame is not None:
+                obs, self.frame, self.disagree = _rolled_up(plan, parts, obs, scoped, frame)
+                self.observations = obs
         self.verdicts: list[Verdicts] = []
         n = len(plan.targets)
         self.status = np.full(n, NO_DATA, dtype=np.int8)
         for group in compiled.groups:
-            batch = Batch(
-                plan=plan,
-                as_of=as_of,
-                targets=group.targets,
-                prepared=group.prepared,
-                observations=obs,
-                setting=group.settings,
-            )
-            verdicts = group.kind.judge(batch)
-            if verdicts.n != len(group.targets):
-                raise ValueError(
-                    f"rule kind {group.kind.name!r} judged {verdicts.n} targets of {len(group.targets)}"
-                )
+            verdicts = _judge(group, plan, as_of, obs)
             self.verdicts.append(verdicts)
             self.status[group.positions] = verdicts.status
+        self.part_verdicts: list[Verdicts] = []
+        self.part_status = np.full(len(parts.slots) if parts else 0, NO_DATA, dtype=np.int8)
+        for number, group in parts.groups if parts else ():
+            verdicts = _judge(group, plan, as_of, scoped[number - 1])
+            self.part_verdicts.append(verdicts)
+            self.part_status[group.positions] = verdicts.status
         self._results: list[TargetResult | None] = [None] * n
+        self._parts: dict[int, TargetResult] = {}
         self._all: tuple[TargetResult, ...] | None = None
         self._alerts: tuple[Alert, ...] | None = None
-        self._columns: dict[int, tuple[_Columns, dict[int, Evidence]]] = {}
+        self._columns: dict[tuple[bool, int], tuple[_Columns, dict[int, Evidence]]] = {}
         self._forecasts: list[Forecast | None] | None = None
         self._at_risk: list[bool] | None = None
         self._codes = {indicator.id: k for k, indicator in enumerate(plan.indicators)}
@@ -781,9 +959,46 @@ class _Work:
         self._results[i] = result
         return result
 
-    def _columns_of(self, g: int) -> tuple[_Columns, dict[int, Evidence]]:
-        if g not in self._columns:
-            v = self.verdicts[g]
+    def _position(self, target_id: str) -> int:
+        g, j = self.compiled._where[target_id]
+        return int(self.compiled.groups[g].positions[j])
+
+    def _split(self) -> _Parts:
+        parts = self.compiled._parts
+        if parts is None:
+            raise ValueError(f"plan {self.plan.id!r} splits no target into parts")
+        return parts
+
+    def part(self, k: int) -> TargetResult:
+        """Return the result of flat part ``k`` (see `_Parts`)."""
+        if k not in self._parts:
+            parts = self._split()
+            g, j = parts.where[k]
+            self._parts[k] = self._build(g, j, scope=parts.scopes[parts.slots[k][1] - 1])
+        return self._parts[k]
+
+    def parts_of(self, target_id: str) -> tuple[TargetResult, ...]:
+        parts = self.compiled._parts
+        if parts is None:
+            return ()
+        i = self._position(target_id)
+        return tuple(self.part(k) for k in parts.of_target.get(i, ()))
+
+    def with_parts(self) -> tuple[TargetResult, ...]:
+        """Return every result in plan order, each split target followed by its parts."""
+        results = self.results()
+        parts = self.compiled._parts
+        if parts is None:
+            return results
+        out: list[TargetResult] = []
+        for i, result in enumerate(results):
+            out.append(result)
+            out.extend(self.part(k) for k in parts.of_target.get(i, ()))
+        return tuple(out)
+
+    def _columns_of(self, key: tuple[bool, int]) -> tuple[_Columns, dict[int, Evidence]]:
+        if key not in self._columns:
+            v = self.part_verdicts[key[1]] if key[0] else self.verdicts[key[1]]
             columns = _Columns.of(v)
             rows = (
                 np.unique(np.concatenate([col[col >= 0] for col in v.evidence]))
@@ -791,12 +1006,13 @@ class _Work:
                 else np.zeros(0, dtype=np.int64)
             )
             table = _evidence(self.frame, rows) if self.frame is not None and len(rows) else {}
-            self._columns[g] = (columns, table)
-        return self._columns[g]
+            self._columns[key] = (columns, table)
+        return self._columns[key]
 
-    def _build(self, g: int, j: int) -> TargetResult:
-        group = self.compiled.groups[g]
-        c, table = self._columns_of(g)
+    def _build(self, g: int, j: int, *, scope: str | None = None) -> TargetResult:
+        parts = self.compiled._parts
+        group = self.compiled.groups[g] if scope is None else self._split().groups[g][1]
+        c, table = self._columns_of((scope is not None, g))
         plan, target = self.plan, group.targets[j]
         row: Row[Any] = Row(
             plan=plan,
@@ -816,8 +1032,14 @@ class _Work:
             form=c.form[j],
         )
         zh, en = group.kind.describe(row)
-        forecasts, at_risk = self.forecasts()
-        i = int(group.positions[j])
+        notes: tuple[str, ...] = ()
+        if scope is None and parts is not None and target.parts:
+            notes = self._whole_notes(target, row)
+        forecast, risky = None, False
+        if scope is None:
+            forecasts, at_risk = self.forecasts()
+            i = int(group.positions[j])
+            forecast, risky = forecasts[i], at_risk[i]
         return TargetResult(
             target=target.id,
             title=target.title,
@@ -840,9 +1062,38 @@ class _Work:
             stretch_value=row.stretch,
             stretch_met=row.stretch_met,
             evidence=tuple(table[k] for k in c.cited[j]),
-            forecast=forecasts[i],
-            at_risk=at_risk[i],
+            forecast=forecast,
+            at_risk=risky,
+            scope=scope,
+            notes=notes,
         )
+
+    def _whole_notes(self, target: Target, row: Row[Any]) -> tuple[str, ...]:
+        """Return the data notes of a split target's whole: disagreeing sums, no rollup."""
+        parts = self._split()
+        plan, notes = self.plan, []
+        days = [day_of(plan.start) - 1]
+        if row.observed is not None:
+            days.append(day_of(row.observed))
+        for x in target.rule.indicator_ids():
+            code = plan.position(x)
+            ind = plan.indicator(x)
+            for day in days:
+                if (code, day) not in self.disagree:
+                    continue
+                whole, total = self.disagree[(code, day)]
+                on = date_of(day)
+                notes.append(
+                    f"分项合计与总数不一致：{ind.name} {on} 分项合计 {fmt(total)}，总数 "
+                    f"{fmt(whole)}，采用总数 (the parts add up to {fmt(total)}, the whole "
+                    f"reports {fmt(whole)}; the whole's figure is used)"
+                )
+        if row.status is Status.NO_DATA and self._position(target.id) not in parts.rolls:
+            notes.append(
+                "该目标不能由分项汇总，需要总数本身的数据 (this target cannot be rolled up from "
+                "its parts: the whole needs a figure of its own)"
+            )
+        return tuple(notes)
 
     def results(self) -> tuple[TargetResult, ...]:
         if self._all is None:
@@ -856,24 +1107,56 @@ class _Work:
     def alerts(self) -> tuple[Alert, ...]:
         if self._alerts is None:
             alerts: list[Alert] = []
+            parts = self.compiled._parts
             for i, target in enumerate(self.plan.targets):
                 status = _STATUSES[int(self.status[i])]
-                severity = self.plan.severity_of(target, status)
-                if severity is None:
-                    continue
-                result = self.result(i)
-                alerts.append(
-                    Alert(
-                        key=f"{target.id}:status",
-                        kind="status",
-                        target=target.id,
-                        severity=severity,
-                        status=status,
-                        message_zh=f"{target.title}：{status.label_zh}。{result.message_zh}",
-                        message_en=f"{target.title}: {status.label_en}. {result.message_en}",
-                        owner=target.owner,
+                lagging: list[Alert] = []
+                for k in parts.of_target.get(i, ()) if parts else ():
+                    part_status = _STATUSES[int(self.part_status[k])]
+                    part_severity = self.plan.severity_of(target, part_status)
+                    if part_severity is None:
+                        continue
+                    r = self.part(k)
+                    lagging.append(
+                        Alert(
+                            key=f"{target.id}:status:{r.scope}",
+                            kind="status",
+                            target=target.id,
+                            severity=part_severity,
+                            status=part_status,
+                            message_zh=(
+                                f"{target.title}（{r.scope}）：{part_status.label_zh}。{r.message_zh}"
+                            ),
+                            message_en=(
+                                f"{target.title} ({r.scope}): {part_status.label_en}. "
+                                f"{r.message_en}"
+                            ),
+                            owner=r.owner,
+                            scope=r.scope,
+                        )
                     )
-                )
+                severity = self.plan.severity_of(target, status)
+                if severity is not None:
+                    result = self.result(i)
+                    names = "、".join(str(a.scope) for a in lagging)
+                    zh = f"{target.title}：{status.label_zh}。{result.message_zh}"
+                    en = f"{target.title}: {status.label_en}. {result.message_en}"
+                    if lagging:
+                        zh += f"；滞后的分项：{names}"
+                        en += "; lagging parts: " + ", ".join(str(a.scope) for a in lagging)
+                    alerts.append(
+                        Alert(
+                            key=f"{target.id}:status",
+                            kind="status",
+                            target=target.id,
+                            severity=severity,
+                            status=status,
+                            message_zh=zh,
+                            message_en=en,
+                            owner=target.owner,
+                        )
+                    )
+                alerts.extend(lagging)
             met = {
                 t.id
                 for t, code in zip(self.plan.targets, self.status, strict=True)
@@ -885,6 +1168,8 @@ class _Work:
 
     def frame_without_messages(self) -> pd.DataFrame:
         plan = self.plan
+        if self.compiled._parts is not None:
+            return self._frame_with_parts()
         observed = self.column("observed")
         forecasts, at_risk = self.forecasts()
         flat = pd.DataFrame(
@@ -894,6 +1179,7 @@ class _Work:
         frame = pd.DataFrame(
             {
                 "target": [t.id for t in plan.targets],
+                "scope": pd.Series([None] * len(plan.targets), dtype="object"),
                 "title": [t.title for t in plan.targets],
                 "rule": [t.rule.kind for t in plan.targets],
                 "status": np.array([s.value for s in _STATUSES], dtype=object)[
@@ -918,6 +1204,36 @@ class _Work:
             frame[column] = flat[column].to_numpy()
         return frame
 
+    def _frame_with_parts(self) -> pd.DataFrame:
+        columns = [c for c in _FRAME_COLUMNS if not c.startswith("message_")]
+        rows = [
+            {
+                "target": r.target,
+                "scope": r.scope,
+                "title": r.title,
+                "rule": r.rule_kind,
+                "status": r.status.value,
+                "light": r.light.value,
+                "actual": r.actual,
+                "unit": r.unit,
+                "target_value": r.target_value,
+                "completion": r.completion,
+                "expected": r.expected,
+                "gap_pp": r.gap_pp,
+                "observed_on": r.observed_on,
+                "deadline": r.deadline,
+                "binding": r.binding,
+                "owner": r.owner,
+                **_forecast_columns(r.forecast, r.at_risk),
+            }
+            for r in self.with_parts()
+        ]
+        frame = pd.DataFrame(rows, columns=columns)
+        frame["scope"] = pd.Series([row["scope"] for row in rows], dtype="object")
+        for column in ("actual", "target_value", "completion", "expected", "gap_pp"):
+            frame[column] = frame[column].astype("float64")
+        return frame
+
 
 _EPOCH = dt.date(1970, 1, 1)
 
@@ -927,6 +1243,113 @@ def _years_before(day: dt.date, years: int) -> dt.date:
         return day.replace(year=day.year - years)
     except ValueError:  # 29 February
         return day.replace(year=day.year - years, day=28)
+
+
+def _judge(group: _Group, plan: Plan, as_of: dt.date, obs: Observations) -> Verdicts:
+    batch = Batch(
+        plan=plan,
+        as_of=as_of,
+        targets=group.targets,
+        prepared=group.prepared,
+        observations=obs,
+        setting=group.settings,
+    )
+    verdicts = group.kind.judge(batch)
+    if verdicts.n != len(group.targets):
+        raise ValueError(
+            f"rule kind {group.kind.name!r} judged {verdicts.n} targets of {len(group.targets)}"
+        )
+    return verdicts
+
+
+def _rolled_up(
+    plan: Plan,
+    parts: _Parts,
+    whole: Observations,
+    scoped: list[Observations],
+    frame: pd.DataFrame,
+) -> tuple[Observations, pd.DataFrame, dict[tuple[int, int], tuple[float, float]]]:
+    """Return the whole's observations with figures summed from its parts where it has none.
+
+    A figure is summed for an indicator and date only when every scope whose parts read the
+    indicator has a figure on that date. Where the whole has its own figure, it stays; a sum
+    that differs from it by more than `_DISAGREE` is returned as (whole, sum) by (code, day).
+    """
+    pieces = []
+    for number, obs in enumerate(scoped, start=1):
+        take = obs.plain & np.isin(obs.codes, [c for c, ns in parts.rollup.items() if number in ns])
+        if take.any():
+            pieces.append(
+                pd.DataFrame(
+                    {"code": obs.codes[take], "day": obs.days[take], "value": obs.values[take]}
+                )
+            )
+    disagree: dict[tuple[int, int], tuple[float, float]] = {}
+    if not pieces:
+        return whole, frame, disagree
+    sums = pd.concat(pieces).groupby(["code", "day"], sort=True)["value"].agg(["sum", "count"])
+    need = np.array([len(parts.rollup[int(c)]) for c in sums.index.get_level_values(0)])
+    sums = sums[sums["count"].to_numpy() == need]
+    if sums.empty:
+        return whole, frame, disagree
+    codes = sums.index.get_level_values(0).to_numpy().astype(np.int64)
+    days = sums.index.get_level_values(1).to_numpy().astype(np.int64)
+    totals = sums["sum"].to_numpy().astype(np.float64)
+    own, _ = whole.on(codes, days)
+    has_own = ~np.isnan(own)
+    for c, d, w, t in zip(
+        codes[has_own].tolist(),
+        days[has_own].tolist(),
+        own[has_own].tolist(),
+        totals[has_own],
+        strict=True,
+    ):
+        if abs(w - t) > _DISAGREE * max(abs(w), abs(t)):
+            disagree[(c, d)] = (w, float(t))
+    codes, days, totals = codes[~has_own], days[~has_own], totals[~has_own]
+    if not len(codes):
+        return whole, frame, disagree
+    n = len(codes)
+    ids = [plan.indicators[c].id for c in codes.tolist()]
+    added = pd.DataFrame(
+        {
+            "indicator": pd.Series(ids, dtype="object"),
+            "stage": pd.Series([""] * n, dtype="object"),
+            "date": pd.Series((days * 86_400).astype("datetime64[s]")),
+            "value": totals,
+            "reported_at": pd.Series(np.full(n, NAT, dtype=np.int64).astype("datetime64[s]")),
+            "raw_value": pd.Series([fmt(t) for t in totals.tolist()], dtype="object"),
+            "unit": pd.Series([plan.indicators[c].unit for c in codes.tolist()], dtype="object"),
+            "source": pd.Series([_PARTS_SOURCE] * n, dtype="object"),
+            "note": pd.Series(
+                [
+                    ", ".join(sorted(parts.scopes[k - 1] for k in parts.rollup[c]))
+                    for c in codes.tolist()
+                ],
+                dtype="object",
+            ),
+            "file": pd.Series(["<parts>"] * n, dtype="object"),
+            "line": pd.Series(np.zeros(n, dtype=np.int64)),
+            "scope": pd.Series([""] * n, dtype="object"),
+        }
+    )
+    start = len(frame)
+    extended = pd.concat(
+        [frame, added[[c for c in frame.columns if c in added]]], ignore_index=True
+    )
+    all_codes = np.concatenate([whole.codes, codes])
+    all_days = np.concatenate([whole.days, days])
+    order = np.lexsort((all_days, all_codes))
+    combined = Observations(
+        len(plan.indicators),
+        day_of(plan.start),
+        all_codes[order],
+        all_days[order],
+        np.concatenate([whole.values, totals])[order],
+        np.concatenate([whole.rows, np.arange(start, start + n, dtype=np.int64)])[order],
+        np.concatenate([whole.stages, np.array([""] * n, dtype=object)])[order],
+    )
+    return combined, extended, disagree
 
 
 def evaluate(

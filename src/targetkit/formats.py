@@ -13,7 +13,7 @@ from targetkit.evaluation import Evaluation, TargetResult
 from targetkit.model import Light, Status
 from targetkit.rules import fmt, rule_kind
 
-__all__ = ["FORMATS", "render"]
+__all__ = ["FORMATS", "render", "render_by_scope"]
 
 FORMATS = ("table", "json", "csv", "markdown")
 
@@ -105,7 +105,15 @@ def _gap(gap: float) -> str:
 
 def _table(ev: Evaluation, lang: str) -> str:
     head = list(_HEAD[lang])
-    rows = [[_printable(c) for c in _cells(r, lang)] for r in ev.results]
+    rows = []
+    notes: list[str] = []
+    for r in ev.results:
+        rows.append([_printable(c) for c in _cells(r, lang)])
+        notes.extend(f"{r.target}: {n}" for n in r.notes)
+        for p in ev.parts(r.target):
+            cells = _cells(p, lang)
+            cells[0] = f"  └ {p.scope}"
+            rows.append([_printable(c) for c in cells])
     widths = [
         max(display_width(x) for x in [h, *(row[i] for row in rows)]) for i, h in enumerate(head)
     ]
@@ -139,12 +147,67 @@ def _table(ev: Evaluation, lang: str) -> str:
         out.append("预计难以完成：" if lang == "zh" else "At risk (green now, forecast short):")
         for r in at_risk:
             out.append(_printable(f"  {r.target}: {r.forecast_message(lang)}"))
+    if notes:
+        out.append("")
+        out.append("数据说明：" if lang == "zh" else "Data notes:")
+        out.extend(_printable(f"  {n}") for n in notes)
     if ev.alerts:
         out.append("")
         out.append("提醒：" if lang == "zh" else "Alerts:")
         for a in ev.alerts:
-            out.append(_printable(f"  [{a.severity.value}] {a.target}: {a.message(lang)}"))
+            where = f"{a.target}@{a.scope}" if a.scope else a.target
+            out.append(_printable(f"  [{a.severity.value}] {where}: {a.message(lang)}"))
     return "\n".join(out) + "\n"
+
+
+def render_by_scope(ev: Evaluation, *, lang: str = "zh") -> str:
+    """Return the scorecard of every scope and the ranking of each split target's parts."""
+    zh = lang == "zh"
+    out = [
+        _printable(
+            f"{ev.plan.title}（{ev.plan.id}）截至 {ev.as_of.isoformat()}：分解目标"
+            if zh
+            else f"{ev.plan.title} ({ev.plan.id}) as of {ev.as_of.isoformat()}: split targets"
+        )
+    ]
+    card = ev.scorecard()
+    if not card:
+        out.append("没有分解到各单位的目标。" if zh else "No target is split into parts.")
+        return "\n".join(out) + "\n"
+    labels = [s.label_zh if zh else s.label_en for s in Status]
+    head = ["单位" if zh else "scope", *labels]
+    rows = [[_printable(scope), *(str(c[s.value]) for s in Status)] for scope, c in card.items()]
+    out += ["", "各单位完成情况：" if zh else "Scorecard:", *_grid(head, rows, {1, 2, 3, 4, 5, 6})]
+    for r in ev.results:
+        ranked = ev.ranking(r.target)
+        if not ranked:
+            continue
+        out += ["", _printable(f"{r.target} {r.title}")]
+        head = (
+            ["排名", "单位", "状态", "实际", "目标值", "完成率", "差距(百分点)"]
+            if zh
+            else ["rank", "scope", "status", "actual", "goal", "done", "gap (pp)"]
+        )
+        rows = []
+        for n, p in enumerate(ranked, start=1):
+            cells = _cells(p, lang)
+            rows.append([str(n), _printable(str(p.scope)), *cells[1:5], cells[6]])
+        whole = _cells(r, lang)
+        rows.append(["", "合计" if zh else "whole", *whole[1:5], whole[6]])
+        out += _grid(head, rows, {0, 3, 4, 5, 6})
+    return "\n".join(out) + "\n"
+
+
+def _grid(head: list[str], rows: list[list[str]], numeric: set[int]) -> list[str]:
+    widths = [
+        max(display_width(x) for x in [h, *(row[i] for row in rows)]) for i, h in enumerate(head)
+    ]
+    return [
+        "  ".join(
+            _pad(c, w, right=i in numeric) for i, (c, w) in enumerate(zip(row, widths, strict=True))
+        ).rstrip()
+        for row in [head, ["-" * w for w in widths], *rows]
+    ]
 
 
 def _summary_line(ev: Evaluation, lang: str) -> str:

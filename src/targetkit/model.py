@@ -26,6 +26,7 @@ __all__ = [
     "Light",
     "Pace",
     "PaceMethod",
+    "Part",
     "Plan",
     "Rule",
     "Severity",
@@ -151,6 +152,10 @@ def _target_tuple(items: Iterable[Target]) -> tuple[Target, ...]:
     return tuple(items)
 
 
+def _part_tuple(items: Iterable[Part]) -> tuple[Part, ...]:
+    return tuple(items)
+
+
 def _str_tuple(items: Iterable[str]) -> tuple[str, ...]:
     return tuple(items)
 
@@ -219,6 +224,22 @@ class Indicator:
 
 
 @attrs.frozen(kw_only=True)
+class Part:
+    """One scope's share of a target split across districts or units (目标分解).
+
+    ``scope`` names whose figure it is (a 县市区, a 责任单位), as the actuals' ``scope`` column
+    writes it. ``value`` and ``stretch`` replace the rule's own, in the rule's unit; ``deadline``
+    and ``owner`` default to the target's.
+    """
+
+    scope: str = attrs.field(validator=attrs.validators.min_len(1))
+    value: float
+    stretch: float | None = None
+    deadline: dt.date | None = None
+    owner: str = ""
+
+
+@attrs.frozen(kw_only=True)
 class Target:
     """One commitment about one or more indicators, judged by a Rule.
 
@@ -240,6 +261,21 @@ class Target:
     source: str = ""
     owner: str = ""
     tags: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
+    parts: tuple[Part, ...] = attrs.field(default=(), converter=_part_tuple)
+
+    def __attrs_post_init__(self) -> None:
+        seen: set[str] = set()
+        for part in self.parts:
+            if part.scope in seen:
+                raise ValueError(f"target {self.id!r} lists the part {part.scope!r} twice")
+            seen.add(part.scope)
+
+    def part(self, scope: str) -> Part:
+        """Return the part of this scope (KeyError if the target has none)."""
+        for part in self.parts:
+            if part.scope == scope:
+                return part
+        raise KeyError(scope)
 
 
 @attrs.frozen(kw_only=True)

@@ -1024,6 +1024,116 @@ def _html_lagging(evaluation: Evaluation, lang: str, silenced: Silenced | None =
     return "".join(out)
 
 
+_PARTS_WORDS = {
+    "zh": {
+        "h": "附：分解目标完成情况",
+        "card": "各单位完成情况",
+        "scope": "单位",
+        "cols": "排名|单位|年度目标|累计完成|完成率|差距(个百分点)|状态",
+        "whole": "合计",
+    },
+    "en": {
+        "h": "Annex: targets split across scopes",
+        "card": "Scorecard of the scopes",
+        "scope": "Scope",
+        "cols": "Rank|Scope|Target|Actual to date|Completion|Gap (pp)|Status",
+        "whole": "Whole",
+    },
+}
+
+
+def _split_rows(evaluation: Evaluation, lang: str) -> list[tuple[TargetResult, list[list[str]]]]:
+    """Return each split target with its ranked parts' cells, then the whole's (合计)."""
+    plan, year = evaluation.plan, evaluation.as_of.year
+    words = _PARTS_WORDS[lang]
+    out = []
+    for r in evaluation.results:
+        ranked = evaluation.ranking(r.target)
+        if not ranked:
+            continue
+
+        def cells(x: TargetResult, rank: str, scope: str) -> list[str]:
+            return [
+                rank,
+                scope,
+                _target_text(x, plan, lang, year),
+                _actual_text(x, lang, year),
+                _pct(x.completion),
+                _gap(x.gap_pp),
+                f"{MARKS[x.light]} {_label(x.status, lang)}",
+            ]
+
+        rows = [cells(p, str(n), str(p.scope)) for n, p in enumerate(ranked, start=1)]
+        rows.append(cells(r, "", words["whole"]))
+        out.append((r, rows))
+    return out
+
+
+def _markdown_parts(evaluation: Evaluation, lang: str) -> list[str]:
+    card = evaluation.scorecard()
+    if not card:
+        return []
+    words = _PARTS_WORDS[lang]
+    statuses = list(Status)
+    lines = ["", f"## {_md(words['h'])}", "", f"### {_md(words['card'])}", ""]
+    head = [words["scope"], *(_label(s, lang) for s in statuses)]
+    lines.append("| " + " | ".join(_md(c) for c in head) + " |")
+    lines.append("|---|" + "---:|" * len(statuses))
+    for scope, counts in card.items():
+        lines.append(
+            "| " + " | ".join([_md(scope), *(str(counts[s.value]) for s in statuses)]) + " |"
+        )
+    cols = words["cols"].split("|")
+    for r, rows in _split_rows(evaluation, lang):
+        lines += ["", f"### {_md(r.title)}", ""]
+        lines.append("| " + " | ".join(_md(c) for c in cols) + " |")
+        lines.append("|---:|---|---:|---:|---:|---:|---|")
+        lines += ["| " + " | ".join(_md(c) for c in row) + " |" for row in rows]
+    return lines
+
+
+def _html_parts(evaluation: Evaluation, lang: str) -> str:
+    card = evaluation.scorecard()
+    if not card:
+        return ""
+    words = _PARTS_WORDS[lang]
+    statuses = list(Status)
+    head = "".join(
+        f'<th scope="col">{_e(c)}</th>'
+        for c in [words["scope"], *(_label(s, lang) for s in statuses)]
+    )
+    body = "".join(
+        f'<tr><th scope="row">{_e(scope)}</th>'
+        + "".join(f'<td class="num">{counts[s.value]}</td>' for s in statuses)
+        + "</tr>"
+        for scope, counts in card.items()
+    )
+    out = [
+        '<section class="parts-section" aria-labelledby="h-parts">'
+        f'<h2 id="h-parts">{_e(words["h"])}</h2><h3>{_e(words["card"])}</h3>'
+        f'<table class="scorecard"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+    ]
+    cols = "".join(f'<th scope="col">{_e(c)}</th>' for c in words["cols"].split("|"))
+    for r, rows in _split_rows(evaluation, lang):
+        trs = "".join(
+            "<tr"
+            + (' class="whole"' if not row[0] else "")
+            + ">"
+            + "".join(
+                f'<td class="num">{_e(c)}</td>' if i in (0, 2, 3, 4, 5) else f"<td>{_e(c)}</td>"
+                for i, c in enumerate(row)
+            )
+            + "</tr>"
+            for row in rows
+        )
+        out.append(
+            f'<h3 data-target="{_e(r.target)}">{_e(r.title)}</h3>'
+            f'<table class="ranking"><thead><tr>{cols}</tr></thead><tbody>{trs}</tbody></table>'
+        )
+    out.append("</section>\n")
+    return "".join(out)
+
+
 def _unique_overdue(alerts: Iterable[Alert]) -> list[Alert]:
     """Return one overdue alert per indicator (several targets may share an indicator)."""
     seen: set[str] = set()
@@ -1112,7 +1222,7 @@ def render_html(
         f'<h2 id="h-lagging">{_e(t["h_lagging"])}</h2>{_html_lagging(evaluation, lang, silenced)}</section>\n'
         f'<section class="charts-section" aria-labelledby="h-charts">'
         f'<h2 id="h-charts">{_e(t["h_charts"])}</h2>{_html_charts(evaluation, paths, lang)}'
-        "</section>\n</main>\n"
+        f"</section>\n{_html_parts(evaluation, lang)}</main>\n"
         f'<footer><h2 class="notes">{_e(t["h_notes"])}</h2><ul>{notes}</ul>{source}</footer>\n'
         "</body>\n</html>\n"
     )
@@ -1206,6 +1316,7 @@ def render_markdown(
     if overdue:
         lines += ["", f"### {_md(t['overdue'])}", ""]
         lines += [f"- {_md(a.message(lang))}" for a in overdue]
+    lines += _markdown_parts(evaluation, lang)
     return "\n".join(lines) + "\n"
 
 

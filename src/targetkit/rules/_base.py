@@ -42,6 +42,7 @@ __all__ = [
     "Ints",
     "Kind",
     "Observations",
+    "Rollup",
     "Row",
     "RuleKind",
     "Shown",
@@ -221,6 +222,11 @@ class Display:
             where the judged value is itself a change: a net increase, a growth rate).
         ordinal: The value is a position (1 is best): whole numbers, axis with 1 on top.
         done_or_not: The value is done (1) or not done (0): a milestone.
+        part_field: The rule field a part's value replaces when a target is split into parts
+            (目标分解), ``stretch`` too when the rule has one; empty: the kind takes no parts.
+        rollup: How the whole's result comes from its parts' figures where the whole has none
+            of its own (`Rollup`). Only flows and stocks are ever summed: on a level indicator
+            (a rate, a rank) no kind rolls up.
     """
 
     counts_up_on: frozenset[IndicatorKind] = frozenset()
@@ -228,6 +234,23 @@ class Display:
     baseline_comparable: bool = True
     ordinal: bool = False
     done_or_not: bool = False
+    part_field: str = ""
+    rollup: Rollup = attrs.field(factory=lambda: Rollup.NONE)
+
+
+class Rollup(enum.StrEnum):
+    """How a split target's whole follows from its parts (`Display.rollup`).
+
+    ``sum``: the whole's figures are the sums of the parts' figures (baselines too), and the
+    parts' values add up to the whole's value (net increases, totals at least or at most X).
+    ``ratio``: the figures are summed and the kind computes its value from the sums (a share from
+    summed numerator and denominator, a growth from summed values and baselines); the parts'
+    values need not add up. ``none``: the whole needs a figure of its own (ranks, pp changes).
+    """
+
+    SUM = "sum"
+    RATIO = "ratio"
+    NONE = "none"
 
 
 # --------------------------------------------------------------------------- observations

@@ -28,6 +28,7 @@ from targetkit.rules._base import (
     Floats,
     Ints,
     Kind,
+    Rollup,
     Row,
     Shown,
     Verdicts,
@@ -225,6 +226,8 @@ class NetIncreaseKind(Kind[NetIncrease]):
     display = Display(
         counts_up_on=frozenset({IndicatorKind.CUMULATIVE, IndicatorKind.STOCK}),
         baseline_comparable=False,
+        part_field="value",
+        rollup=Rollup.SUM,
     )
 
     def check(self, rule: NetIncrease, plan: Plan) -> Sequence[tuple[str, str, str]]:
@@ -323,7 +326,7 @@ class GrowthKind(Kind[Growth]):
         _BASELINE,
         _STRETCH,
     )
-    display = Display(baseline_comparable=False)
+    display = Display(baseline_comparable=False, part_field="value", rollup=Rollup.RATIO)
 
     def check(self, rule: Growth, plan: Plan) -> Sequence[tuple[str, str, str]]:
         out = [
@@ -452,7 +455,7 @@ class ChangePPKind(Kind[ChangePP]):
         _BASELINE,
         Field(name="stretch", type=FieldType.NUMBER, doc="a hoped-for rise beyond X"),
     )
-    display = Display(baseline_comparable=False)
+    display = Display(baseline_comparable=False, part_field="value")
 
     def check(self, rule: ChangePP, plan: Plan) -> Sequence[tuple[str, str, str]]:
         out = [

@@ -25,6 +25,7 @@ from targetkit.rules import (
     Field,
     FieldType,
     Kind,
+    Rollup,
     Row,
     Shown,
     Verdicts,
@@ -79,7 +80,7 @@ class DecreaseKind(Kind[Decrease]):
         ),
         Field(name="stretch", type=FieldType.NUMBER, quantity=True, doc="a hoped-for larger fall"),
     )
-    display = Display(baseline_comparable=False)
+    display = Display(baseline_comparable=False, part_field="value", rollup=Rollup.RATIO)
 
     def check(self, rule: Decrease, plan: Plan) -> Sequence[tuple[str, str, str]]:
         out = [

@@ -69,7 +69,7 @@ class RankKind(Kind[Rank]):
         Field(name="value", type=FieldType.INTEGER, required=True, doc="the worst rank allowed N"),
         Field(name="stretch", type=FieldType.INTEGER, doc="a hoped-for better rank"),
     )
-    display = Display(lower_is_better=True, ordinal=True)
+    display = Display(lower_is_better=True, ordinal=True, part_field="value")
 
     def check(self, rule: Rank, plan: Plan) -> Sequence[tuple[str, str, str]]:
         out = [*ref_problems(plan, "indicator", rule.indicator)]

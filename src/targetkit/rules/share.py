@@ -24,6 +24,7 @@ from targetkit.rules._base import (
     Floats,
     Ints,
     Kind,
+    Rollup,
     Row,
     Verdicts,
     codes_of,
@@ -84,7 +85,7 @@ class ShareKind(Kind[Share]):
             name="stretch", type=FieldType.NUMBER, quantity=True, doc="a hoped-for share beyond X"
         ),
     )
-    display = Display()
+    display = Display(part_field="value", rollup=Rollup.RATIO)
 
     def check(self, rule: Share, plan: Plan) -> Sequence[tuple[str, str, str]]:
         out = [

@@ -31,6 +31,7 @@ from targetkit.rules._base import (
     Floats,
     Ints,
     Kind,
+    Rollup,
     Row,
     Shown,
     Verdicts,
@@ -237,7 +238,11 @@ class AtLeastKind(Kind[AtLeast]):
         _STRETCH,
         _STRICT,
     )
-    display = Display(counts_up_on=frozenset({IndicatorKind.CUMULATIVE, IndicatorKind.STOCK}))
+    display = Display(
+        counts_up_on=frozenset({IndicatorKind.CUMULATIVE, IndicatorKind.STOCK}),
+        part_field="value",
+        rollup=Rollup.SUM,
+    )
 
     def check(self, rule: AtLeast, plan: Plan) -> Sequence[tuple[str, str, str]]:
         return [
@@ -280,7 +285,12 @@ class AtMostKind(Kind[AtMost]):
         ),
         _STRICT,
     )
-    display = Display(counts_up_on=frozenset({IndicatorKind.CUMULATIVE}), lower_is_better=True)
+    display = Display(
+        counts_up_on=frozenset({IndicatorKind.CUMULATIVE}),
+        lower_is_better=True,
+        part_field="value",
+        rollup=Rollup.SUM,
+    )
 
     def check(self, rule: AtMost, plan: Plan) -> Sequence[tuple[str, str, str]]:
         return [

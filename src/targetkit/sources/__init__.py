@@ -45,6 +45,9 @@ HEADER_WORDS: Mapping[str, str] = {
     **dict.fromkeys(("reported_at", "报送日期", "发布日期", "填报日期"), "reported_at"),
     **dict.fromkeys(("source", "来源", "数据来源"), "source"),
     **dict.fromkeys(("note", "备注", "说明"), "note"),
+    **dict.fromkeys(
+        ("scope", "县市区", "区县", "县市", "地区", "责任单位", "分解单位", "范围"), "scope"
+    ),
 }
 
 _SPACES = re.compile(r"\s+")
