@@ -484,8 +484,8 @@ def _build(
             )
         problem(i, "indicator", f"unknown indicator {ind!r}", unknown[ind])
 
-    scopes = _by_unique(col("scope"), _nfkc)
-    if any(scopes):
+    scopes = _by_unique(col("scope"), _nfkc) if "scope" in table else [""] * n
+    if "scope" in table and any(scopes):
         _check_scopes(scopes, plan, problem)
     dates = _parse_dates(col("date"), "date", problem, required=True)
     reported = _parse_dates(col("reported_at"), "reported_at", problem, required=False)
@@ -699,8 +699,8 @@ def _date_hint(cell: str) -> str:
 def _drop_duplicates(frame: pd.DataFrame, problems: list[Problem]) -> pd.DataFrame:
     """Drop rows repeating another row's value; report rows that contradict one another."""
     key = ["indicator", "stage", "date", "reported_at"]
-    if "scope" in frame.columns:
-        key.append("scope")
+    if "scope" in frame.columns and (frame["scope"].to_numpy() != "").any():
+        key.append("scope")  # the same indicator and date in two scopes is no conflict
     dup = frame.duplicated(key, keep=False)
     if not dup.any():
         return frame
