@@ -267,30 +267,7 @@ class Evaluation:
         """
         if not messages:
             return self._work.frame_without_messages()
-        rows = [
-            {
-                "target": r.target,
-                "scope": r.scope,
-                "title": r.title,
-                "rule": r.rule_kind,
-                "status": r.status.value,
-                "light": r.light.value,
-                "actual": r.actual,
-                "unit": r.unit,
-                "target_value": r.target_value,
-                "completion": r.completion,
-                "expected": r.expected,
-                "gap_pp": r.gap_pp,
-                "observed_on": r.observed_on,
-                "deadline": r.deadline,
-                "binding": r.binding,
-                "owner": r.owner,
-                "message_zh": r.message_zh,
-                "message_en": r.message_en,
-                **_forecast_columns(r.forecast, r.at_risk),
-            }
-            for r in self._work.with_parts()
-        ]
+        rows = [_frame_row(r, messages=True) for r in self._work.with_parts()]
         frame = pd.DataFrame(rows, columns=list(_FRAME_COLUMNS))
         frame["scope"] = pd.Series([row["scope"] for row in rows], dtype="object")
         for column in (
@@ -374,6 +351,32 @@ _FRAME_COLUMNS = (
     "forecast_method",
     "at_risk",
 )
+
+
+def _frame_row(r: TargetResult, *, messages: bool) -> dict[str, Any]:
+    """Return one result as a row of the tidy frame (with or without its sentences)."""
+    row: dict[str, Any] = {
+        "target": r.target,
+        "scope": r.scope,
+        "title": r.title,
+        "rule": r.rule_kind,
+        "status": r.status.value,
+        "light": r.light.value,
+        "actual": r.actual,
+        "unit": r.unit,
+        "target_value": r.target_value,
+        "completion": r.completion,
+        "expected": r.expected,
+        "gap_pp": r.gap_pp,
+        "observed_on": r.observed_on,
+        "deadline": r.deadline,
+        "binding": r.binding,
+        "owner": r.owner,
+    }
+    if messages:
+        row["message_zh"], row["message_en"] = r.message_zh, r.message_en
+    row.update(_forecast_columns(r.forecast, r.at_risk))
+    return row
 
 
 def _forecast_columns(forecast: Forecast | None, at_risk: bool) -> dict[str, Any]:
@@ -1206,28 +1209,7 @@ class _Work:
 
     def _frame_with_parts(self) -> pd.DataFrame:
         columns = [c for c in _FRAME_COLUMNS if not c.startswith("message_")]
-        rows = [
-            {
-                "target": r.target,
-                "scope": r.scope,
-                "title": r.title,
-                "rule": r.rule_kind,
-                "status": r.status.value,
-                "light": r.light.value,
-                "actual": r.actual,
-                "unit": r.unit,
-                "target_value": r.target_value,
-                "completion": r.completion,
-                "expected": r.expected,
-                "gap_pp": r.gap_pp,
-                "observed_on": r.observed_on,
-                "deadline": r.deadline,
-                "binding": r.binding,
-                "owner": r.owner,
-                **_forecast_columns(r.forecast, r.at_risk),
-            }
-            for r in self.with_parts()
-        ]
+        rows = [_frame_row(r, messages=False) for r in self.with_parts()]
         frame = pd.DataFrame(rows, columns=columns)
         frame["scope"] = pd.Series([row["scope"] for row in rows], dtype="object")
         for column in ("actual", "target_value", "completion", "expected", "gap_pp"):
