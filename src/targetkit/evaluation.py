@@ -869,7 +869,6 @@ class _Work:
         self._columns: dict[tuple[bool, int], tuple[_Columns, dict[int, Evidence]]] = {}
         self._forecasts: list[Forecast | None] | None = None
         self._at_risk: list[bool] | None = None
-        self._codes = {indicator.id: k for k, indicator in enumerate(plan.indicators)}
 
     def forecasts(self) -> tuple[list[Forecast | None], list[bool]]:
         """Return each target's year-end forecast and at-risk flag, in plan order."""
@@ -915,7 +914,7 @@ class _Work:
         if observed is None or observed >= deadline:
             return None
         obs = self.observations
-        code = self._codes[ids[0]]
+        code = plan.position(ids[0])
         lo, hi = np.searchsorted(obs.codes, [code, code + 1])
         keep = obs.plain[lo:hi]
         days = obs.days[lo:hi][keep].tolist()
