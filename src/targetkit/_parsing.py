@@ -285,14 +285,14 @@ def names(raw: Any) -> tuple[str, ...]:
 
 def choice(enum_type: type[E]) -> Callable[[Any], E]:
     """Return a converter to a member of ``enum_type`` by its value, in any letter case."""
+    members = {str(member.value).lower(): member for member in enum_type}
 
     def convert(raw: Any) -> E:
         if not isinstance(raw, str):
             raise TypeError("expected text")
-        wanted = raw.strip().lower()
-        for member in enum_type:
-            if str(member.value).lower() == wanted:
-                return member
+        found = members.get(raw.strip().lower())
+        if found is not None:
+            return found
         choices = [str(e.value) for e in enum_type]
         hint = did_you_mean(raw.strip(), choices)
         raise ValueError(f"must be one of {', '.join(choices)}" + (f"; {hint}" if hint else ""))

@@ -284,6 +284,13 @@ def _build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _source(path: str) -> str:
+    """Return a plan path as `targetkit.config.load` names it in messages."""
+    from pathlib import Path  # noqa: PLC0415
+
+    return str(Path(path))
+
+
 def _today_in(timezone: str) -> dt.date:
     import zoneinfo  # noqa: PLC0415
 
@@ -291,13 +298,15 @@ def _today_in(timezone: str) -> dt.date:
 
 
 def _cmd_validate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from targetkit.config import load  # noqa: PLC0415
+    from targetkit.config import parse, read_document  # noqa: PLC0415
 
     warnings: list[Any] = []
-    plan = load(args.plan, warnings=warnings)
+    document = read_document(args.plan)
+    plan = parse(document[0], source=_source(args.plan), text=document[1], warnings=warnings)
     from targetkit.notify import load_settings  # noqa: PLC0415
 
-    load_settings(args.plan)  # a [notify] table is part of the file: check it too
+    # a [notify] table is part of the file: check it too
+    load_settings(args.plan, plan_document=document)
     for warning in warnings:
         err.write(f"warning: {warning}\n")
     if not args.quiet:
@@ -312,11 +321,14 @@ def _cmd_validate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return EXIT_OK
 
 
-def _load_inputs(args: argparse.Namespace) -> tuple[Any, Any, dt.date]:
+def _load_inputs(
+    args: argparse.Namespace, document: tuple[dict[str, Any], str] | None = None
+) -> tuple[Any, Any, dt.date]:
     from targetkit.actuals import Actuals, read_actuals  # noqa: PLC0415
-    from targetkit.config import load  # noqa: PLC0415
+    from targetkit.config import parse, read_document  # noqa: PLC0415
 
-    plan = load(args.plan)
+    data, text = document or read_document(args.plan)
+    plan = parse(data, source=_source(args.plan), text=text)
     as_of = args.as_of or _today_in(plan.timezone)
     actuals = read_actuals(args.actuals, plan, as_of=as_of) if args.actuals else Actuals.empty()
     return plan, actuals, as_of
@@ -334,16 +346,19 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     if args.dry_run and args.notify is None:
         raise _UsageError("targetkit check: --dry-run only makes sense with --notify")
+    from targetkit.config import read_document  # noqa: PLC0415
+
+    document = read_document(args.plan)  # read once: the plan and its [notify] table
     settings = None
     if args.notify is not None:
         from targetkit.notify import load_settings  # noqa: PLC0415
 
         # read before evaluating: a bad notify file stops the run before anything is sent
-        settings = load_settings(args.plan, args.notify or None)
-    plan, actuals, as_of = _load_inputs(args)
+        settings = load_settings(args.plan, args.notify or None, plan_document=document)
+    plan, actuals, as_of = _load_inputs(args, document)
     _write_notes(actuals, err)
     evaluation = evaluate(plan, actuals, as_of=as_of)
-    quiet = _active_silences(args.plan, settings, plan.id, as_of, err)
+    quiet = _active_silences(args.plan, settings, plan.id, as_of, err, document)
     if args.by == "scope":
         from targetkit.formats import render_by_scope  # noqa: PLC0415
 
@@ -375,14 +390,19 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _active_silences(
-    plan_path: str, settings: Any, plan_id: str, as_of: dt.date, err: TextIO
+    plan_path: str,
+    settings: Any,
+    plan_id: str,
+    as_of: dt.date,
+    err: TextIO,
+    document: tuple[dict[str, Any], str],
 ) -> dict[str, Any]:
     """Return the silences active at ``as_of``, by target (a problem still shows, marked)."""
     from targetkit.notify import load_settings, silences  # noqa: PLC0415
     from targetkit.state import active_silences  # noqa: PLC0415
 
     try:
-        found = silences(settings or load_settings(plan_path), plan_id)
+        found = silences(settings or load_settings(plan_path, plan_document=document), plan_id)
     except TargetkitError as exc:
         if settings is not None:  # with --notify, the state file is this run's business
             raise
@@ -491,15 +511,18 @@ def _cmd_report(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from targetkit.evaluation import evaluate  # noqa: PLC0415
     from targetkit.report import render_html, render_markdown  # noqa: PLC0415
 
+    from targetkit.config import read_document  # noqa: PLC0415
+
+    document = read_document(args.plan)
     settings = None
     if args.notify:
         from targetkit.notify import load_settings  # noqa: PLC0415
 
-        settings = load_settings(args.plan, args.notify)
-    plan, actuals, as_of = _load_inputs(args)
+        settings = load_settings(args.plan, args.notify, plan_document=document)
+    plan, actuals, as_of = _load_inputs(args, document)
     _write_notes(actuals, err)
     evaluation = evaluate(plan, actuals, as_of=as_of)
-    quiet = _active_silences(args.plan, settings, plan.id, as_of, err)
+    quiet = _active_silences(args.plan, settings, plan.id, as_of, err, document)
     silenced = {target: (s.until, s.reason) for target, s in quiet.items()}
     if args.format == "html":
         text = render_html(evaluation, lang=args.lang, history=actuals, silenced=silenced)
@@ -535,14 +558,15 @@ def _cmd_draft(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _cmd_alerts(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from targetkit.config import load  # noqa: PLC0415
+    from targetkit.config import parse, read_document  # noqa: PLC0415
     from targetkit.notify import history_text, load_settings  # noqa: PLC0415
 
     actions = ("history", "silence", "silences", "unsilence", "prune")
     if args.alerts_command not in actions:
         raise _UsageError(f"targetkit alerts: choose an action: {', '.join(actions)}")
-    plan = load(args.plan)
-    settings = load_settings(args.plan, args.notify)
+    document = read_document(args.plan)
+    plan = parse(document[0], source=_source(args.plan), text=document[1])
+    settings = load_settings(args.plan, args.notify, plan_document=document)
     now = dt.datetime.now(dt.UTC)
     if args.alerts_command == "silence":
         return _silence(args, plan, settings, now, out, err)

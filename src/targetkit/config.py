@@ -16,6 +16,8 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import attrs
+
 from targetkit._parsing import Collector as _Collector
 from targetkit._parsing import Lines as _Lines
 from targetkit._parsing import boolean as _bool
@@ -45,6 +47,7 @@ from targetkit.model import (
 from targetkit.rules import (
     FROM_INDICATOR,
     FROM_TARGET,
+    Field,
     FieldType,
     Rollup,
     Rule,
@@ -55,7 +58,10 @@ from targetkit.rules import (
 )
 from targetkit.units import HUGE, TINY, UnitSystem, units_with
 
-__all__ = ["dump", "dumps", "load", "parse"]
+__all__ = ["dump", "dumps", "load", "parse", "read_document"]
+
+_INDICATOR_KIND = _choice(IndicatorKind)
+_SEVERITY = _choice(Severity)
 
 SCHEMA_VERSION = 1
 
@@ -266,7 +272,7 @@ def _parse_settings(
             "aspirational_severity",
             path,
             errs,
-            _choice(Severity),
+            _SEVERITY,
             expect='"warning" or "critical"',
         )
     return {k: v for k, v in out.items() if v is not None}
@@ -319,11 +325,11 @@ def _parse_indicator(raw: Any, i: int, units: UnitSystem, errs: _Collector) -> I
         "kind",
         path,
         errs,
-        _choice(IndicatorKind),
+        _INDICATOR_KIND,
         required=True,
         expect='"cumulative", "stock", "level" or "milestone"',
     )
-    cadence = _get(raw, "cadence", path, errs, _text)
+    cadence = _get(raw, "cadence", path, errs, _text) if "cadence" in raw else None
     if cadence and cadence not in _CADENCES:
         hint = _did_you_mean(cadence, _CADENCES) or "write " + ", ".join(repr(c) for c in _CADENCES)
         errs.add([*path, "cadence"], f"unknown cadence {cadence!r}", hint)
@@ -331,7 +337,11 @@ def _parse_indicator(raw: Any, i: int, units: UnitSystem, errs: _Collector) -> I
     if ident is not None and not _ID.match(ident):
         errs.add([*path, "id"], f"the id {ident!r} holds characters an id cannot have", _ID_HINT)
         return None
-    lag = _get(raw, "lag_days", path, errs, _int, default=0, expect="a number of days")
+    lag = (
+        _get(raw, "lag_days", path, errs, _int, default=0, expect="a number of days")
+        if "lag_days" in raw
+        else 0
+    )
     if unit:
         try:
             unit = units.check(unit)
@@ -353,11 +363,13 @@ def _parse_indicator(raw: Any, i: int, units: UnitSystem, errs: _Collector) -> I
             name=name,
             unit=unit,
             kind=kind,
-            name_en=_get(raw, "name_en", path, errs, _text, default=""),
+            name_en=_get(raw, "name_en", path, errs, _text, default="") if "name_en" in raw else "",
             cadence=cadence or None,
             lag_days=lag if lag is not None else 0,
-            description=_get(raw, "description", path, errs, _text, default=""),
-            aliases=_parse_aliases(raw.get("aliases", []), path, errs),
+            description=_get(raw, "description", path, errs, _text, default="")
+            if "description" in raw
+            else "",
+            aliases=_parse_aliases(raw["aliases"], path, errs) if "aliases" in raw else (),
         )
     except ValueError as exc:
         field = (
@@ -406,6 +418,41 @@ _CONVERTERS: dict[FieldType, Callable[[Any], Any]] = {
 }
 
 
+@attrs.frozen
+class _Schema:
+    """What reading a kind's rule table needs of its fields, worked out once per kind."""
+
+    kind: RuleKind
+    keys: tuple[str, ...]  # the allowed keys, "kind" first
+    fields: tuple[tuple[Field, Callable[[Any], Any], str], ...]  # field, converter, expect
+    quantities: tuple[str, ...]
+    refs: tuple[Field, ...]
+    stages: tuple[Field, ...]
+    units: tuple[Field, ...]
+
+    @classmethod
+    def of(cls, kind: RuleKind) -> _Schema:
+        known = _SCHEMAS.get(kind.name)
+        if known is not None and known.kind is kind:
+            return known
+        fields = kind.fields
+        schema = cls(
+            kind=kind,
+            keys=("kind", *(f.name for f in fields)),
+            fields=tuple((f, _CONVERTERS[f.type], f.expect()) for f in fields),
+            quantities=tuple(f.name for f in fields if f.quantity),
+            refs=tuple(f for f in fields if f.type is FieldType.INDICATOR),
+            stages=tuple(f for f in fields if f.type is FieldType.STAGES),
+            units=tuple(f for f in fields if f.type is FieldType.UNIT),
+        )
+        _SCHEMAS[kind.name] = schema
+        return schema
+
+
+# by kind name; a kind registered anew under the same name replaces its entry (see `of`)
+_SCHEMAS: dict[str, _Schema] = {}
+
+
 def _quantity_values(
     raw: dict[str, Any],
     keys: Sequence[str],
@@ -414,6 +461,8 @@ def _quantity_values(
     errs: _Collector,
 ) -> dict[str, Any] | None:
     """Let values be written as quantity strings ("220 亿元", "20%"): split them into value and unit."""
+    if not any(isinstance(raw.get(key), str) for key in keys):
+        return raw  # plain numbers: nothing to split
     out = dict(raw)
     for key in keys:
         value = out.get(key)
@@ -471,32 +520,32 @@ def _parse_rule(
         hint = _did_you_mean(name, rule_kinds()) or "choose one of " + ", ".join(rule_kinds())
         errs.add([*path, "kind"], f"unknown rule kind {name!r}", hint)
         return None
-    fields = {f.name: f for f in kind.fields}
-    _check_keys(raw, ("kind", *fields), path, errs)
-    quantities = [f.name for f in kind.fields if f.quantity]
+    schema = _Schema.of(kind)
+    _check_keys(raw, schema.keys, path, errs)
+    quantities = schema.quantities
     table = _quantity_values(raw, quantities, path, units, errs)
     if table is None:
         return None
-    explicit: set[str] = table.pop("_explicit", set())
+    explicit: set[str] = table.pop("_explicit", set()) if table is not raw else set()
     values: dict[str, Any] = {}
     ok = True
-    for field in kind.fields:
+    for field, convert, expect in schema.fields:
         if field.name not in table:
             if field.required:
                 errs.add(
                     [*path, field.name],
                     f"the key {field.name!r} is missing",
-                    f"add {field.name} = {field.expect()}",
+                    f"add {field.name} = {expect}",
                 )
                 ok = False
             continue
-        value = _get(table, field.name, path, errs, _CONVERTERS[field.type], expect=field.expect())
+        value = _get(table, field.name, path, errs, convert, expect=expect)
         if value is None:
             ok = False
         values[field.name] = value
     if not ok:
         return None
-    refs = [f for f in kind.fields if f.type is FieldType.INDICATOR]
+    refs = schema.refs
     for field in refs:
         if field.default != FROM_TARGET:
             continue
@@ -519,8 +568,8 @@ def _parse_rule(
                 unit="",
                 kind=field.kinds[0] if field.kinds else IndicatorKind.CUMULATIVE,
             )
-    for field in kind.fields:
-        if field.type is FieldType.STAGES and field.name in values:
+    for field in schema.stages:
+        if field.name in values:
             stages = _parse_stages(values[field.name], [*path, field.name], errs)
             if stages is None:
                 return None
@@ -555,9 +604,7 @@ def _parse_rule(
             'use kind = "milestone"',
         )
         return None
-    for field in kind.fields:
-        if field.type is not FieldType.UNIT:
-            continue
+    for field in schema.units:
         unit = values.get(field.name)
         if unit is None:
             unit = first.unit if field.default == FROM_INDICATOR else field.default
@@ -631,6 +678,17 @@ def _parse_stages(raw: Any, path: list[str | int], errs: _Collector) -> tuple[St
     return tuple(stages)
 
 
+# a target's optional keys: (key, converter, default, how a good value looks)
+_TARGET_OPTIONAL: tuple[tuple[str, Callable[[Any], Any], Any, str], ...] = (
+    ("binding", _bool, True, "true or false"),
+    ("section", _text, "", ""),
+    ("item", _int, None, "the item number, e.g. 4"),
+    ("source", _text, "", ""),
+    ("owner", _text, "", ""),
+    ("tags", _text_list, (), '["tag", …]'),
+)
+
+
 def _parse_target(
     raw: Any,
     i: int,
@@ -652,7 +710,11 @@ def _parse_target(
     _check_keys(raw, _TARGET_KEYS, path, errs)
     ident = _get(raw, "id", path, errs, _nonempty_text, required=True, expect='"rd_spending"')
     title = _get(raw, "title", path, errs, _nonempty_text, required=True, expect="a short title")
-    deadline = _get(raw, "deadline", path, errs, _date, expect="a date such as 2023-12-31")
+    deadline = (
+        _get(raw, "deadline", path, errs, _date, expect="a date such as 2023-12-31")
+        if "deadline" in raw
+        else None
+    )
     if deadline is not None and period is not None and not period[0] <= deadline <= period[1]:
         errs.add(
             [*path, "deadline"],
@@ -694,12 +756,10 @@ def _parse_target(
                 rule = None
                 break
     fields = {
-        "binding": _get(raw, "binding", path, errs, _bool, default=True, expect="true or false"),
-        "section": _get(raw, "section", path, errs, _text, default=""),
-        "item": _get(raw, "item", path, errs, _int, expect="the item number, e.g. 4"),
-        "source": _get(raw, "source", path, errs, _text, default=""),
-        "owner": _get(raw, "owner", path, errs, _text, default=""),
-        "tags": _get(raw, "tags", path, errs, _text_list, default=(), expect='["tag", …]'),
+        key: _get(raw, key, path, errs, convert, default=default, expect=expect)
+        if key in raw
+        else default
+        for key, convert, default, expect in _TARGET_OPTIONAL
     }
     parts = _parse_parts(raw, path, rule, deadline, period, errs)
     if ident is not None and not _ID.match(ident):
@@ -1034,13 +1094,14 @@ def _parse_period(head: Mapping[str, Any], errs: _Collector) -> tuple[dt.date, d
     return start, end
 
 
-def load(path: str | Path, *, warnings: list[Problem] | None = None) -> Plan:
-    """Read a plan file: ``.toml`` (or anything else) as TOML, ``.json`` as JSON.
+def read_document(path: str | Path) -> tuple[dict[str, Any], str]:
+    """Read a plan file once: its mapping and its text (for line numbers in messages).
 
-    ``warnings``, when given, receives what `parse` finds odd but not wrong.
+    ``.json`` is read as JSON, anything else as TOML. `load` is `parse` of what this returns;
+    the CLI reads a plan file once and hands the same document to the notify settings too.
 
     Raises:
-        ConfigError: when the file cannot be read or holds problems (all listed).
+        ConfigError: when the file cannot be read, is not UTF-8 or is not valid TOML/JSON.
     """
     path = Path(path)
     source = str(path)
@@ -1057,6 +1118,7 @@ def load(path: str | Path, *, warnings: list[Problem] | None = None) -> Plan:
         raise ConfigError.single(
             source, "", "is not UTF-8 text", "save the plan file as UTF-8"
         ) from exc
+    del raw  # the text is what is kept
     if path.suffix.lower() == ".json":
         try:
             data = json.loads(text)
@@ -1074,7 +1136,19 @@ def load(path: str | Path, *, warnings: list[Problem] | None = None) -> Plan:
             raise ConfigError.single(
                 source, "", f"is not valid TOML: {msg}", "fix the syntax", line=line
             ) from exc
-    return parse(data, source=source, text=text, warnings=warnings)
+    return data, text
+
+
+def load(path: str | Path, *, warnings: list[Problem] | None = None) -> Plan:
+    """Read a plan file: ``.toml`` (or anything else) as TOML, ``.json`` as JSON.
+
+    ``warnings``, when given, receives what `parse` finds odd but not wrong.
+
+    Raises:
+        ConfigError: when the file cannot be read or holds problems (all listed).
+    """
+    data, text = read_document(path)
+    return parse(data, source=str(Path(path)), text=text, warnings=warnings)
 
 
 # --------------------------------------------------------------------------- dumping

@@ -149,6 +149,7 @@ class UnitSystem:
             ) from exc
         return text
 
+    @functools.lru_cache(maxsize=4096)  # noqa: B019 - see check()
     def dimensionality(self, unit: str) -> str:
         """Return a readable dimensionality of ``unit`` ('[currency]', 'dimensionless', …)."""
         text = self.check(unit)

@@ -991,7 +991,12 @@ def _read(path: Path) -> tuple[Mapping[str, Any], str]:
     return data, text
 
 
-def load_settings(plan_path: str | Path, config_path: str | Path | None = None) -> NotifySettings:
+def load_settings(
+    plan_path: str | Path,
+    config_path: str | Path | None = None,
+    *,
+    plan_document: tuple[Mapping[str, Any], str] | None = None,
+) -> NotifySettings:
     """Read the notify settings of a plan.
 
     Args:
@@ -999,6 +1004,8 @@ def load_settings(plan_path: str | Path, config_path: str | Path | None = None) 
             (no table: the defaults — email to the Maildir outbox next to the plan).
         config_path: A separate TOML (or JSON) file holding a ``[notify]`` table; it replaces
             the plan's table entirely.
+        plan_document: The plan file's mapping and text when the caller has read it already
+            (`targetkit.config.read_document`), so that it is not read and parsed twice.
 
     Raises:
         ConfigError: a file cannot be read, or the table has problems (all listed).
@@ -1006,7 +1013,11 @@ def load_settings(plan_path: str | Path, config_path: str | Path | None = None) 
     plan_path = Path(plan_path)
     plan_dir = plan_path.resolve().parent
     if config_path is None:
-        data, text = _read(plan_path)
+        data, text = plan_document if plan_document is not None else _read(plan_path)
+        if not isinstance(data, Mapping):
+            raise ConfigError.single(
+                str(plan_path), "", "holds no table at its top level", "write [notify]"
+            )
         return parse_settings(
             data.get("notify"),
             source=str(plan_path),
