@@ -341,7 +341,6 @@ def _write_notes(actuals: Any, err: TextIO) -> None:
 
 def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from targetkit.evaluation import evaluate  # noqa: PLC0415
-    from targetkit.formats import render  # noqa: PLC0415
     from targetkit.model import Light  # noqa: PLC0415
 
     if args.dry_run and args.notify is None:
@@ -364,7 +363,7 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
         out.write(render_by_scope(evaluation, lang=args.lang))
     else:
-        out.write(_mark_silenced(render(evaluation, args.format, lang=args.lang), quiet, args))
+        _write_check(evaluation, out, quiet, args)
     worst = evaluation.worst_light
     code = EXIT_OK
     if args.fail_on != "never":
@@ -412,26 +411,26 @@ def _active_silences(
     return active_silences(found, as_of=as_of, now=dt.datetime.now(dt.UTC))
 
 
-def _mark_silenced(text: str, quiet: dict[str, Any], args: argparse.Namespace) -> str:
-    """Mark silenced targets in check's output: a 静默 section, or a key in JSON."""
-    if not quiet:
-        return text
-    if args.format == "json":
-        import json  # noqa: PLC0415
+def _write_check(
+    evaluation: Any, out: TextIO, quiet: dict[str, Any], args: argparse.Namespace
+) -> None:
+    """Write check's output; silenced targets are marked: a key in JSON, a 静默 section."""
+    from targetkit.formats import render, write  # noqa: PLC0415
 
-        data = json.loads(text)
-        for result in data.get("results", []):
-            held = quiet.get(result.get("target"))
-            if held is not None:
-                result["silenced"] = {
-                    "id": held.id,
-                    "until": held.until.isoformat(),
-                    "reason": held.reason,
-                    "by": held.created_by,
-                }
-        return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
-    if args.format == "csv":
-        return text  # a fixed set of columns; `targetkit alerts silences` lists them
+    marks = {
+        target: {
+            "id": held.id,
+            "until": held.until.isoformat(),
+            "reason": held.reason,
+            "by": held.created_by,
+        }
+        for target, held in quiet.items()
+    }
+    if args.format in ("json", "csv") or not quiet:
+        # CSV has a fixed set of columns; `targetkit alerts silences` lists the silences
+        write(evaluation, out, args.format, lang=args.lang, silenced=marks)
+        return
+    text = render(evaluation, args.format, lang=args.lang)
     zh = args.lang == "zh"
     lines = ["", "静默：" if zh else "Silenced:"]
     for target, held in sorted(quiet.items()):
@@ -441,7 +440,7 @@ def _mark_silenced(text: str, quiet: dict[str, Any], args: argparse.Namespace) -
             else f"silenced until {held.until.isoformat()} ({held.reason})"
         )
         lines.append(f"{'- ' if args.format == 'markdown' else '  '}{target} {_one_line(label)}")
-    return text.rstrip("\n") + "\n" + "\n".join(lines) + "\n"
+    out.write(text.rstrip("\n") + "\n" + "\n".join(lines) + "\n")
 
 
 def _write_output(path: str, text: str, protected: Sequence[str]) -> None:
@@ -508,10 +507,9 @@ def _cmd_sources(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _cmd_report(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from targetkit.config import read_document  # noqa: PLC0415
     from targetkit.evaluation import evaluate  # noqa: PLC0415
     from targetkit.report import render_html, render_markdown  # noqa: PLC0415
-
-    from targetkit.config import read_document  # noqa: PLC0415
 
     document = read_document(args.plan)
     settings = None

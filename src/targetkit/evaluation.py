@@ -190,6 +190,13 @@ class Evaluation:
         """Return one result per target, in plan order."""
         return self._work.results()
 
+    def with_parts(self) -> tuple[TargetResult, ...]:
+        """Return every result in plan order, each split target followed by its parts' results.
+
+        These are the entries of the JSON document's ``results`` and the rows of `to_frame`.
+        """
+        return self._work.with_parts()
+
     @property
     def alerts(self) -> tuple[Alert, ...]:
         """Return the alerts: lagging targets first (plan order), then overdue data."""
@@ -267,8 +274,8 @@ class Evaluation:
         """
         if not messages:
             return self._work.frame_without_messages()
-        rows = [_frame_row(r, messages=True) for r in self._work.with_parts()]
-        frame = pd.DataFrame(rows, columns=list(_FRAME_COLUMNS))
+        rows = [frame_row(r, messages=True) for r in self._work.with_parts()]
+        frame = pd.DataFrame(rows, columns=list(FRAME_COLUMNS))
         frame["scope"] = pd.Series([row["scope"] for row in rows], dtype="object")
         for column in (
             "actual",
@@ -292,23 +299,8 @@ class Evaluation:
             "plan": {"id": self.plan.id, "title": self.plan.title},
             "as_of": self.as_of.isoformat(),
             "lang": lang,
-            "results": [_result_dict(r, lang) for r in self._work.with_parts()],
-            "alerts": [
-                {
-                    "key": a.key,
-                    "kind": a.kind,
-                    "target": a.target,
-                    "indicator": a.indicator or None,
-                    "severity": a.severity.value,
-                    "status": a.status.value if a.status else None,
-                    "owner": a.owner or None,
-                    "scope": a.scope,
-                    "message": a.message(lang),
-                    "message_zh": a.message_zh,
-                    "message_en": a.message_en,
-                }
-                for a in self.alerts
-            ],
+            "results": [result_dict(r, lang) for r in self._work.with_parts()],
+            "alerts": [alert_dict(a, lang) for a in self.alerts],
             "summary": self.summary,
             "worst_light": self.worst_light.value,
         }
@@ -326,7 +318,7 @@ class Evaluation:
         return styler
 
 
-_FRAME_COLUMNS = (
+FRAME_COLUMNS = (
     "target",
     "scope",
     "title",
@@ -353,8 +345,11 @@ _FRAME_COLUMNS = (
 )
 
 
-def _frame_row(r: TargetResult, *, messages: bool) -> dict[str, Any]:
-    """Return one result as a row of the tidy frame (with or without its sentences)."""
+def frame_row(r: TargetResult, *, messages: bool) -> dict[str, Any]:
+    """Return one result as a row of the tidy frame (with or without its sentences).
+
+    The keys are `FRAME_COLUMNS` (less the two sentences without ``messages``), in order.
+    """
     row: dict[str, Any] = {
         "target": r.target,
         "scope": r.scope,
@@ -402,7 +397,34 @@ def _num(value: float | None, digits: int = 6) -> float | None:
     return None if value is None else round(float(value), digits)
 
 
-def _result_dict(r: TargetResult, lang: str) -> dict[str, Any]:
+def alert_dict(a: Alert, lang: str) -> dict[str, Any]:
+    """Return one alert as an entry of the JSON document's ``alerts``."""
+    return {
+        "key": a.key,
+        "kind": a.kind,
+        "target": a.target,
+        "indicator": a.indicator or None,
+        "severity": a.severity.value,
+        "status": a.status.value if a.status else None,
+        "owner": a.owner or None,
+        "scope": a.scope,
+        "message": a.message(lang),
+        "message_zh": a.message_zh,
+        "message_en": a.message_en,
+    }
+
+
+def result_dict(r: TargetResult, lang: str) -> dict[str, Any]:
+    """Return one result as an entry of the JSON document's ``results`` (``message`` in ``lang``)."""
+    forecast = None
+    if r.forecast is not None:
+        zh, en = r.forecast_message("zh"), r.forecast_message("en")
+        forecast = {
+            **r.forecast.as_dict(),
+            "message": en if lang == "en" else zh,
+            "message_zh": zh,
+            "message_en": en,
+        }
     return {
         "target": r.target,
         "scope": r.scope,
@@ -423,14 +445,7 @@ def _result_dict(r: TargetResult, lang: str) -> dict[str, Any]:
         "baseline": _num(r.baseline),
         "stretch": _num(r.stretch_value),
         "stretch_met": r.stretch_met,
-        "forecast": None
-        if r.forecast is None
-        else {
-            **r.forecast.as_dict(),
-            "message": r.forecast_message(lang),
-            "message_zh": r.forecast_message("zh"),
-            "message_en": r.forecast_message("en"),
-        },
+        "forecast": forecast,
         "at_risk": r.at_risk,
         "notes": list(r.notes),
         "message": r.message(lang),
@@ -1176,7 +1191,7 @@ class _Work:
         forecasts, at_risk = self.forecasts()
         flat = pd.DataFrame(
             [_forecast_columns(f, r) for f, r in zip(forecasts, at_risk, strict=True)],
-            columns=list(_FRAME_COLUMNS[-5:]),
+            columns=list(FRAME_COLUMNS[-5:]),
         )
         frame = pd.DataFrame(
             {
@@ -1207,8 +1222,8 @@ class _Work:
         return frame
 
     def _frame_with_parts(self) -> pd.DataFrame:
-        columns = [c for c in _FRAME_COLUMNS if not c.startswith("message_")]
-        rows = [_frame_row(r, messages=False) for r in self.with_parts()]
+        columns = [c for c in FRAME_COLUMNS if not c.startswith("message_")]
+        rows = [frame_row(r, messages=False) for r in self.with_parts()]
         frame = pd.DataFrame(rows, columns=columns)
         frame["scope"] = pd.Series([row["scope"] for row in rows], dtype="object")
         for column in ("actual", "target_value", "completion", "expected", "gap_pp"):

@@ -8,12 +8,21 @@ import io
 import json
 import math
 import unicodedata
+from collections.abc import Iterable, Mapping
+from typing import Any, TextIO
 
-from targetkit.evaluation import Evaluation, TargetResult
+from targetkit.evaluation import (
+    FRAME_COLUMNS,
+    Evaluation,
+    TargetResult,
+    alert_dict,
+    frame_row,
+    result_dict,
+)
 from targetkit.model import Light, Status
 from targetkit.rules import fmt, rule_kind
 
-__all__ = ["FORMATS", "render", "render_by_scope"]
+__all__ = ["FORMATS", "render", "render_by_scope", "write"]
 
 FORMATS = ("table", "json", "csv", "markdown")
 
@@ -224,14 +233,12 @@ def _summary_line(ev: Evaluation, lang: str) -> str:
     return f"{total} target{'s' if total != 1 else ''}: " + ", ".join(parts)
 
 
-def _csv(ev: Evaluation) -> str:
-    frame = ev.to_frame()
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(frame.columns)
-    for row in frame.itertuples(index=False):
-        writer.writerow([_csv_cell(v) for v in row])
-    return buf.getvalue()
+def _write_csv(ev: Evaluation, out: TextIO) -> None:
+    """Write the tidy frame's columns and rows (`Evaluation.to_frame`) as CSV, row by row."""
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(FRAME_COLUMNS)
+    for r in ev.with_parts():
+        writer.writerow([_csv_cell(v) for v in frame_row(r, messages=True).values()])
 
 
 def _csv_cell(value: object) -> str:
@@ -267,14 +274,71 @@ def _is_number(text: str) -> bool:
 
 def render(ev: Evaluation, format: str = "table", *, lang: str = "zh") -> str:  # noqa: A002 - CLI flag name
     """Return the evaluation as text in one of `FORMATS`."""
+    buf = io.StringIO()
+    write(ev, buf, format, lang=lang)
+    return buf.getvalue()
+
+
+def write(
+    ev: Evaluation,
+    out: TextIO,
+    format: str = "table",  # noqa: A002 - CLI flag name
+    *,
+    lang: str = "zh",
+    silenced: Mapping[str, Mapping[str, Any]] | None = None,
+) -> None:
+    """Write the evaluation to ``out`` in one of `FORMATS`, result by result.
+
+    ``silenced`` maps a target id to the ``silenced`` object its JSON results carry (the CLI
+    passes the silences active at the as-of date); other formats ignore it.
+    """
     if format == "json":
-        return json.dumps(ev.to_dict(lang=lang), ensure_ascii=False, indent=2) + "\n"
-    if format == "csv":
-        return _csv(ev)
-    if format == "markdown":
+        _write_json(ev, out, lang, silenced or {})
+    elif format == "csv":
+        _write_csv(ev, out)
+    elif format == "markdown":
         from targetkit.report import render_markdown  # noqa: PLC0415 - the 通报 layout lives there
 
-        return render_markdown(ev, lang=lang)
-    if format == "table":
-        return _table(ev, lang)
-    raise ValueError(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}")
+        out.write(render_markdown(ev, lang=lang))
+    elif format == "table":
+        out.write(_table(ev, lang))
+    else:
+        raise ValueError(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}")
+
+
+def _write_json(
+    ev: Evaluation, out: TextIO, lang: str, silenced: Mapping[str, Mapping[str, Any]]
+) -> None:
+    """Write `Evaluation.to_dict`'s document: two-space indented, one result or alert a line.
+
+    Each entry is encoded by the json module's C encoder (an indented dump runs its pure
+    Python one), and written as soon as it is made, so the document is never held whole.
+    """
+    encode = json.JSONEncoder(ensure_ascii=False).encode
+
+    def entries(name: str, items: Iterable[dict[str, Any]]) -> None:
+        out.write(f'  "{name}": [')
+        first = True
+        for item in items:
+            out.write(("\n    " if first else ",\n    ") + encode(item))
+            first = False
+        out.write("]" if first else "\n  ]")
+        out.write(",\n")
+
+    def results() -> Iterable[dict[str, Any]]:
+        for r in ev.with_parts():
+            entry = result_dict(r, lang)
+            held = silenced.get(r.target)
+            if held is not None:
+                entry["silenced"] = dict(held)
+            yield entry
+
+    out.write("{\n")
+    out.write(f'  "plan": {encode({"id": ev.plan.id, "title": ev.plan.title})},\n')
+    out.write(f'  "as_of": {encode(ev.as_of.isoformat())},\n')
+    out.write(f'  "lang": {encode(lang)},\n')
+    entries("results", results())
+    entries("alerts", (alert_dict(a, lang) for a in ev.alerts))
+    out.write(f'  "summary": {encode(ev.summary)},\n')
+    out.write(f'  "worst_light": {encode(ev.worst_light.value)}\n')
+    out.write("}\n")
