@@ -23,6 +23,7 @@ from typing import Any
 
 import attrs
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from targetkit.dates import DATE_HINT, parse_date
@@ -314,16 +315,34 @@ def _read_plain_csv(text: str, source: str, plan: Plan) -> Actuals | None:
 
     Large exports are usually this plain; then every line is one record, so line numbers stay
     exact. Anything else returns None and is read by the csv module, which reports each odd row.
+    The lines are checked on the file's bytes with numpy (commas per line), not one by one.
     """
-    if '"' in text or "\r" in text.replace("\r\n", ""):
+    if '"' in text:
         return None
-    lines = text.split("\n")
-    header = lines[0].removesuffix("\r")
+    encoded = text.encode("utf-8")
+    data = np.frombuffer(encoded, dtype=np.uint8)
+    breaks = np.flatnonzero(data == 10)  # "\n"
+    returns = np.flatnonzero(data == 13)  # "\r": only as the first half of "\r\n"
+    after = returns + 1
+    if len(returns) and (after[-1] >= len(data) or not (data[after] == 10).all()):
+        return None
+    starts = np.concatenate([[0], breaks + 1])
+    ends = np.concatenate([breaks, [len(data)]])
+    commas = np.bincount(
+        np.searchsorted(breaks, np.flatnonzero(data == 44)), minlength=len(starts)
+    )  # "," on each line
+    del data, returns, after
+    header = text[: int(ends[0])].removesuffix("\r")
     if not header.strip():
         return None
     width = header.count(",")
-    blank = [not line.strip() for line in lines]
-    if any(line.count(",") != width for line, empty in zip(lines, blank, strict=True) if not empty):
+    # a line without commas may be blank (spaces, a lone "\r"): look at those few closely
+    blank = np.zeros(len(starts), dtype=bool)
+    candidates = np.flatnonzero(commas == 0)
+    if len(candidates):
+        for k in candidates.tolist():
+            blank[k] = not encoded[int(starts[k]) : int(ends[k])].decode("utf-8").strip()
+    if (commas[~blank] != width).any():
         return None  # a ragged row: the csv module names it
     problems: list[Problem] = []
     names = header.split(",")
@@ -331,7 +350,8 @@ def _read_plain_csv(text: str, source: str, plan: Plan) -> Actuals | None:
     if problems:
         raise DataError(problems)
     frame = pd.read_csv(
-        io.StringIO(text),
+        io.BytesIO(encoded),  # bytes: a StringIO would hold the text again, four bytes a character
+        encoding="utf-8",
         dtype=str,
         keep_default_na=False,
         na_filter=False,
@@ -341,13 +361,15 @@ def _read_plain_csv(text: str, source: str, plan: Plan) -> Actuals | None:
         engine="c",
     )
     # data rows start on line 2; blank lines became rows of empty cells and are dropped here
-    keep = [i for i, empty in enumerate(blank[1:]) if not empty and i < len(frame)]
-    line_numbers = [i + 2 for i in keep]
-    table = {
-        name: frame[f"c{names.index(original)}"].to_numpy()[keep].tolist()
-        for original, name in columns.items()
-    }
-    return Actuals(_build(table, line_numbers, plan, source, problems))
+    del encoded
+    keep = np.flatnonzero(~blank[1:])
+    keep = keep[keep < len(frame)]
+    table: dict[str, Cells] = {}
+    for original, name in columns.items():
+        column = frame[f"c{names.index(original)}"]
+        table[name] = column if len(keep) == len(frame) else column.iloc[keep]
+    del frame
+    return Actuals(_build(table, keep + 2, plan, source, problems))
 
 
 def _check_columns(
@@ -405,11 +427,38 @@ def _check_columns(
     return mapping
 
 
-def _by_unique(cells: Sequence[str], fn: Any) -> list[Any]:
-    """Apply ``fn`` once per distinct cell and spread the answers back over the column."""
-    codes, uniques = pd.factorize(pd.Series(cells, dtype="object"), use_na_sentinel=False)
-    answers = [fn(u) for u in uniques]
-    return [answers[c] for c in codes.tolist()]
+Cells = Sequence[str] | pd.Series
+"""A column of cell texts: a list, or a Series of strings (what pandas' CSV reader gives)."""
+
+
+@attrs.frozen
+class _Factored:
+    """A column as codes into its distinct cells: work per distinct cell, spread by ``codes``."""
+
+    codes: npt.NDArray[np.intp]
+    uniques: list[str]  # each distinct cell, stripped
+
+    @classmethod
+    def of(cls, cells: Cells | None, n: int) -> _Factored:
+        if cells is None:
+            return cls(np.zeros(n, dtype=np.intp), [""])
+        series = cells if isinstance(cells, pd.Series) else pd.Series(cells, dtype="object")
+        codes, uniques = pd.factorize(series, use_na_sentinel=False)
+        found = [str(u).strip() for u in uniques.tolist()]
+        return cls(np.asarray(codes, dtype=np.intp), found or [""])
+
+    def cells(self) -> npt.NDArray[np.object_]:
+        """Return each row's (stripped) cell, as an array of references to the distinct texts."""
+        return np.array(self.uniques, dtype=object)[self.codes]
+
+    def apply(self, fn: Any) -> npt.NDArray[np.object_]:
+        """Return ``fn`` of each row's cell, calling it once per distinct cell."""
+        answers = np.empty(len(self.uniques), dtype=object)
+        answers[:] = [fn(u) for u in self.uniques]
+        return answers[self.codes]
+
+    def take(self, rows: npt.NDArray[np.intp]) -> _Factored:
+        return _Factored(self.codes[rows], self.uniques)
 
 
 def _nfkc(text: str) -> str:
@@ -417,13 +466,13 @@ def _nfkc(text: str) -> str:
 
 
 def _build(
-    table: Mapping[str, list[str]],
-    lines: list[int],
+    table: Mapping[str, Cells],
+    lines: Sequence[int] | npt.NDArray[np.int64],
     plan: Plan,
     source: str,
     problems: list[Problem],
     *,
-    places: list[str] | None = None,
+    places: Sequence[str] | None = None,
     partial: bool = False,
     notes: list[str] | None = None,
 ) -> pd.DataFrame:
@@ -432,61 +481,84 @@ def _build(
     ``places`` names where each row came from (a workbook cell) instead of ``source``; with
     ``partial``, rows naming no indicator are dropped with a note in ``notes``.
 
-    Work is done once per distinct cell (dates, units, indicator ids) or column-wise (numbers);
-    only rows that need a closer look (thousands separators, a % sign, milestones, errors) are
-    read one by one.
+    Work is done once per distinct cell (dates, units, indicator ids, sources, notes) or
+    column-wise (numbers); only rows that need a closer look (thousands separators, a % sign,
+    milestones, errors) are read one by one, and no Python object is made per row but the
+    value's own text.
     """
     known = {i.id for i in plan.indicators}
     names = NameIndex.of(plan)
+    line_numbers = np.asarray(lines, dtype=np.int64)
+    n = len(line_numbers)
 
     def to_id(cell: str) -> str:
         text = _nfkc(cell)
         return text if text in known else (names.resolve(text) or text)
 
-    indicators = _by_unique([c.strip() for c in table.get("indicator", [""] * len(lines))], to_id)
+    factored = {name: _Factored.of(table[name], n) for name in table if name != "value"}
+    raw_column: Cells = table["value"] if "value" in table else [""] * n
+    ind_f = factored.get("indicator") or _Factored.of(None, n)
+    resolved = [to_id(u) for u in ind_f.uniques]
+    ind_f = _Factored(ind_f.codes, resolved)  # codes now point at resolved ids
     if partial:
-        keep = [i for i, ind in enumerate(indicators) if ind in known]
-        if len(keep) < len(indicators):
-            skipped = sorted({ind for ind in indicators if ind not in known})
+        wanted = np.array([r in known for r in resolved], dtype=bool)
+        mask = wanted[ind_f.codes]
+        if not mask.all():
+            skipped = sorted({r for r, w in zip(resolved, wanted.tolist(), strict=True) if not w})
             if notes is not None:
                 notes.append(
-                    f"{source}: {len(indicators) - len(keep)} rows name no indicator of the plan "
+                    f"{source}: {n - int(mask.sum())} rows name no indicator of the plan "
                     "and were skipped: " + ", ".join(repr(s) for s in skipped[:10])
                 )
-            table = {k: [v[i] for i in keep] for k, v in table.items()}
-            lines = [lines[i] for i in keep]
-            places = [places[i] for i in keep] if places else None
-            indicators = [indicators[i] for i in keep]
-    n = len(lines)
-    row_places = places if places else [source] * n
+            rows = np.flatnonzero(mask)
+            factored = {k: f.take(rows) for k, f in factored.items()}
+            ind_f = ind_f.take(rows)
+            raw_column = (
+                raw_column.iloc[rows].reset_index(drop=True)
+                if isinstance(raw_column, pd.Series)
+                else [raw_column[i] for i in rows.tolist()]
+            )
+            line_numbers = line_numbers[rows]
+            places = [places[i] for i in rows.tolist()] if places else None
+            n = len(rows)
+    indicators = ind_f.cells()
+    row_places: Sequence[str] = places if places else _Repeated(source, n)
 
-    def col(name: str) -> list[str]:
-        return [c.strip() for c in table[name]] if name in table else [""] * n
+    def col(name: str) -> _Factored:
+        return factored.get(name) or _Factored.of(None, n)
 
     def problem(i: int, column: str, message: str, hint: str = "") -> None:
         problems.append(
-            Problem(source=row_places[i], path=column, line=lines[i], message=message, hint=hint)
+            Problem(
+                source=row_places[i],
+                path=column,
+                line=int(line_numbers[i]),
+                message=message,
+                hint=hint,
+            )
         )
 
     unknown: dict[str, str] = {}
-    for i, ind in enumerate(indicators):
-        if ind in known:
-            continue
-        if not ind:
-            problem(i, "indicator", "the indicator is empty", "give the indicator id of the plan")
-            continue
-        if ind not in unknown:
-            close = difflib.get_close_matches(ind, sorted(known), n=1, cutoff=0.6)
-            unknown[ind] = (
-                f"did you mean {close[0]!r}?"
-                if close
-                else "use an indicator id declared in the plan"
-            )
-        problem(i, "indicator", f"unknown indicator {ind!r}", unknown[ind])
+    bad_ids = [k for k, r in enumerate(resolved) if r not in known]
+    if bad_ids:
+        for i in np.flatnonzero(np.isin(ind_f.codes, bad_ids)).tolist():
+            ind = str(indicators[i])
+            if not ind:
+                problem(i, "indicator", "the indicator is empty", "give the indicator id of the plan")
+                continue
+            if ind not in unknown:
+                close = difflib.get_close_matches(ind, sorted(known), n=1, cutoff=0.6)
+                unknown[ind] = (
+                    f"did you mean {close[0]!r}?"
+                    if close
+                    else "use an indicator id declared in the plan"
+                )
+            problem(i, "indicator", f"unknown indicator {ind!r}", unknown[ind])
 
-    scopes = _by_unique(col("scope"), _nfkc) if "scope" in table else [""] * n
-    if "scope" in table and any(scopes):
-        _check_scopes(scopes, plan, problem)
+    scope_f = _Factored(col("scope").codes, [_nfkc(u) for u in col("scope").uniques])
+    scopes = scope_f.cells()
+    if "scope" in table and any(scope_f.uniques):
+        _check_scopes(scope_f, plan, problem)
     dates = _parse_dates(col("date"), "date", problem, required=True)
     reported = _parse_dates(col("reported_at"), "reported_at", problem, required=False)
 
@@ -496,33 +568,42 @@ def _build(
         for stage in getattr(target.rule, "stages", ()):
             stage_ids.setdefault(target.rule.indicator_ids()[0], set()).add(stage.id)
 
-    raw_values = col("value")
-    row_units = _by_unique(col("unit"), _nfkc)
-    ind_series = pd.Series(indicators, dtype="object")
-    ind_arr = ind_series.to_numpy()
-    # hash-based membership (np.isin on object arrays compares every pair)
-    is_known = ind_series.isin(known).to_numpy()
-    milestones = {i.id for i in plan.indicators if i.kind is IndicatorKind.MILESTONE}
-    is_milestone = ind_series.isin(milestones).to_numpy()
-    # column-wise first: plain numbers parse in C; everything else is read row by row below
-    numbers = pd.to_numeric(pd.Series(raw_values, dtype="object"), errors="coerce").to_numpy(
-        dtype=np.float64, na_value=np.nan
+    raw_series = (
+        raw_column.reset_index(drop=True)
+        if isinstance(raw_column, pd.Series)
+        else pd.Series(raw_column, dtype="object")
     )
+    # strings held by pandas (a CSV column) strip in one vectorised call; a list cell by cell
+    trimmed = raw_series.str.strip() if raw_series.dtype != object else raw_series
+    raw_values: npt.NDArray[np.object_] = trimmed.to_numpy(dtype=object, na_value="")
+    if raw_series.dtype == object:
+        raw_values = np.array([str(c).strip() for c in raw_values.tolist()], dtype=object)
+    stripped = pd.Series(raw_values, dtype="object")
+    unit_f = col("unit")
+    unit_codes = unit_f.codes.copy()
+    unit_texts = [_nfkc(u) for u in unit_f.uniques]
+    is_known = np.array([r in known for r in resolved], dtype=bool)[ind_f.codes]
+    milestones = {i.id for i in plan.indicators if i.kind is IndicatorKind.MILESTONE}
+    is_milestone = np.array([r in milestones for r in resolved], dtype=bool)[ind_f.codes]
+    # column-wise first: plain numbers parse in C; everything else is read row by row below
+    numbers = pd.to_numeric(stripped, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
     plain = is_known & ~is_milestone & np.isfinite(numbers)
     values = np.where(plain, numbers, np.nan)
-    stages = [""] * n
+    stages = np.full(n, "", dtype=object)
     parsed = plain.copy()  # rows whose number is known, still in the row's own unit
+    percent = -1  # the unit code of "%", added when a value carries its own % sign
     for i in np.flatnonzero(is_known & ~plain).tolist():
-        ind_id = indicators[i]
-        raw = _nfkc(raw_values[i])
+        ind_id = str(indicators[i])
+        raw = _nfkc(str(stripped.iat[i]))
+        unit = unit_texts[unit_codes[i]]
         if is_milestone[i]:
             token = raw.lower()
-            if _nfkc(row_units[i]).strip():
+            if unit:
                 problem(
                     i,
                     "unit",
                     f"{ind_id!r} is a milestone, done or not done, but the row gives the unit "
-                    f"{row_units[i]!r}",
+                    f"{unit!r}",
                     "leave the unit cell empty (or is the row meant for another indicator?)",
                 )
                 continue
@@ -541,8 +622,12 @@ def _build(
                     "write one of " + ", ".join(repr(a) for a in allowed),
                 )
             continue
-        if raw.endswith("%") and row_units[i] in ("", "%"):  # 19.5% with or without unit %
-            raw, row_units[i] = raw[:-1].strip(), "%"
+        if raw.endswith("%") and unit in ("", "%"):  # 19.5% with or without unit %
+            if percent < 0:
+                if "%" not in unit_texts:
+                    unit_texts.append("%")
+                percent = unit_texts.index("%")
+            raw, unit_codes[i] = raw[:-1].strip(), percent
         if not raw:
             problem(
                 i,
@@ -565,16 +650,17 @@ def _build(
             continue
         values[i] = number
         parsed[i] = True
+    units_of = np.array(unit_texts, dtype=object)
 
     # units: one check and one factor per distinct (indicator, unit) pair
     if parsed.any():
         rows = np.flatnonzero(parsed)
-        pairs = pd.Series(ind_arr[rows]) + "\x1f" + pd.Series([row_units[i] for i in rows.tolist()])
-        codes, uniques = pd.factorize(pairs)
+        pair = ind_f.codes[rows].astype(np.int64) * len(unit_texts) + unit_codes[rows]
+        codes, uniques = pd.factorize(pair)
         factors = np.full(len(uniques), np.nan)
         verdicts: list[tuple[str, str] | None] = []
-        for k, pair in enumerate(uniques):
-            ind_id, unit = str(pair).split("\x1f", 1)
+        for k, key in enumerate(uniques.tolist()):
+            ind_id, unit = resolved[key // len(unit_texts)], unit_texts[key % len(unit_texts)]
             verdict = _unit_verdict(plan, ind_id, unit)
             if isinstance(verdict, float):
                 factors[k] = verdict
@@ -589,8 +675,8 @@ def _build(
             problem(
                 i,
                 "value",
-                f"{raw_values[i]!r} {row_units[i]} is out of the range targetkit computes "
-                f"with (in {plan.indicator(indicators[i]).unit!r})",
+                f"{raw_values[i]!r} {units_of[unit_codes[i]]} is out of the range targetkit "
+                f"computes with (in {plan.indicator(str(indicators[i])).unit!r})",
                 f"give 0 or a size between {TINY:g} and {HUGE:g}; check the value and its unit",
             )
         for k in np.flatnonzero(np.isnan(factors)).tolist():
@@ -612,11 +698,14 @@ def _build(
             "value": values,
             "reported_at": pd.Series(reported, dtype="datetime64[s]"),
             "raw_value": pd.Series(raw_values, dtype="object"),
-            "unit": pd.Series(row_units, dtype="object"),
-            "source": pd.Series(col("source"), dtype="object"),
-            "note": pd.Series(col("note"), dtype="object"),
-            "file": pd.Series(row_places, dtype="object"),
-            "line": pd.Series(lines, dtype="int64"),
+            "unit": pd.Series(units_of[unit_codes], dtype="object"),
+            "source": pd.Series(col("source").cells(), dtype="object"),
+            "note": pd.Series(col("note").cells(), dtype="object"),
+            "file": pd.Series(
+                np.asarray(places, dtype=object) if places else np.full(n, source, dtype=object),
+                dtype="object",
+            ),
+            "line": pd.Series(line_numbers, dtype="int64"),
             "scope": pd.Series(scopes, dtype="object"),
         }
     )
@@ -626,23 +715,35 @@ def _build(
     return frame
 
 
-def _check_scopes(scopes: list[str], plan: Plan, problem: Any) -> None:
+class _Repeated(Sequence[str]):
+    """One text ``n`` times, without a list of ``n`` references."""
+
+    def __init__(self, text: str, n: int) -> None:
+        self._text, self._n = text, n
+
+    def __len__(self) -> int:
+        return self._n
+
+    def __getitem__(self, i: Any) -> Any:
+        return self._text
+
+
+def _check_scopes(scopes: _Factored, plan: Plan, problem: Any) -> None:
     """Report each row whose scope no part of the plan names, with the closest scope."""
     named = sorted({p.scope for t in plan.targets for p in t.parts})
-    hints: dict[str, str] = {}
-    for i, scope in enumerate(scopes):
+    for k, scope in enumerate(scopes.uniques):
         if not scope or scope in named:
             continue
-        if scope not in hints:
-            close = difflib.get_close_matches(scope, named, n=1, cutoff=0.5)
-            hints[scope] = (
-                f"did you mean {close[0]!r}?"
-                if close
-                else "name a scope listed in a target's parts, or leave the cell empty for the whole"
-                if named
-                else "the plan splits no target into parts: leave the scope empty"
-            )
-        problem(i, "scope", f"no part of the plan has the scope {scope!r}", hints[scope])
+        close = difflib.get_close_matches(scope, named, n=1, cutoff=0.5)
+        hint = (
+            f"did you mean {close[0]!r}?"
+            if close
+            else "name a scope listed in a target's parts, or leave the cell empty for the whole"
+            if named
+            else "the plan splits no target into parts: leave the scope empty"
+        )
+        for i in np.flatnonzero(scopes.codes == k).tolist():
+            problem(i, "scope", f"no part of the plan has the scope {scope!r}", hint)
 
 
 def _unit_verdict(plan: Plan, ind_id: str, unit: str) -> float | tuple[str, str]:
@@ -665,23 +766,31 @@ def _unit_verdict(plan: Plan, ind_id: str, unit: str) -> float | tuple[str, str]
         return f"{exc.message} (indicator {ind_id!r} is in {indicator_unit!r})", exc.hint
 
 
-def _parse_dates(cells: list[str], column: str, problem: Any, *, required: bool) -> list[Any]:
-    def one(cell: str) -> Any:
+def _parse_dates(
+    cells: _Factored, column: str, problem: Any, *, required: bool
+) -> npt.NDArray[np.datetime64]:
+    """Return the column as datetime64[s] (NaT where empty), parsing each distinct cell once."""
+    parsed: list[Any] = []
+    for cell in cells.uniques:
         if not cell:
-            return None
+            parsed.append(None)
+            continue
         try:
-            return np.datetime64(parse_date(cell), "s")
+            parsed.append(np.datetime64(parse_date(cell), "s"))
         except ValueError as exc:
-            return exc
-
-    out = _by_unique(cells, one)
-    for i, value in enumerate(out):
-        if isinstance(value, ValueError):
-            problem(i, column, str(value), _date_hint(cells[i]))
-            out[i] = None
-        elif value is None and required:
-            problem(i, column, "the date is empty", DATE_HINT)
-    return out
+            parsed.append(exc)
+    for k, value in enumerate(parsed):
+        if isinstance(value, ValueError) or (value is None and required):
+            for i in np.flatnonzero(cells.codes == k).tolist():
+                if isinstance(value, ValueError):
+                    problem(i, column, str(value), _date_hint(cells.uniques[k]))
+                else:
+                    problem(i, column, "the date is empty", DATE_HINT)
+    days = np.array(
+        [v if isinstance(v, np.datetime64) else np.datetime64("NaT", "s") for v in parsed],
+        dtype="datetime64[s]",
+    )
+    return days[cells.codes]
 
 
 def _date_hint(cell: str) -> str:

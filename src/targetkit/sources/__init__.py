@@ -124,14 +124,18 @@ class NameIndex:
 
     def __init__(self, plan: Plan | None) -> None:
         self.plan = plan
-        self._ids: dict[str, str] = {}
-        self._names: dict[str, str] = {}
         indicators = plan.indicators if plan is not None else ()
-        for ind in indicators:
-            self._ids[ind.id] = ind.id
-        for ind in indicators:
-            for name in (ind.id, ind.name, *getattr(ind, "aliases", ())):
-                self._names.setdefault(_name_key(name), ind.id)
+        self._ids: dict[str, str] = {ind.id: ind.id for ind in indicators}
+        self._names: dict[str, str] | None = None  # made when a text is not an id
+
+    def _by_name(self) -> dict[str, str]:
+        if self._names is None:
+            names: dict[str, str] = {}
+            for ind in self.plan.indicators if self.plan is not None else ():
+                for name in (ind.id, ind.name, *getattr(ind, "aliases", ())):
+                    names.setdefault(_name_key(name), ind.id)
+            self._names = names
+        return self._names
 
     @classmethod
     def of(cls, plan: Plan | None) -> NameIndex:
@@ -142,7 +146,7 @@ class NameIndex:
         """Return the indicator id that ``text`` names, or None."""
         if text in self._ids:
             return text
-        return self._names.get(_name_key(text))
+        return self._by_name().get(_name_key(text))
 
     def indicator(self, ind_id: str) -> Indicator:
         """Return the plan's indicator with this id."""
