@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import email.utils
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from targetkit.alerts import Notice, NoticeKind
@@ -38,33 +38,36 @@ def route(
     rows: list[tuple[str, str, str, Notice]] = []
     for notice in notices:
         seen: set[tuple[str, str]] = set()
-        for escalation in settings.escalations:
-            if escalation.name not in notice.escalations:
-                continue
-            for address in escalation.to:
-                key = (EMAIL, address_key(address))
-                if key not in seen:
-                    seen.add(key)
-                    rows.append((EMAIL, address, escalation.lang or settings.lang, notice))
-        if notice.kind is NoticeKind.ESCALATED:
-            if not seen:
-                rows.append((MAILDIR, "", settings.lang, notice))
-            continue
-        for r in settings.routes:
-            if not r.match.matches(notice):
-                continue
-            for address in r.to:
-                key = (EMAIL, address_key(address))
-                if key not in seen:
-                    seen.add(key)
-                    rows.append((EMAIL, address, r.lang or settings.lang, notice))
-        for hook in settings.webhooks:
-            if hook.match.matches(notice) and (WEBHOOK, hook.name) not in seen:
-                seen.add((WEBHOOK, hook.name))
-                rows.append((WEBHOOK, hook.name, hook.lang or settings.lang, notice))
+        for channel, recipient, key, lang in _candidates(notice, settings):
+            if (channel, key) not in seen:
+                seen.add((channel, key))
+                rows.append((channel, recipient, lang or settings.lang, notice))
         if not seen:
             rows.append((MAILDIR, "", settings.lang, notice))
     return rows
+
+
+def _candidates(
+    notice: Notice, settings: NotifySettings
+) -> Iterator[tuple[str, str, str, str | None]]:
+    """Yield ``(channel, recipient, key, lang)`` for everyone a notice may go to, in order.
+
+    The key is what makes two recipients one (an address in any spelling); escalations come
+    first, and an escalated notice goes to nobody else.
+    """
+    for escalation in settings.escalations:
+        if escalation.name in notice.escalations:
+            for address in escalation.to:
+                yield EMAIL, address, address_key(address), escalation.lang
+    if notice.kind is NoticeKind.ESCALATED:
+        return
+    for r in settings.routes:
+        if r.match.matches(notice):
+            for address in r.to:
+                yield EMAIL, address, address_key(address), r.lang
+    for hook in settings.webhooks:
+        if hook.match.matches(notice):
+            yield WEBHOOK, hook.name, hook.name, hook.lang
 
 
 def unrouted(items: Sequence[OutboxItem], settings: NotifySettings) -> int:
