@@ -583,13 +583,8 @@ def _recipients(
 
 def _parse_routes(raw: Any, errs: _Collector) -> list[Route]:
     routes: list[Route] = []
-    for _, path, item in _tables(
-        raw,
-        "routes",
-        errs,
-        noun="a route",
-        hint='write [[notify.routes]] with to = ["someone@example.org"]',
-    ):
+    hint = 'write [[notify.routes]] with to = ["someone@example.org"]'
+    for _, path, item in _tables(raw, "routes", errs, noun="a route", hint=hint):
         _check_keys(item, _ROUTE_KEYS, path, errs)
         to = _recipients(item, path, errs, example="someone@example.org", one=True)
         match = _parse_matcher(item, path, errs)
@@ -602,13 +597,8 @@ def _parse_routes(raw: Any, errs: _Collector) -> list[Route]:
 def _parse_escalations(raw: Any, errs: _Collector) -> list[Escalation]:
     out: list[Escalation] = []
     names: set[str] = set()
-    for i, path, item in _tables(
-        raw,
-        "escalations",
-        errs,
-        noun="an escalation",
-        hint='write [[notify.escalations]] with after = "3 runs" and to = ["…"]',
-    ):
+    hint = 'write [[notify.escalations]] with after = "3 runs" and to = ["…"]'
+    for i, path, item in _tables(raw, "escalations", errs, noun="an escalation", hint=hint):
         _check_keys(item, _ESCALATION_KEYS, path, errs)
         after = _get(
             item,
@@ -651,13 +641,8 @@ def _parse_escalations(raw: Any, errs: _Collector) -> list[Escalation]:
 def _parse_webhooks(raw: Any, errs: _Collector, base: Path, *, plan: bool) -> list[WebhookSettings]:
     hooks: list[WebhookSettings] = []
     names: set[str] = set()
-    for i, path, item in _tables(
-        raw,
-        "webhooks",
-        errs,
-        noun="a webhook",
-        hint='write [[notify.webhooks]] with format = "dingtalk" and url_env = "…"',
-    ):
+    hint = 'write [[notify.webhooks]] with format = "dingtalk" and url_env = "…"'
+    for i, path, item in _tables(raw, "webhooks", errs, noun="a webhook", hint=hint):
         _check_keys(item, _WEBHOOK_KEYS, path, errs, _SECRET_KEYS["webhooks"])
         fmt = _get(
             item,
