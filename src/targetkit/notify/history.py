@@ -133,18 +133,8 @@ def history_text(
             )
         )
         if item.sent is None and item.attempts:
-            rows.append(
-                (
-                    "",
-                    "",
-                    "",
-                    "",
-                    "",
-                    "",
-                    "",
-                    words["attempts"].format(n=item.attempts, e=item.last_error),
-                )
-            )
+            # the retry note, in the last column, below its notice
+            rows.append(("",) * 7 + (words["attempts"].format(n=item.attempts, e=item.last_error),))
     widths = [max(_width(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
         cells = [cell + " " * (widths[i] - _width(cell)) for i, cell in enumerate(row)]
