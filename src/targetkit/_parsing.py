@@ -1,9 +1,9 @@
 """The one kit for reading the files users write: problems with their place, typed getters.
 
-Plan files (`targetkit.config`) and notify settings (`targetkit.notify.settings`) read their TOML
-or JSON through these pieces, so that a key path is located, a problem worded and a value checked
-the same way everywhere: ``plan.toml:12: targets[3].rule.unit: unknown key 'unti'; did you mean
-'unit'?``.
+Plan files (`targetkit.config`), notify settings (`targetkit.notify.settings`) and sources files
+(`targetkit.sources.reading`) read their TOML or JSON through these pieces, so that a key path is
+located, a problem worded and a value checked the same way everywhere: ``plan.toml:12:
+targets[3].rule.unit: unknown key 'unti'; did you mean 'unit'?``.
 """
 
 from __future__ import annotations
@@ -193,12 +193,20 @@ def did_you_mean(value: str, choices: Iterable[str]) -> str:
 
 
 def check_keys(
-    table: Mapping[str, Any], allowed: Sequence[str], path: KeyPath, errs: Collector
+    table: Mapping[str, Any],
+    allowed: Sequence[str],
+    path: KeyPath,
+    errs: Collector,
+    *,
+    listing: str = "allowed keys: ",
 ) -> None:
-    """Report every key of ``table`` not in ``allowed``, with the closest allowed key."""
+    """Report every key of ``table`` not in ``allowed``, with the closest allowed key.
+
+    Without a close one, the hint is ``listing`` followed by the allowed keys.
+    """
     for key in table:
         if key not in allowed:
-            hint = did_you_mean(key, allowed) or "allowed keys: " + ", ".join(allowed)
+            hint = did_you_mean(key, allowed) or listing + ", ".join(allowed)
             errs.add([*path, key], f"unknown key {key!r}", hint)
 
 

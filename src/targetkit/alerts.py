@@ -23,14 +23,14 @@ import difflib
 import enum
 import json
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import attrs
 
 from targetkit.evaluation import Evaluation
 from targetkit.exceptions import ConfigError, Problem
-from targetkit.model import Plan, Severity
+from targetkit.model import Plan, Severity, Target
 
 __all__ = [
     "OVERDUE",
@@ -262,41 +262,26 @@ def plan_silence(
         if given in ids:
             chosen.append(given)
         else:
-            close = difflib.get_close_matches(given, ids, n=1, cutoff=0.6)
             errs.add(
                 "--target",
                 f"plan {plan.id!r} has no target {given!r}",
-                f"did you mean {close[0]!r}?"
-                if close
-                else "run 'targetkit validate PLAN' to list the target ids",
+                _did_you_mean(given, ids) or "run 'targetkit validate PLAN' to list the target ids",
             )
     known_owners = sorted({t.owner for t in plan.targets if t.owner})
-    for owner in owners:
-        found = [t.id for t in plan.targets if t.owner == owner]
-        if found:
-            chosen.extend(found)
-            continue
-        close = difflib.get_close_matches(owner, known_owners, n=1, cutoff=0.6)
+    for owner in _unmatched(plan, owners, lambda t, owner: t.owner == owner, chosen):
         errs.add(
             "--owner",
             f"no target of plan {plan.id!r} has the owner {owner!r}",
-            f"did you mean {close[0]!r}?"
-            if close
-            else "owners in the plan: " + ("、".join(known_owners) or "none"),
+            _did_you_mean(owner, known_owners)
+            or "owners in the plan: " + ("、".join(known_owners) or "none"),
         )
     known_tags = sorted({tag for t in plan.targets for tag in t.tags})
-    for tag in tags:
-        found = [t.id for t in plan.targets if tag in t.tags]
-        if found:
-            chosen.extend(found)
-            continue
-        close = difflib.get_close_matches(tag, known_tags, n=1, cutoff=0.6)
+    for tag in _unmatched(plan, tags, lambda t, tag: tag in t.tags, chosen):
         errs.add(
             "--tag",
             f"no target of plan {plan.id!r} has the tag {tag!r}",
-            f"did you mean {close[0]!r}?"
-            if close
-            else "tags in the plan: " + ("、".join(known_tags) or "none"),
+            _did_you_mean(tag, known_tags)
+            or "tags in the plan: " + ("、".join(known_tags) or "none"),
         )
     if not targets and not owners and not tags:
         errs.add(
@@ -345,6 +330,26 @@ def plan_silence(
         created_as_of=as_of,
         created_by=who,
     )
+
+
+def _unmatched(
+    plan: Plan, wanted: Sequence[str], has: Callable[[Target, str], bool], chosen: list[str]
+) -> list[str]:
+    """Add to ``chosen`` the targets that have each wanted owner or tag; return those none has."""
+    missing: list[str] = []
+    for value in wanted:
+        found = [t.id for t in plan.targets if has(t, value)]
+        if found:
+            chosen.extend(found)
+        else:
+            missing.append(value)
+    return missing
+
+
+def _did_you_mean(value: str, choices: Sequence[str]) -> str:
+    """Return "did you mean 'x'?" for the closest choice, or ""."""
+    close = difflib.get_close_matches(value, choices, n=1, cutoff=0.6)
+    return f"did you mean {close[0]!r}?" if close else ""
 
 
 @attrs.frozen(kw_only=True)

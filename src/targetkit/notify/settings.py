@@ -27,7 +27,7 @@ import re
 import stat
 import tomllib
 import urllib.parse
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -535,45 +535,58 @@ def _parse_smtp(raw: Any, errs: _Collector, base: Path, *, plan: bool) -> SmtpSe
     )
 
 
-def _parse_routes(raw: Any, errs: _Collector) -> list[Route]:
+def _tables(
+    raw: Any, key: str, errs: _Collector, *, noun: str, hint: str
+) -> Iterator[tuple[int, list[str | int], dict[str, Any]]]:
+    """Yield ``(index, path, table)`` for each table of ``[[notify.<key>]]``; report the rest."""
     if not isinstance(raw, list):
-        errs.add(
-            ["notify", "routes"],
-            "routes must be an array of tables",
-            'write [[notify.routes]] with to = ["someone@example.org"]',
-        )
-        return []
-    routes: list[Route] = []
+        errs.add(["notify", key], f"{key} must be an array of tables", hint)
+        return
     for i, item in enumerate(raw):
-        path: list[str | int] = ["notify", "routes", i]
+        path: list[str | int] = ["notify", key, i]
         if not isinstance(item, dict):
-            errs.add(path, f"a route must be a table (got {item!r})", "write [[notify.routes]]")
+            errs.add(path, f"{noun} must be a table (got {item!r})", f"write [[notify.{key}]]")
             continue
+        yield i, path, item
+
+
+def _recipients(
+    item: Mapping[str, Any], path: PathT, errs: _Collector, *, example: str, one: bool
+) -> list[str]:
+    """Return the checked addresses of a table's ``to``; ``one``: a single address may be text."""
+    to: list[str] = []
+    raw_to = item.get("to", _MISSING)
+    if raw_to is _MISSING:
+        errs.add([*path, "to"], "the key 'to' is missing", f'add to = ["{example}"]')
+    elif isinstance(raw_to, str | list) if one else isinstance(raw_to, list) and raw_to:
+        for address in [raw_to] if isinstance(raw_to, str) else raw_to:
+            try:
+                to.append(_address(address))
+            except (ValueError, TypeError) as exc:
+                errs.add(
+                    [*path, "to"],
+                    str(exc) if isinstance(exc, ValueError) else f"expected text (got {address!r})",
+                    'write addresses as "name@example.org" or "张三 <name@example.org>"',
+                )
+        if not to and raw_to in ([], ""):
+            errs.add([*path, "to"], "lists no address", f'write to = ["{example}"]')
+    else:
+        errs.add(
+            [*path, "to"],
+            f"expected a list of addresses (got {raw_to!r})"
+            if one
+            else f"expected a non-empty list of addresses (got {raw_to!r})",
+            f'write to = ["{example}"]',
+        )
+    return to
+
+
+def _parse_routes(raw: Any, errs: _Collector) -> list[Route]:
+    routes: list[Route] = []
+    hint = 'write [[notify.routes]] with to = ["someone@example.org"]'
+    for _, path, item in _tables(raw, "routes", errs, noun="a route", hint=hint):
         _check_keys(item, _ROUTE_KEYS, path, errs)
-        to: list[str] = []
-        raw_to = item.get("to", _MISSING)
-        if raw_to is _MISSING:
-            errs.add([*path, "to"], "the key 'to' is missing", 'add to = ["someone@example.org"]')
-        elif isinstance(raw_to, str | list):
-            for address in [raw_to] if isinstance(raw_to, str) else raw_to:
-                try:
-                    to.append(_address(address))
-                except (ValueError, TypeError) as exc:
-                    errs.add(
-                        [*path, "to"],
-                        str(exc)
-                        if isinstance(exc, ValueError)
-                        else f"expected text (got {address!r})",
-                        'write addresses as "name@example.org" or "张三 <name@example.org>"',
-                    )
-            if not to and raw_to in ([], ""):
-                errs.add([*path, "to"], "lists no address", 'write to = ["someone@example.org"]')
-        else:
-            errs.add(
-                [*path, "to"],
-                f"expected a list of addresses (got {raw_to!r})",
-                'write to = ["someone@example.org"]',
-            )
+        to = _recipients(item, path, errs, example="someone@example.org", one=True)
         match = _parse_matcher(item, path, errs)
         lang = _get(item, "lang", path, errs, _lang, expect='"zh" or "en"')
         if to:
@@ -582,24 +595,10 @@ def _parse_routes(raw: Any, errs: _Collector) -> list[Route]:
 
 
 def _parse_escalations(raw: Any, errs: _Collector) -> list[Escalation]:
-    if not isinstance(raw, list):
-        errs.add(
-            ["notify", "escalations"],
-            "escalations must be an array of tables",
-            'write [[notify.escalations]] with after = "3 runs" and to = ["…"]',
-        )
-        return []
     out: list[Escalation] = []
     names: set[str] = set()
-    for i, item in enumerate(raw):
-        path: list[str | int] = ["notify", "escalations", i]
-        if not isinstance(item, dict):
-            errs.add(
-                path,
-                f"an escalation must be a table (got {item!r})",
-                "write [[notify.escalations]]",
-            )
-            continue
+    hint = 'write [[notify.escalations]] with after = "3 runs" and to = ["…"]'
+    for i, path, item in _tables(raw, "escalations", errs, noun="an escalation", hint=hint):
         _check_keys(item, _ESCALATION_KEYS, path, errs)
         after = _get(
             item,
@@ -615,28 +614,7 @@ def _parse_escalations(raw: Any, errs: _Collector) -> list[Escalation]:
                 "the key 'after' is missing",
                 'add after = "3 runs" or after = "30d"',
             )
-        to: list[str] = []
-        raw_to = item.get("to", _MISSING)
-        if raw_to is _MISSING:
-            errs.add([*path, "to"], "the key 'to' is missing", 'add to = ["leader@example.org"]')
-        elif isinstance(raw_to, list) and raw_to:
-            for address in raw_to:
-                try:
-                    to.append(_address(address))
-                except (ValueError, TypeError) as exc:
-                    errs.add(
-                        [*path, "to"],
-                        str(exc)
-                        if isinstance(exc, ValueError)
-                        else f"expected text (got {address!r})",
-                        'write addresses as "name@example.org" or "张三 <name@example.org>"',
-                    )
-        else:
-            errs.add(
-                [*path, "to"],
-                f"expected a non-empty list of addresses (got {raw_to!r})",
-                'write to = ["leader@example.org"]',
-            )
+        to = _recipients(item, path, errs, example="leader@example.org", one=False)
         name = _get(item, "name", path, errs, _nonempty, default="", expect='"督办"')
         name = name or f"escalation{i + 1}"
         if name in names:
@@ -661,20 +639,10 @@ def _parse_escalations(raw: Any, errs: _Collector) -> list[Escalation]:
 
 
 def _parse_webhooks(raw: Any, errs: _Collector, base: Path, *, plan: bool) -> list[WebhookSettings]:
-    if not isinstance(raw, list):
-        errs.add(
-            ["notify", "webhooks"],
-            "webhooks must be an array of tables",
-            'write [[notify.webhooks]] with format = "dingtalk" and url_env = "…"',
-        )
-        return []
     hooks: list[WebhookSettings] = []
     names: set[str] = set()
-    for i, item in enumerate(raw):
-        path: list[str | int] = ["notify", "webhooks", i]
-        if not isinstance(item, dict):
-            errs.add(path, f"a webhook must be a table (got {item!r})", "write [[notify.webhooks]]")
-            continue
+    hint = 'write [[notify.webhooks]] with format = "dingtalk" and url_env = "…"'
+    for i, path, item in _tables(raw, "webhooks", errs, noun="a webhook", hint=hint):
         _check_keys(item, _WEBHOOK_KEYS, path, errs, _SECRET_KEYS["webhooks"])
         fmt = _get(
             item,

@@ -28,22 +28,17 @@ from typing import Any
 
 import attrs
 
+from targetkit._parsing import Collector, KeyPath, Lines, check_keys, get, path_text
 from targetkit.dates import parse_date
-from targetkit.exceptions import DataError, Problem
+from targetkit.exceptions import DataError
 from targetkit.sources import NameIndex, Rows, split_query, truthy
 from targetkit.sources.workbook import SUFFIXES, Layout, column_index
 
 __all__ = ["FOLDER_SUFFIXES", "read_item"]
 
 FOLDER_SUFFIXES = (".csv", *SUFFIXES, ".parquet")
-_SOURCE_KEYS = (
-    "name",
-    "path",
-    "url",
-    "table",
-    "query",
-    "password_env",
-    "partial",
+_DATABASE_KEYS = ("table", "query", "password_env")
+_WORKBOOK_KEYS = (
     "sheets",
     "header_row",
     "indicator_column",
@@ -52,6 +47,8 @@ _SOURCE_KEYS = (
     "periods",
     "reported_at",
 )
+_SOURCE_KEYS = ("name", "path", "url", *_DATABASE_KEYS, "partial", *_WORKBOOK_KEYS)
+_TEXT_KEYS = ("name", "path", "url", *_DATABASE_KEYS, "unit")
 
 
 def _is_lock_file(path: Path) -> bool:
@@ -195,193 +192,158 @@ def load_sources(path: Path) -> list[dict[str, Any]]:
     Raises:
         DataError: listing every problem, each with its ``sources[i].key``.
     """
-    source = str(path)
+    # No line numbers: a sources file's problems name the key path alone, as they always have.
+    errs = Collector(source=str(path), lines=Lines(None))
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise DataError.single(
-            source, "", f"cannot be read as a sources file ({exc})", "write it as TOML in UTF-8"
-        ) from exc
+        errs.add([], f"cannot be read as a sources file ({exc})", "write it as TOML in UTF-8")
+        raise DataError(errs.problems) from exc
     raw = data.get("sources")
     if not isinstance(raw, list) or not raw:
-        raise DataError.single(
-            source,
-            "sources",
+        errs.add(
+            ["sources"],
             "the file names no [[sources]]",
             "add a [[sources]] table with a path or a url",
         )
-    problems: list[Problem] = []
+        raise DataError(errs.problems)
     specs: list[dict[str, Any]] = []
     for i, item in enumerate(raw):
-        where = f"sources[{i}]"
-
-        def problem(where: str, key: str, message: str, hint: str) -> None:
-            problems.append(
-                Problem(source=source, path=f"{where}.{key}", message=message, hint=hint)
-            )
-
-        if not isinstance(item, Mapping):
-            problem(where, "", "a source is a table", "write [[sources]] with path = … or url = …")
-            continue
-        for key in item:
-            if key not in _SOURCE_KEYS:
-                import difflib  # noqa: PLC0415
-
-                close = difflib.get_close_matches(key, _SOURCE_KEYS, n=1)
-                problem(
-                    where,
-                    key,
-                    f"unknown key {key!r}",
-                    f"did you mean {close[0]!r}?"
-                    if close
-                    else "the keys are " + ", ".join(_SOURCE_KEYS),
-                )
-        has_path, has_url = isinstance(item.get("path"), str), isinstance(item.get("url"), str)
-        if has_path == has_url:
-            problem(
-                where,
-                "path",
-                "a source needs either path or url",
-                'write path = "统计月报.xlsx" or url = "sqlite:///stats.db"',
-            )
-            continue
-        spec: dict[str, Any] = {"where": where}
-        for key in ("name", "path", "url", "table", "query", "password_env", "unit"):
-            if key in item:
-                if not isinstance(item[key], str) or not item[key].strip():
-                    problem(
-                        where,
-                        key,
-                        f"{key} must be non-empty text (got {item[key]!r})",
-                        f'write {key} = "…"',
-                    )
-                else:
-                    spec[key] = item[key].strip() if key != "query" else item[key]
-        partial = item.get("partial", False)
-        if not isinstance(partial, bool):
-            problem(
-                where,
-                "partial",
-                f"partial must be true or false (got {partial!r})",
-                "write partial = true",
-            )
-            partial = False
-        spec["partial"] = partial
-        if has_url:
-            for key in (
-                "sheets",
-                "header_row",
-                "indicator_column",
-                "unit_column",
-                "unit",
-                "periods",
-                "reported_at",
-            ):
-                if key in item:
-                    problem(
-                        where,
-                        key,
-                        f"{key!r} is a workbook key, but this source is a database",
-                        "remove it, or give path = … instead of url",
-                    )
-            if "table" in spec and "query" in spec:
-                problem(where, "query", "a source gives either table or query", "keep one of them")
+        spec = _source(item, ["sources", i], errs)
+        if spec is not None:
             specs.append(spec)
-            continue
-        for key in ("table", "query", "password_env"):
-            if key in item:
-                problem(
-                    where,
-                    key,
-                    f"{key!r} is a database key, but this source is a file",
-                    "remove it, or give url = … instead of path",
-                )
-        sheets = item.get("sheets", [])
-        if isinstance(sheets, str):
-            sheets = [sheets]
-        if not isinstance(sheets, list) or not all(isinstance(s, str) and s for s in sheets):
-            problem(
-                where,
-                "sheets",
-                f"sheets must be a list of sheet names (got {sheets!r})",
-                'write sheets = ["6月"]',
-            )
-            sheets = []
-        header_row = item.get("header_row")
-        if header_row is not None and (
-            isinstance(header_row, bool) or not isinstance(header_row, int) or header_row < 1
-        ):
-            problem(
-                where,
-                "header_row",
-                f"header_row must be a row number from 1 (got {header_row!r})",
-                "write header_row = 4",
-            )
-            header_row = None
-        letters: dict[str, str | None] = {}
-        for key in ("indicator_column", "unit_column"):
-            value = item.get(key)
-            letters[key] = None
-            if value is not None:
-                try:
-                    column_index(str(value))
-                    letters[key] = str(value).strip().upper()
-                except ValueError:
-                    problem(
-                        where,
-                        key,
-                        f"{value!r} is not a column letter",
-                        'write a letter such as "A"',
-                    )
-        periods: dict[str, dt.date] = {}
-        raw_periods = item.get("periods", {})
-        if not isinstance(raw_periods, Mapping):
-            problem(
-                where,
-                "periods",
-                "periods must be a table of column = date",
-                'write periods = { C = "2023-06-30" }',
-            )
-            raw_periods = {}
-        for letter, day in raw_periods.items():
-            try:
-                column_index(letter)
-            except ValueError:
-                problem(
-                    where,
-                    f"periods.{letter}",
-                    f"{letter!r} is not a column letter",
-                    'write a letter such as "C"',
-                )
-                continue
-            parsed = _date(day)
-            if parsed is None:
-                problem(
-                    where,
-                    f"periods.{letter}",
-                    f"{day!r} is not a date",
-                    "write the end of the period, e.g. 2023-06-30",
-                )
-                continue
-            periods[letter.upper()] = parsed
-        reported = item.get("reported_at")
-        reported_day = _date(reported) if reported is not None else None
-        if reported is not None and reported_day is None:
-            problem(where, "reported_at", f"{reported!r} is not a date", "write e.g. 2023-07-14")
-        spec["layout"] = Layout(
-            sheets=tuple(sheets),
-            header_row=header_row,
-            indicator_column=letters["indicator_column"],
-            unit_column=letters["unit_column"],
-            unit=spec.get("unit", ""),
-            periods=periods,
-            reported_at=reported_day,
-            partial=partial,
-        )
-        specs.append(spec)
-    if problems:
-        raise DataError(problems)
+    if errs.problems:
+        raise DataError(errs.problems)
     return specs
+
+
+def _source(item: Any, where: KeyPath, errs: Collector) -> dict[str, Any] | None:
+    """Check one ``[[sources]]`` table; return its spec, or None when it is not one."""
+    if not isinstance(item, Mapping):
+        errs.add([*where, ""], "a source is a table", "write [[sources]] with path = … or url = …")
+        return None
+    check_keys(item, _SOURCE_KEYS, where, errs, listing="the keys are ")
+    has_path, has_url = isinstance(item.get("path"), str), isinstance(item.get("url"), str)
+    if has_path == has_url:
+        errs.add(
+            [*where, "path"],
+            "a source needs either path or url",
+            'write path = "统计月报.xlsx" or url = "sqlite:///stats.db"',
+        )
+        return None
+    spec: dict[str, Any] = {"where": path_text(where)}
+    for key in _TEXT_KEYS:
+        value = get(item, key, where, errs, _nonempty_text(key), expect=f'{key} = "…"')
+        if value is not None:
+            spec[key] = value.strip() if key != "query" else value
+    spec["partial"] = get(
+        item, "partial", where, errs, _flag, default=False, expect="partial = true"
+    )
+    if has_url:
+        for key in (k for k in _WORKBOOK_KEYS if k in item):
+            errs.add(
+                [*where, key],
+                f"{key!r} is a workbook key, but this source is a database",
+                "remove it, or give path = … instead of url",
+            )
+        if "table" in spec and "query" in spec:
+            errs.add([*where, "query"], "a source gives either table or query", "keep one of them")
+        return spec
+    for key in (k for k in _DATABASE_KEYS if k in item):
+        errs.add(
+            [*where, key],
+            f"{key!r} is a database key, but this source is a file",
+            "remove it, or give url = … instead of path",
+        )
+    spec["layout"] = _layout(item, where, errs, unit=spec.get("unit", ""), partial=spec["partial"])
+    return spec
+
+
+def _layout(
+    item: Mapping[str, Any], where: KeyPath, errs: Collector, *, unit: str, partial: bool
+) -> Layout:
+    """Read the workbook layout keys of a file source."""
+    sheets = item.get("sheets", [])
+    if isinstance(sheets, str):
+        sheets = [sheets]
+    if not isinstance(sheets, list) or not all(isinstance(s, str) and s for s in sheets):
+        errs.add(
+            [*where, "sheets"],
+            f"sheets must be a list of sheet names (got {sheets!r})",
+            'write sheets = ["6月"]',
+        )
+        sheets = []
+    header_row = get(item, "header_row", where, errs, _row_number, expect="header_row = 4")
+    letters: dict[str, str | None] = {}
+    for key in ("indicator_column", "unit_column"):
+        value = item.get(key)
+        letters[key] = None
+        if value is not None:
+            try:
+                column_index(str(value))
+                letters[key] = str(value).strip().upper()
+            except ValueError:
+                errs.add(
+                    [*where, key], f"{value!r} is not a column letter", 'write a letter such as "A"'
+                )
+    periods: dict[str, dt.date] = {}
+    raw_periods = item.get("periods", {})
+    if not isinstance(raw_periods, Mapping):
+        errs.add(
+            [*where, "periods"],
+            "periods must be a table of column = date",
+            'write periods = { C = "2023-06-30" }',
+        )
+        raw_periods = {}
+    for letter, day in raw_periods.items():
+        place = [*where, "periods", letter]
+        try:
+            column_index(letter)
+        except ValueError:
+            errs.add(place, f"{letter!r} is not a column letter", 'write a letter such as "C"')
+            continue
+        parsed = _date(day)
+        if parsed is None:
+            errs.add(
+                place, f"{day!r} is not a date", "write the end of the period, e.g. 2023-06-30"
+            )
+            continue
+        periods[letter.upper()] = parsed
+    reported = item.get("reported_at")
+    reported_day = _date(reported) if reported is not None else None
+    if reported is not None and reported_day is None:
+        errs.add([*where, "reported_at"], f"{reported!r} is not a date", "write e.g. 2023-07-14")
+    return Layout(
+        sheets=tuple(sheets),
+        header_row=header_row,
+        indicator_column=letters["indicator_column"],
+        unit_column=letters["unit_column"],
+        unit=unit,
+        periods=periods,
+        reported_at=reported_day,
+        partial=partial,
+    )
+
+
+def _nonempty_text(key: str) -> Callable[[Any], str]:
+    def convert(raw: Any) -> str:
+        if not isinstance(raw, str) or not raw.strip():
+            raise ValueError(f"{key} must be non-empty text")
+        return raw
+
+    return convert
+
+
+def _flag(raw: Any) -> bool:
+    if not isinstance(raw, bool):
+        raise TypeError("partial must be true or false")
+    return raw
+
+
+def _row_number(raw: Any) -> int:
+    if isinstance(raw, bool) or not isinstance(raw, int) or raw < 1:
+        raise ValueError("header_row must be a row number from 1")
+    return raw
 
 
 def _date(value: Any) -> dt.date | None:
