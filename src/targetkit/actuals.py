@@ -226,25 +226,38 @@ def actuals_from_rows(rows: Rows, plan: Plan) -> Actuals:
     return Actuals(frame, notes)
 
 
-def _decode(path: Path) -> str:
+def _utf8(path: Path) -> bytes:
+    """Return a CSV file's content as UTF-8 bytes (without a BOM), from UTF-8 or GB18030/GBK."""
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise DataError.single(
             str(path), "", f"cannot be read ({exc.strerror})", "check the path and its permissions"
         ) from exc
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
+    data = data.removeprefix(b"\xef\xbb\xbf")
+    try:
+        data.decode("utf-8")  # checked, not kept: the fast reader works on the bytes
+    except UnicodeDecodeError:
+        pass
+    else:
+        return data
+    try:
+        return data.decode("gb18030").encode("utf-8")
+    except UnicodeDecodeError:
+        pass
     raise DataError.single(
         str(path), "", "is neither UTF-8 nor GB18030/GBK text", "save the file as UTF-8 CSV"
     )
 
 
 def _read_csv(path: Path, plan: Plan) -> Actuals:
-    return read_csv_text(_decode(path), plan, source=str(path))
+    data = _utf8(path)
+    if not data.strip():
+        return read_csv_text("", plan, source=str(path))  # the empty file's own message
+    fast = _read_plain_csv(data, str(path), plan)
+    if fast is not None:
+        return fast
+    return read_csv_text(data.decode("utf-8"), plan, source=str(path))
 
 
 def read_csv_text(text: str, plan: Plan, *, source: str) -> Actuals:
@@ -257,7 +270,7 @@ def read_csv_text(text: str, plan: Plan, *, source: str) -> Actuals:
             "a CSV needs a header line: indicator,date,value,unit[,reported_at,source,note]",
             line=1,
         )
-    fast = _read_plain_csv(text, source, plan)
+    fast = _read_plain_csv(text.encode("utf-8"), source, plan)
     if fast is not None:
         return fast
     reader = csv.reader(io.StringIO(text, newline=""))
@@ -310,16 +323,16 @@ def read_csv_text(text: str, plan: Plan, *, source: str) -> Actuals:
     return Actuals(_build(table, lines, plan, source, problems))
 
 
-def _read_plain_csv(text: str, source: str, plan: Plan) -> Actuals | None:
+def _read_plain_csv(encoded: bytes, source: str, plan: Plan) -> Actuals | None:
     """Read a CSV without quotes, blank header lines or odd rows with pandas' C parser.
 
     Large exports are usually this plain; then every line is one record, so line numbers stay
     exact. Anything else returns None and is read by the csv module, which reports each odd row.
-    The lines are checked on the file's bytes with numpy (commas per line), not one by one.
+    The lines are checked on the file's UTF-8 bytes with numpy (commas per line), not one by
+    one, and the text is never held as a Python string.
     """
-    if '"' in text:
+    if b'"' in encoded:
         return None
-    encoded = text.encode("utf-8")
     data = np.frombuffer(encoded, dtype=np.uint8)
     breaks = np.flatnonzero(data == 10)  # "\n"
     returns = np.flatnonzero(data == 13)  # "\r": only as the first half of "\r\n"
@@ -332,7 +345,7 @@ def _read_plain_csv(text: str, source: str, plan: Plan) -> Actuals | None:
         np.searchsorted(breaks, np.flatnonzero(data == 44)), minlength=len(starts)
     )  # "," on each line
     del data, returns, after
-    header = text[: int(ends[0])].removesuffix("\r")
+    header = encoded[: int(ends[0])].decode("utf-8").removesuffix("\r")
     if not header.strip():
         return None
     width = header.count(",")
@@ -361,7 +374,6 @@ def _read_plain_csv(text: str, source: str, plan: Plan) -> Actuals | None:
         engine="c",
     )
     # data rows start on line 2; blank lines became rows of empty cells and are dropped here
-    del encoded
     keep = np.flatnonzero(~blank[1:])
     keep = keep[keep < len(frame)]
     table: dict[str, Cells] = {}
@@ -589,7 +601,7 @@ def _build(
     numbers = pd.to_numeric(stripped, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
     plain = is_known & ~is_milestone & np.isfinite(numbers)
     values = np.where(plain, numbers, np.nan)
-    stages = np.full(n, "", dtype=object)
+    stages = _same(n, "")
     parsed = plain.copy()  # rows whose number is known, still in the row's own unit
     percent = -1  # the unit code of "%", added when a value carries its own % sign
     for i in np.flatnonzero(is_known & ~plain).tolist():
@@ -702,7 +714,7 @@ def _build(
             "source": pd.Series(col("source").cells(), dtype="object"),
             "note": pd.Series(col("note").cells(), dtype="object"),
             "file": pd.Series(
-                np.asarray(places, dtype=object) if places else np.full(n, source, dtype=object),
+                np.asarray(places, dtype=object) if places else _same(n, source),
                 dtype="object",
             ),
             "line": pd.Series(line_numbers, dtype="int64"),
@@ -713,6 +725,13 @@ def _build(
     if problems:
         raise DataError(problems)
     return frame
+
+
+def _same(n: int, text: str) -> npt.NDArray[np.object_]:
+    """Return ``n`` references to one text (``np.full`` would make ``n`` copies of it)."""
+    out = np.empty(n, dtype=object)
+    out.fill(text)
+    return out
 
 
 class _Repeated(Sequence[str]):
