@@ -556,7 +556,9 @@ def _build(
         for i in np.flatnonzero(np.isin(ind_f.codes, bad_ids)).tolist():
             ind = str(indicators[i])
             if not ind:
-                problem(i, "indicator", "the indicator is empty", "give the indicator id of the plan")
+                problem(
+                    i, "indicator", "the indicator is empty", "give the indicator id of the plan"
+                )
                 continue
             if ind not in unknown:
                 close = difflib.get_close_matches(ind, sorted(known), n=1, cutoff=0.6)

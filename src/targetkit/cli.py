@@ -322,13 +322,16 @@ def _cmd_validate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _load_inputs(
-    args: argparse.Namespace, document: tuple[dict[str, Any], str] | None = None
+    args: argparse.Namespace, document: list[tuple[dict[str, Any], str]]
 ) -> tuple[Any, Any, dt.date]:
+    """Parse the plan of ``document`` (a one-item list, emptied: the mapping is let go before
+    the actuals are read) and read the actuals."""
     from targetkit.actuals import Actuals, read_actuals  # noqa: PLC0415
-    from targetkit.config import parse, read_document  # noqa: PLC0415
+    from targetkit.config import parse  # noqa: PLC0415
 
-    data, text = document or read_document(args.plan)
+    data, text = document.pop()
     plan = parse(data, source=_source(args.plan), text=text)
+    del data, text
     as_of = args.as_of or _today_in(plan.timezone)
     actuals = read_actuals(args.actuals, plan, as_of=as_of) if args.actuals else Actuals.empty()
     return plan, actuals, as_of
@@ -354,10 +357,13 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
         # read before evaluating: a bad notify file stops the run before anything is sent
         settings = load_settings(args.plan, args.notify or None, plan_document=document)
-    plan, actuals, as_of = _load_inputs(args, document)
+    found_settings = _silence_settings(args.plan, settings, document)
+    held = [document]
+    del document  # _load_inputs lets the plan's mapping go once it is parsed
+    plan, actuals, as_of = _load_inputs(args, held)
     _write_notes(actuals, err)
     evaluation = evaluate(plan, actuals, as_of=as_of)
-    quiet = _active_silences(args.plan, settings, plan.id, as_of, err, document)
+    quiet = _active_silences(found_settings, settings is not None, plan.id, as_of, err)
     if args.by == "scope":
         from targetkit.formats import render_by_scope  # noqa: PLC0415
 
@@ -388,22 +394,39 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return code
 
 
+def _silence_settings(plan_path: str, settings: Any, document: tuple[dict[str, Any], str]) -> Any:
+    """Return the notify settings that find the silences, or the error that stops reading them.
+
+    Worked out while the plan's document is at hand, so it can be let go before the actuals
+    are read.
+    """
+    from targetkit.notify import load_settings  # noqa: PLC0415
+
+    if settings is not None:
+        return settings
+    try:
+        return load_settings(plan_path, plan_document=document)
+    except TargetkitError as exc:
+        return exc
+
+
 def _active_silences(
-    plan_path: str,
-    settings: Any,
-    plan_id: str,
-    as_of: dt.date,
-    err: TextIO,
-    document: tuple[dict[str, Any], str],
+    found_settings: Any, notify: bool, plan_id: str, as_of: dt.date, err: TextIO
 ) -> dict[str, Any]:
-    """Return the silences active at ``as_of``, by target (a problem still shows, marked)."""
-    from targetkit.notify import load_settings, silences  # noqa: PLC0415
+    """Return the silences active at ``as_of``, by target (a problem still shows, marked).
+
+    ``found_settings`` is what `_silence_settings` returned; with ``notify`` (--notify given)
+    a state file that cannot be read stops the run, otherwise it is a warning.
+    """
+    from targetkit.notify import silences  # noqa: PLC0415
     from targetkit.state import active_silences  # noqa: PLC0415
 
     try:
-        found = silences(settings or load_settings(plan_path, plan_document=document), plan_id)
+        if isinstance(found_settings, TargetkitError):
+            raise found_settings
+        found = silences(found_settings, plan_id)
     except TargetkitError as exc:
-        if settings is not None:  # with --notify, the state file is this run's business
+        if notify:  # with --notify, the state file is this run's business
             raise
         first = exc.lines()[0] if hasattr(exc, "lines") else str(exc)
         err.write(f"warning: silences not shown: {_one_line(first)}\n")
@@ -517,10 +540,13 @@ def _cmd_report(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         from targetkit.notify import load_settings  # noqa: PLC0415
 
         settings = load_settings(args.plan, args.notify, plan_document=document)
-    plan, actuals, as_of = _load_inputs(args, document)
+    found_settings = _silence_settings(args.plan, settings, document)
+    held = [document]
+    del document  # _load_inputs lets the plan's mapping go once it is parsed
+    plan, actuals, as_of = _load_inputs(args, held)
     _write_notes(actuals, err)
     evaluation = evaluate(plan, actuals, as_of=as_of)
-    quiet = _active_silences(args.plan, settings, plan.id, as_of, err, document)
+    quiet = _active_silences(found_settings, settings is not None, plan.id, as_of, err)
     silenced = {target: (s.until, s.reason) for target, s in quiet.items()}
     if args.format == "html":
         text = render_html(evaluation, lang=args.lang, history=actuals, silenced=silenced)
