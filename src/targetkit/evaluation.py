@@ -10,6 +10,7 @@ Selection at as-of T (DESIGN § Actuals): rows dated on or before T and reported
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -840,6 +841,36 @@ class _Columns:
 _STATUSES = STATUSES
 
 
+class _Series:
+    """The plain visible figures of an evaluation as Python values, per indicator position.
+
+    Forecasts read one indicator's figures at a time; slicing Python lists (and one `date` per
+    distinct day) costs far less than numpy calls on a few elements each.
+    """
+
+    def __init__(self, obs: Observations) -> None:
+        keep = obs.plain
+        codes = obs.codes[keep]
+        self._codes = codes
+        self._days: list[int] = obs.days[keep].tolist()
+        self._values: list[float] = obs.values[keep].tolist()
+        self._dates: dict[int, dt.date] = {}
+
+    def date(self, day: int) -> dt.date:
+        known = self._dates.get(day)
+        if known is None:
+            known = self._dates[day] = _EPOCH + dt.timedelta(days=day)
+        return known
+
+    def figures(self, code: int, factor: float) -> tuple[list[dt.date], list[float]]:
+        """Return the dates and values (divided by ``factor``) of indicator position ``code``."""
+        lo, hi = (int(x) for x in np.searchsorted(self._codes, [code, code + 1]))
+        return (
+            [self.date(d) for d in self._days[lo:hi]],
+            [x / factor for x in self._values[lo:hi]],
+        )
+
+
 class _Work:
     """What an evaluation judged (one `Verdicts` per kind) and what it builds on demand."""
 
@@ -891,24 +922,27 @@ class _Work:
             n = len(self.plan.targets)
             forecasts: list[Forecast | None] = [None] * n
             at_risk = [False] * n
+            series = _Series(self.observations)
             for group, verdicts in zip(self.compiled.groups, self.verdicts, strict=True):
-                if not group.kind.display.counts_up_on:
+                display = group.kind.display
+                if not display.counts_up_on:
                     continue
+                statuses = verdicts.status.tolist()
                 for j, i in enumerate(group.positions.tolist()):
-                    made = self._forecast(group, verdicts, j)
+                    made = self._forecast(group, verdicts, j, series)
                     if made is None:
                         continue
                     forecasts[i] = made
-                    status = _STATUSES[int(verdicts.status[j])]
+                    status = _STATUSES[statuses[j]]
                     at_risk[i] = (
                         status.light is Light.GREEN
                         and status is not Status.MET
-                        and made.falls_short(lower_is_better=group.kind.display.lower_is_better)
+                        and made.falls_short(lower_is_better=display.lower_is_better)
                     )
             self._forecasts, self._at_risk = forecasts, at_risk
         return self._forecasts, self._at_risk
 
-    def _forecast(self, group: _Group, v: Verdicts, j: int) -> Forecast | None:
+    def _forecast(self, group: _Group, v: Verdicts, j: int, series: _Series) -> Forecast | None:
         """Forecast one pro-rated target of a kind that counts up (`Display.counts_up_on`).
 
         The judged value is the indicator's figure in the target's unit, less the baseline
@@ -922,37 +956,40 @@ class _Work:
         indicator = plan.indicator(ids[0])
         if indicator.kind not in group.kind.display.counts_up_on:
             return None
-        if np.isnan(v.expected[j]) or np.isnan(v.actual[j]) or int(v.observed[j]) == NAT:
+        expected, actual, observed_day = (
+            float(v.expected[j]),
+            float(v.actual[j]),
+            int(v.observed[j]),
+        )
+        if math.isnan(expected) or math.isnan(actual) or observed_day == NAT:
             return None
         deadline = plan.deadline_of(target)
-        observed = date_of(int(v.observed[j]))
-        if observed is None or observed >= deadline:
+        observed = series.date(observed_day)
+        if observed >= deadline:
             return None
-        obs = self.observations
-        code = plan.position(ids[0])
-        lo, hi = np.searchsorted(obs.codes, [code, code + 1])
-        keep = obs.plain[lo:hi]
-        days = obs.days[lo:hi][keep].tolist()
         factor = plan.units.factor(str(v.unit[j]), indicator.unit)
-        values = (obs.values[lo:hi][keep] / factor).tolist()
+        dates, values = series.figures(plan.position(ids[0]), factor)
         base = float(v.baseline[j])
-        change = not group.kind.display.baseline_comparable and not np.isnan(base)
-        dates = [_EPOCH + dt.timedelta(days=int(d)) for d in days]
-        ours = [(d, x - (base if change else 0.0)) for d, x in zip(dates, values, strict=True)]
-        past = [(d, x) for d, x in ours if d < plan.start]
+        change = not group.kind.display.baseline_comparable and not math.isnan(base)
+        shift = base if change else 0.0
+        start = plan.start
+        ours = [
+            (d, x - shift) for d, x in zip(dates, values, strict=True) if start <= d <= deadline
+        ]
+        past = [(d, x - shift) for d, x in zip(dates, values, strict=True) if d < start]
         if change:
             # each earlier year counted from its own start: less that year's opening figure
             figures = dict(zip(dates, values, strict=True))
             past = []
             for k in range(1, 11):
-                opening = figures.get(_years_before(plan.start, k) - dt.timedelta(days=1))
+                opening = figures.get(_years_before(start, k) - dt.timedelta(days=1))
                 if opening is None:
                     break
-                first, last = _years_before(plan.start, k), _years_before(plan.start, k - 1)
+                first, last = _years_before(start, k), _years_before(start, k - 1)
                 past += [(d, x - opening) for d, x in figures.items() if first <= d < last]
         return forecast_series(
-            [(d, x) for d, x in ours if plan.start <= d <= deadline],
-            start=plan.start,
+            ours,
+            start=start,
             end=deadline,
             pace=plan.pace_of(target),
             past=past,

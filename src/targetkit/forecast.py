@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import functools
 import itertools
 import math
 from collections.abc import Callable, Sequence
@@ -179,7 +180,8 @@ def profile_share(
     return None if part is None else part / total
 
 
-def _month_ends(after: dt.date, end: dt.date) -> list[dt.date]:
+@functools.lru_cache(maxsize=4096)
+def _month_ends(after: dt.date, end: dt.date) -> tuple[dt.date, ...]:
     """Return the month ends strictly between ``after`` and ``end``, then ``end``."""
     days: list[dt.date] = []
     year, month = after.year, after.month
@@ -187,7 +189,7 @@ def _month_ends(after: dt.date, end: dt.date) -> list[dt.date]:
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
         month_end = dt.date(year, month, 1) - dt.timedelta(days=1)
         if month_end >= end:
-            return [*days, end]
+            return (*days, end)
         if month_end > after:
             days.append(month_end)
 
