@@ -33,9 +33,16 @@ NAMES = sorted(p.stem for p in PLANS.glob("*.txt"))
 # were set (see the printed tables). The "tuning" texts were read while the drafter's rules were
 # written; the "check" texts, and later the "fresh" ones, were collected and annotated afterwards
 # and measured before any change for them (check: recall 100%, precision 75.0%; fresh: 84.2%,
-# 53.3%), then the general faults they showed were fixed. Falling below a floor is a regression
-# to look at, not a threshold to tune.
-FLOORS = {"tuning": (0.96, 0.97), "check": (0.95, 0.95), "fresh": (0.90, 0.95)}
+# 53.3%), then the general faults they showed were fixed. The "heldback" texts were collected
+# and annotated later still, before the drafter was run on them (first measured: recall 96.7%
+# 29/30, precision 80.6% 29/36). Falling below a floor is a regression to look at, not a
+# threshold to tune.
+FLOORS = {
+    "tuning": (0.96, 0.97),
+    "check": (0.95, 0.95),
+    "fresh": (0.90, 0.95),
+    "heldback": (0.95, 0.78),
+}
 
 _SCALES = (("万亿", 1e12), ("千万", 1e7), ("百万", 1e6), ("十万", 1e5), ("亿", 1e8), ("万", 1e4))
 
@@ -125,7 +132,7 @@ def _ratio(a: int, b: int) -> float:
 
 def test_every_text_has_an_annotation_with_its_source() -> None:
     assert len(NAMES) >= 15
-    assert {annotation(n)["set"] for n in NAMES} == {"tuning", "check", "fresh"}
+    assert {annotation(n)["set"] for n in NAMES} == set(FLOORS)
     for name in NAMES:
         head = (PLANS / f"{name}.txt").read_text(encoding="utf-8").splitlines()[0]
         ann = annotation(name)
@@ -151,7 +158,7 @@ def table(rows: list[tuple[str, int, int, int]], label: str) -> tuple[str, float
     return "\n".join(lines), recall, precision
 
 
-@pytest.mark.parametrize("which", ["tuning", "check", "fresh"])
+@pytest.mark.parametrize("which", list(FLOORS))
 def test_recall_and_precision_on_real_plans(which: str, capsys: pytest.CaptureFixture[str]) -> None:
     rows = [(name, *score(name)) for name in NAMES if annotation(name)["set"] == which]
     text, recall, precision = table(rows, f"{which} set")
