@@ -6,8 +6,9 @@ from __future__ import annotations
 import datetime as dt
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
+import attrs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -15,7 +16,18 @@ from hypothesis import strategies as st
 import targetkit as tk
 from targetkit.cli import main
 from targetkit.draft import Draft, draft_plan, parse_number, read_text_file, save_draft
-from targetkit.rules import kind_of
+from targetkit.rules import (
+    FROM_INDICATOR,
+    Drafting,
+    Field,
+    FieldType,
+    Kind,
+    builtin_rule_kinds,
+    drafting_of,
+    kind_of,
+    rule_kind,
+    unregister_rule_kind,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = Path(__file__).resolve().parents[1] / "examples" / "yichang_2023" / "work_points.txt"
@@ -829,3 +841,56 @@ def test_lines_broken_mid_sentence_are_joined() -> None:
         (13, "at_least", False),
     ]
     assert d.plan.indicators[2].name == "净增高新技术企业"
+
+
+# --------------------------------------------------------------------------- kinds of one's own
+
+
+@attrs.frozen(kw_only=True)
+class _Coverage:
+    kind: ClassVar[str] = "coverage"
+    indicator: str
+    value: float
+    unit: str
+
+    def indicator_ids(self) -> tuple[str, ...]:
+        return (self.indicator,)
+
+
+class _CoverageKind(Kind[_Coverage]):
+    name = "coverage"
+    rule_class = _Coverage
+    fields = (
+        Field(name="indicator", type=FieldType.INDICATOR, required=True),
+        Field(name="value", type=FieldType.NUMBER, required=True, quantity=True),
+        Field(name="unit", type=FieldType.UNIT, default=FROM_INDICATOR),
+    )
+    drafting = Drafting(words=("覆盖到",), slug="coverage_{value}{unit}")
+
+
+def test_a_users_kind_is_drafted_by_its_own_words() -> None:
+    tk.register_rule_kind(_CoverageKind())
+    try:
+        d = draft_of("全市5G网络覆盖到95%，新增孵化器2家。")
+        first, second = d.plan.targets
+        assert first.id == "item1_coverage_95pct"
+        assert kind_of(first.rule).to_config(first.rule) == {
+            "kind": "coverage",
+            "indicator": first.id,
+            "value": 95.0,
+            "unit": "%",
+        }
+        assert second.rule.kind == "at_least"
+    finally:
+        unregister_rule_kind("coverage")
+    # without the kind its words are not rule words: 覆盖到95% reads as a plain level
+    assert draft_of("全市5G网络覆盖到95%。").plan.targets[0].rule.kind == "at_least"
+
+
+def test_the_built_in_kinds_declare_their_drafting() -> None:
+    declared = {name: drafting_of(rule_kind(name)) for name in builtin_rule_kinds()}
+    assert "不低于" in declared["at_least"].words
+    assert "控制在" in declared["at_most"].words
+    assert declared["share"].indicators == ("{id}_num", "{id}_den")
+    words = [w for d in declared.values() for w in d.words]
+    assert len(words) == len(set(words)), "a word belongs to one kind"

@@ -11,6 +11,9 @@ quantitative and dated commitments in them with the wording table of DESIGN § R
     …比重逐步提高                       → increase        位居…前列/前 N        → rank
     出台/立项/动工/开工/验收/建成 … 年内/上半年/X月底前                        → milestone
 
+The rule words (不低于, 控制在, 增长, 下降 …) are the kinds' own (`targetkit.rules.Drafting`), and
+every rule is built through its kind (`RuleKind.build` from the kind's fields, the id in the form
+the kind declares), so a user's kind that declares words is drafted like a built-in one.
 力争/争取 make the rest of their sentence aspirational (``binding = false``), 确保 binding.
 Every sentence whose numbers were not turned into a target is kept as an "untracked" finding,
 so nothing is dropped silently. `Draft.to_toml` writes the draft as a commented plan file that
@@ -32,7 +35,7 @@ import re
 import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import attrs
 
@@ -41,19 +44,15 @@ from targetkit.documents import read_document, read_text_file
 from targetkit.exceptions import ConfigError
 from targetkit.model import Indicator, IndicatorKind, Plan, Target
 from targetkit.rules import (
-    AtLeast,
-    AtMost,
-    Between,
-    ChangePP,
-    Growth,
-    Increase,
-    Milestone,
-    NetIncrease,
-    Rank,
+    FROM_INDICATOR,
+    FieldType,
     Rule,
-    Share,
+    RuleKind,
+    builtin_rule_kinds,
+    drafting_of,
+    rule_kind,
+    rule_kinds,
 )
-from targetkit.rules.decrease import Decrease
 
 __all__ = [
     "Draft",
@@ -698,28 +697,48 @@ _TIME = re.compile(
     r"|(?P<q3>前三季度|三季度末|第三季度|三季度)"
     r"|(?P<month>\d{1,2}|[一二三四五六七八九十]{1,2})\s*月\s*(?:(?P<day>\d{1,2})\s*[日号])?\s*(?P<end>底|末)?\s*(?P<before>前|之前|以前)?)"
 )
-_KEYWORDS: tuple[tuple[str, str], ...] = (
-    ("net", "净增加|净增"),
-    (
-        "at_least",
-        "不低于|不少于|不小于|达到|突破|超过|高于|多于|提高到|提高至|提升到|提升至|增加到|增加至|"
-        "增长到|增长至|扩大到|扩大至|增至|升至|提至|保持在|稳定在|稳定|保持|实现|完成|达|超",
-    ),
-    (
-        "at_most",
-        "不超过|不超|不高于|不多于|不大于|控制在|低于|少于|小于|下降到|下降至|降到|降至|降低到|降低至|"
-        "减少到|减少至|压缩到|压缩至|压减到|压减至|缩短到|缩短至|缩减到|缩减至|减至|控制到",
-    ),
-    ("growth", "同比增长|年均增长|增长率|增长|增速|增幅|递增|提高|提升|增加(?!值)|上升|扩大"),
-    ("decline", "下降|降低|减少|压减|压缩|缩短|削减|缩减"),
-)
-# one regex, longest words first, so that 不低于 is never read as 低于 nor 提高到 as 提高
-_KEYWORD_WORDS = sorted(
-    ((w, name) for name, words in _KEYWORDS for w in words.split("|")),
-    key=lambda wn: -len(wn[0].replace("(?!值)", "")),
-)
-_KEYWORD_RE = re.compile("|".join(f"(?:{w})" for w, _ in _KEYWORD_WORDS))
-_KEYWORD_KIND = {w.replace("(?!值)", ""): name for w, name in _KEYWORD_WORDS}
+# nouns that begin with a rule word: 增加值 is value added, not 增加 (an increase)
+_NOUNS = ("增加值",)
+
+
+@attrs.frozen
+class _Wording:
+    """The rule words of every registered kind (its `Drafting.words`), as the drafter matches them.
+
+    Built for each draft from the kinds registered then, so a user's kind with words of its own
+    is read like a built-in one. One regex, longest words first, so that 不低于 is never read as
+    低于 nor 提高到 as 提高.
+    """
+
+    kind_of: dict[str, str]  # word → kind name
+    keyword: re.Pattern[str]  # any rule word
+    aim: re.Pattern[str]  # words that commit a clause to a future value
+    trail: re.Pattern[str]  # rule and modal words trailing a subject
+    users: frozenset[str]  # users' kinds with words: read generically, as figure and unit
+
+    @classmethod
+    def of_registered(cls) -> _Wording:
+        kind_of: dict[str, str] = {}
+        for name in rule_kinds():
+            kind = rule_kind(name)
+            for word in drafting_of(kind).words if kind is not None else ():
+                kind_of.setdefault(word, name)
+        words = sorted(kind_of, key=len, reverse=True)
+        patterns = [_word_pattern(w) for w in words]
+        return cls(
+            kind_of=kind_of,
+            keyword=re.compile("|".join(f"(?:{p})" for p in patterns)),
+            aim=re.compile("|".join(patterns) + _AIM_EXTRA),
+            trail=re.compile("(?:" + "|".join(re.escape(w) for w in words) + _TRAIL_EXTRA),
+            users=frozenset(kind_of.values()) - set(builtin_rule_kinds()),
+        )
+
+
+def _word_pattern(word: str) -> str:
+    nouns = [n[len(word) :] for n in _NOUNS if n.startswith(word) and n != word]
+    return re.escape(word) + (f"(?!{'|'.join(map(re.escape, nouns))})" if nouns else "")
+
+
 _GROWTH_NOUN = re.compile(r"增速|增长率|增幅|增长")
 _FROM = re.compile(r"(?:由|从)\s*$")
 _TO = re.compile(
@@ -782,11 +801,7 @@ _LEAD = re.compile(
     r"积极|全力|努力|进一步|实现|[一二三四]季度(?:末)?|第[一二三四]季度|"
     r"(?:\d{1,2}|[一二三四五六七八九十]{1,2})月(?:\d{1,2}[日号])?(?:底|末)?(?:前|之前|以前)?)+"
 )
-_TRAIL = re.compile(
-    "(?:"
-    + "|".join(re.escape(w) for w, _ in sorted(_KEYWORD_KIND.items(), key=lambda kv: -len(kv[0])))
-    + rf"|{_SOFT}|确保|分别|比上年|较上年|比去年|同比|的目标|目标|以及|和|及|与|为|在|于|的|\s|[,;:、])+$"
-)
+_TRAIL_EXTRA = rf"|{_SOFT}|确保|分别|比上年|较上年|比去年|同比|的目标|目标|以及|和|及|与|为|在|于|的|\s|[,;:、])+$"
 _TITLE_LEAD = re.compile(rf"^(?:\s|[,;:、]|{_ENUM}|{_SOFT}|确保|并且|并|同时|另外)+")
 _SHARE = re.compile(r"^(?P<num>.*?)(?:占|相当于)(?P<den>[^,;]+?)(?:的)?(?:比重|比例|份额|的比|比)")
 # subjects whose lower values are better: a bare or 左右 figure for them is a cap
@@ -874,7 +889,12 @@ class _Qty:
 
 @attrs.define
 class _Reading:
-    """One target read from a sentence, before it becomes a Target."""
+    """One target read from a sentence, before it becomes a Target.
+
+    ``kind`` names the rule kind; '' is a plain figure not yet read as a floor or a cap.
+    ``names`` names the indicators of a kind with several (share: numerator, denominator) by
+    field; ``slug`` replaces the kind's id form where the reading is a special case of it.
+    """
 
     kind: str
     start: int
@@ -889,8 +909,9 @@ class _Reading:
     deadline: dt.date | None = None
     indicator_kind: IndicatorKind = IndicatorKind.CUMULATIVE
     indicator_unit: str = ""
-    numerator: str = ""
-    denominator: str = ""
+    names: dict[str, str] = attrs.Factory(dict)
+    slug: str = ""
+    strict: bool = False
     label: str = ""
     high_is_stretch: bool = False
     label_first: bool = False
@@ -988,9 +1009,9 @@ _MENTION_CN = re.compile(
 )
 
 # words that commit a clause to a future value, before the number or right after it
-_AIM_WORDS = re.compile(
-    "|".join(w for w, _ in _KEYWORD_WORDS)
-    + rf"|{_SOFT}|确保|计划|预计|目标|任务|不超|不少|至少|最少|"
+# (with the rule words of every kind: `_Wording.aim`)
+_AIM_EXTRA = (
+    rf"|{_SOFT}|确保|计划|预计|目标|任务|不超|不少|至少|最少|"
     r"创建|创成|新改建|新改扩建|新增|净增|改造|修复|种植|播种|实施|培训|帮扶|接待|新备案|备案|入库|"
     r"改建|扩建|加装|筹集|推进|开设|开办|提供|完成|开工"
 )
@@ -1060,6 +1081,7 @@ class _Context:
     seen: list[_Reading] = attrs.Factory(list)  # targets of earlier sentences
     only_year: int | None = None  # --year of a multi-year plan: draft this year's targets only
     period: tuple[int, int] | None = None  # the whole plan's years when only_year is set
+    wording: _Wording = attrs.Factory(_Wording.of_registered)  # the kinds' rule words
 
     @property
     def multi_year(self) -> bool:
@@ -1419,7 +1441,7 @@ class _SentenceReader:
             if not readings:
                 readings += self._milestones(clause, clauses[ci - 1] if ci else None)
             for r in readings:
-                if r.name and not r.inherited and r.kind not in ("milestone",):
+                if r.name and not r.inherited and not _display_of(r.kind).done_or_not:
                     prev_subject = _strip_share(r.name)
             self.readings += readings
         self._merge_stretch()
@@ -1451,7 +1473,7 @@ class _SentenceReader:
         before = norm[clause.start : q.start]
         after = norm[q.end : q.end + 3]
         if (
-            _AIM_WORDS.search(before)
+            self.ctx.wording.aim.search(before)
             or _FLOW_VERBS.search(before)
             or _QUALIFIER_AFTER.match(after)
             or _SCOPE.search(norm[: q.start])
@@ -1473,8 +1495,8 @@ class _SentenceReader:
                     p
                     for p in self.ctx.seen
                     if r.value is not None
-                    and (p.kind, p.value, p.unit, p.deadline)
-                    == (r.kind, r.value, r.unit, r.deadline)
+                    and (p.kind, p.slug, p.value, p.unit, p.deadline)
+                    == (r.kind, r.slug, r.value, r.unit, r.deadline)
                     and (_similar(p.name, r.name) or "目标" in r.title)
                 ),
                 None,
@@ -1495,7 +1517,7 @@ class _SentenceReader:
         if title:
             hi = len(seg.rstrip(" ,;:、"))
         else:
-            trail = _TRAIL.search(seg[lo:])
+            trail = self.ctx.wording.trail.search(seg[lo:])
             hi = lo + trail.start() if trail else len(seg)
         return a + lo, a + max(lo, hi)
 
@@ -1615,9 +1637,10 @@ class _SentenceReader:
         norm, q = self.norm, slot.q
         pre = norm[slot.seg_start : slot.lo_start]
         keyword = None
-        for m in _KEYWORD_RE.finditer(pre):
+        wording = self.ctx.wording
+        for m in wording.keyword.finditer(pre):
             keyword = m
-        kw_kind = _KEYWORD_KIND.get(keyword.group(0), "") if keyword else ""
+        kw_kind = wording.kind_of.get(keyword.group(0), "") if keyword else ""
         if q.hint:
             kw_kind = q.hint
         notes = list(q.notes)
@@ -1683,7 +1706,7 @@ class _SentenceReader:
         if re.match(r"^\s*其中", norm[slot.clause.start : slot.clause.end]):
             notes.append("其中: a part of the figure before")
         reading = _Reading(
-            kind="at_least",
+            kind="",
             start=slot.lo_start,
             end=slot.qual_end,
             title=title,
@@ -1713,12 +1736,18 @@ class _SentenceReader:
         pre = self.norm[slot.seg_start : slot.lo_start]
         at_most_qual = slot.qual in ("以内", "以下", "之内", "内")
         level_words = bool(_LEVEL_WORDS.search(subject))
+        if kw_kind in self.ctx.wording.users:
+            # a user's kind, chosen by its own words: the figure, its unit and its subject
+            reading.kind = kw_kind
+            reading.indicator_kind = IndicatorKind.LEVEL if level_words else _count_kind(pre, unit)
+            return
         if slot.qual in ("左右", "上下"):
             notes.append(f"{slot.qual} (about) read as a floor")
         if unit == "百分点":
             reading.indicator_kind = IndicatorKind.LEVEL
-            if kw_kind in ("decline", "at_most"):
-                reading.kind = "decline_pp"
+            if kw_kind in ("decrease", "at_most"):
+                # tracked as "the fall is at least X points"
+                reading.kind, reading.slug = "at_least", "decline_{value}pp"
                 reading.name = _strip_trailing_decline(reading.name) + "降低幅度"
                 reading.indicator_unit = "百分点"
                 notes.append(
@@ -1750,7 +1779,7 @@ class _SentenceReader:
         elif unit in ("%", "‰"):
             share = _SHARE.match(pre)
             if kw_kind == "growth" or (
-                _GROWTH_NOUN.search(subject) and kw_kind not in ("at_most", "decline")
+                _GROWTH_NOUN.search(subject) and kw_kind not in ("at_most", "decrease")
             ):
                 reading.kind = "growth"
                 reading.indicator_unit = _guess_amount_unit(subject)
@@ -1765,7 +1794,7 @@ class _SentenceReader:
                     )
                 if not reading.indicator_unit:
                     notes.append("the indicator's unit is not in the text: set it")
-            elif kw_kind == "decline":
+            elif kw_kind == "decrease":
                 # 下降/降低/减少X%: the decrease kind, the figure itself against last year's
                 reading.kind = "decrease"
                 reading.name = _strip_trailing_decline(reading.name)
@@ -1800,7 +1829,7 @@ class _SentenceReader:
                 reading.indicator_kind = IndicatorKind.LEVEL
                 if numerator:
                     reading.kind = "share"
-                    reading.numerator, reading.denominator = numerator, den
+                    reading.names = {"numerator": numerator, "denominator": den}
                     reading.indicator_unit = _guess_amount_unit(numerator + den)
                     reading.indicator_kind = (
                         IndicatorKind.CUMULATIVE if reading.indicator_unit else IndicatorKind.STOCK
@@ -1811,7 +1840,7 @@ class _SentenceReader:
                         )
             else:
                 reading.indicator_kind = IndicatorKind.LEVEL
-        elif kw_kind == "net":
+        elif kw_kind == "net_increase":
             reading.kind = "net_increase"
             reading.indicator_kind = IndicatorKind.STOCK
         elif kw_kind == "at_most" or at_most_qual:
@@ -1826,13 +1855,13 @@ class _SentenceReader:
             notes.append(
                 f"“{word}{q.raw.strip()}” read as a net increase on the level at the start of the year"
             )
-        elif kw_kind == "decline":
+        elif kw_kind == "decrease":
             notes.append("a reduction: tracked as the amount reduced during the year")
         else:
             reading.indicator_kind = IndicatorKind.LEVEL if level_words else _count_kind(pre, unit)
         word = keyword.group(0) if keyword else ""
         if (
-            reading.kind == "at_least"
+            not reading.kind
             and not q.hint
             and (not word or word in _WEAK_FLOOR)
             and _LOWER_BETTER.search(subject)
@@ -1847,6 +1876,8 @@ class _SentenceReader:
             reading.notes.append(
                 f"{_strip_share(subject)} is better lower: read as at most {q.value:g}{unit}"
             )
+        if not reading.kind:
+            reading.kind = "at_least"
 
     def _ranks(self, clause: _Clause, prev_subject: str) -> list[_Reading]:
         text = self.norm[clause.start : clause.end]
@@ -2036,8 +2067,8 @@ class _SentenceReader:
                 and r.inherited
                 and prev.binding
                 and not r.binding
-                and prev.kind == r.kind
-                and r.kind in ("at_least", "growth", "share", "net_increase", "change_pp")
+                and (prev.kind, prev.slug) == (r.kind, r.slug)
+                and _takes_stretch(r.kind)
                 and prev.unit == r.unit
                 and prev.value is not None
                 and r.value is not None
@@ -2171,75 +2202,91 @@ def _unit_slug(unit: str) -> str:
     return _UNIT_SLUGS.get(unit, "u")
 
 
-def _base_id(r: _Reading, loc: str) -> str:
-    value = r.value if r.value is not None else 0.0
-    if r.kind == "milestone":
-        return f"{loc}_milestone_{r.label}"
-    if r.kind == "rank":
-        return f"{loc}_rank_{int(value)}"
-    if r.kind == "increase":
-        return f"{loc}_increase"
-    if r.kind in ("share", "growth"):
-        return f"{loc}_{r.kind}_{_value_slug(value)}{_unit_slug(r.unit)}"
-    if r.kind == "change_pp":
-        return f"{loc}_change_{_value_slug(value)}pp"
-    if r.kind in ("decline", "decrease"):
-        return f"{loc}_decrease_{_value_slug(value)}{_unit_slug(r.unit)}"
-    if r.kind == "decline_pp":
-        return f"{loc}_decline_{_value_slug(value)}pp"
-    if r.kind == "between":
-        high = r.high if r.high is not None else value
-        return f"{loc}_between_{_value_slug(value)}_{_value_slug(high)}_{_unit_slug(r.unit)}"
-    return f"{loc}_{r.kind}_{_value_slug(value)}_{_unit_slug(r.unit)}"
+def _kind(name: str) -> RuleKind:
+    found = rule_kind(name)
+    if found is None:  # the drafter only reads kinds that are registered
+        raise KeyError(f"no rule kind {name!r} is registered")
+    return found
 
 
-def _rule_and_indicators(r: _Reading, tid: str) -> tuple[Rule, list[Indicator]]:
-    value = r.value if r.value is not None else 0.0
-    ind = Indicator(
-        id=tid,
-        name=_short(r.name or r.title),
-        unit=r.indicator_unit if r.kind != "milestone" else "",
-        kind=r.indicator_kind,
-    )
-    rule: Rule
-    if r.kind == "milestone":
-        rule = Milestone(indicator=tid)
-    elif r.kind == "rank":
-        rule = Rank(indicator=tid, value=int(value))
-        ind = attrs.evolve(ind, unit="")
-    elif r.kind == "increase":
-        rule = Increase(indicator=tid)
-    elif r.kind == "share":
-        num = Indicator(
-            id=f"{tid}_num", name=_short(r.numerator), unit=r.indicator_unit, kind=r.indicator_kind
-        )
-        den = Indicator(
-            id=f"{tid}_den",
-            name=_short(r.denominator),
+def _display_of(name: str) -> Any:
+    return _kind(name).display
+
+
+def _takes_stretch(name: str) -> bool:
+    """Tell whether a kind has a stretch beyond a floor (确保X、力争Y with Y > X)."""
+    kind = _kind(name)
+    return any(f.name == "stretch" for f in kind.fields) and not kind.display.lower_is_better
+
+
+class _Blank(dict[str, str]):
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+def _rule_values(r: _Reading, kind: RuleKind) -> dict[str, Any] | None:
+    """Return the figures of a reading as the kind's own fields (indicators not yet named).
+
+    None when the kind needs a field the drafter cannot fill from the text.
+    """
+    read: dict[str, Any] = {
+        "value": r.value,
+        "low": r.value,
+        "high": r.high if r.high is not None else r.value,
+        "unit": r.unit or None,
+        "stretch": r.stretch,
+        "high_is_stretch": r.high_is_stretch or None,
+        "strict": r.strict or None,
+    }
+    values: dict[str, Any] = {}
+    for f in kind.fields:
+        if f.type is FieldType.INDICATOR:
+            continue
+        value = read.get(f.name)
+        if value is None and f.type is FieldType.UNIT and f.default == FROM_INDICATOR:
+            value = r.indicator_unit  # as the plan reader takes it: the indicator's unit
+        if value is None:
+            if f.required:
+                return None
+            continue
+        if f.type is FieldType.INTEGER:
+            value = int(value)
+        elif f.type is FieldType.NUMBER:
+            value = float(value)
+        values[f.name] = value
+    return values
+
+
+def _base_id(r: _Reading, kind: RuleKind, values: dict[str, Any], loc: str) -> str:
+    """Return the target id after its location, in the form the kind declares."""
+    slugs = _Blank(kind=kind.name, label=r.label)
+    for key, value in values.items():
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            slugs[key] = _value_slug(value)
+    slugs["unit"] = _unit_slug(str(values.get("unit", "")))
+    return f"{loc}_" + (r.slug or drafting_of(kind).slug).format_map(slugs)
+
+
+def _rule_and_indicators(
+    r: _Reading, kind: RuleKind, values: dict[str, Any], tid: str
+) -> tuple[Rule, list[Indicator]]:
+    """Build the reading's rule with the kind's `build`, one drafted indicator per field."""
+    fields = [f for f in kind.fields if f.type is FieldType.INDICATOR]
+    ids = [t.format(id=tid) for t in drafting_of(kind).indicators]
+    ids += [f"{tid}_{f.name}" for f in fields[len(ids) :]]
+    indicators = [
+        Indicator(
+            id=ind_id,
+            name=_short(r.names.get(f.name, "") or r.name or r.title),
             unit=r.indicator_unit,
             kind=r.indicator_kind,
         )
-        return Share(
-            numerator=num.id, denominator=den.id, value=value, unit="%", stretch=r.stretch
-        ), [num, den]
-    elif r.kind == "growth":
-        rule = Growth(indicator=tid, value=value, unit=r.unit, stretch=r.stretch)
-    elif r.kind == "change_pp":
-        rule = ChangePP(indicator=tid, value=value, unit="百分点", stretch=r.stretch)
-    elif r.kind == "net_increase":
-        rule = NetIncrease(indicator=tid, value=value, unit=r.unit, stretch=r.stretch)
-    elif r.kind == "at_most":
-        rule = AtMost(indicator=tid, value=value, unit=r.unit)
-    elif r.kind == "decrease":
-        rule = Decrease(indicator=tid, value=value, unit="%", stretch=r.stretch)
-    elif r.kind == "between":
-        high = r.high if r.high is not None else value
-        rule = Between(
-            indicator=tid, low=value, high=high, unit=r.unit, high_is_stretch=r.high_is_stretch
-        )
-    else:  # at_least, and a fall in points read as "the fall is at least …"
-        rule = AtLeast(indicator=tid, value=value, unit=r.unit, stretch=r.stretch)
-    return rule, [ind]
+        for f, ind_id in zip(fields, ids, strict=False)
+    ]
+    rule = kind.build(
+        {**values, **{f.name: i.id for f, i in zip(fields, indicators, strict=False)}}
+    )
+    return rule, indicators
 
 
 def _short(text: str, limit: int = 60) -> str:
@@ -2375,9 +2422,22 @@ def draft_plan(
         reader.read()
         loc = _location(s, restart)
         for r in reader.readings:
-            base = _base_id(r, loc)
+            kind = _kind(r.kind)
+            values = _rule_values(r, kind)
+            if values is None:
+                findings.append(
+                    Finding(
+                        kind="untracked",
+                        sentence=s.text,
+                        section=s.section,
+                        item=s.item,
+                        note=f"{r.title}: read as {kind.name}, whose fields the text does not give",
+                    )
+                )
+                continue
+            base = _base_id(r, kind, values, loc)
             tid = _unique((f"{id_prefix}." if id_prefix else "") + base, taken)
-            rule, inds = _rule_and_indicators(r, tid)
+            rule, inds = _rule_and_indicators(r, kind, values, tid)
             note = "; ".join(dict.fromkeys(r.notes))
             target = Target(
                 id=tid,
