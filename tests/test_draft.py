@@ -63,8 +63,13 @@ def one(body: str) -> dict[str, Any]:
     return found[0]
 
 
-def at_least(value: float, unit: str, *, binding: bool = True) -> dict[str, Any]:
-    return {"kind": "at_least", "value": value, "unit": unit, "binding": binding}
+def at_least(
+    value: float, unit: str, *, binding: bool = True, strict: bool = False
+) -> dict[str, Any]:
+    out: dict[str, Any] = {"kind": "at_least", "value": value, "unit": unit, "binding": binding}
+    if strict:
+        out["strict"] = True
+    return out
 
 
 # --------------------------------------------------------------------------- the wording table
@@ -76,8 +81,8 @@ def at_least(value: float, unit: str, *, binding: bool = True) -> dict[str, Any]
         ("确保全社会R&D经费投入不低于220亿元。", at_least(220, "亿元")),
         ("新增省级以上孵化载体2家以上。", at_least(2, "家")),
         ("技术转移示范机构达到18家。", at_least(18, "家")),
-        ("技术合同成交额突破200亿元。", at_least(200, "亿元")),
-        ("高新技术企业总数超过1200家。", at_least(1200, "家")),
+        ("技术合同成交额突破200亿元。", at_least(200, "亿元", strict=True)),
+        ("高新技术企业总数超过1200家。", at_least(1200, "家", strict=True)),
         ("科技型中小企业入库 1300家。", at_least(1300, "家")),
         ("组织开展科技活动不少于10场。", at_least(10, "场")),
         ("全社会研发投入强度达到2.5%以上。", at_least(2.5, "%")),
@@ -87,6 +92,30 @@ def at_least(value: float, unit: str, *, binding: bool = True) -> dict[str, Any]
 )
 def test_floors_read_as_at_least(body: str, expected: dict[str, Any]) -> None:
     assert one(body) == expected
+
+
+@pytest.mark.parametrize(
+    ("body", "kind", "than"),
+    [
+        ("技术合同成交额突破200亿元。", "at_least", "more than 200亿元"),
+        ("在孵企业超过5000家。", "at_least", "more than 5000家"),
+        ("财政收入超30亿元。", "at_least", "more than 30亿元"),
+        ("PM2.5平均浓度低于35微克/立方米。", "at_most", "less than 35微克/立方米"),
+    ],
+)
+def test_more_than_and_less_than_are_strict_and_noted(body: str, kind: str, than: str) -> None:
+    d = draft_of(body)
+    (target,) = d.plan.targets
+    assert (target.rule.kind, getattr(target.rule, "strict", None)) == (kind, True)
+    assert than in d.findings[0].note
+    assert "strict = true" in d.to_toml()
+    # the file round-trips with the strict floor
+    assert tk.parse(tomllib.loads(d.to_toml())) == d.plan
+
+
+def test_at_least_and_reaching_are_not_strict() -> None:
+    assert "strict" not in one("技术合同成交额达到200亿元以上。")
+    assert "strict" not in one("高新技术企业不低于1200家。")
 
 
 @pytest.mark.parametrize(

@@ -198,7 +198,9 @@ def test_a_multi_year_plan_keeps_its_period_and_each_target_its_year() -> None:
         (90.0, None),
         (870.0, None),
     ]
-    assert not d.uncertain
+    # 突破/超过 are strict floors, and say so; nothing else is in doubt
+    assert [f.note.split(":")[0] for f in d.uncertain] == ["突破75家", "超过90家", "超过870家"]
+    assert all("(strict = true)" in f.note for f in d.uncertain)
 
 
 def test_year_drafts_one_year_of_a_multi_year_plan() -> None:

@@ -814,6 +814,9 @@ _DONE_WELL = re.compile(
     r"(?:整治|治理|处理|达标|利用|消除|覆盖|普及|改善|削减|下降|优良)率|降幅|优良"
 )
 _WEAK_FLOOR = {"达到", "达", "保持在", "稳定在", "保持", "稳定"}
+# 超过X, 突破X: more than X, not X itself; 低于X: less than X (DESIGN: strict where the text says so)
+_STRICT_WORDS = {"超过": "more", "突破": "more", "超": "more", "高于": "more", "多于": "more"}
+_STRICT_WORDS |= {"低于": "less", "少于": "less", "小于": "less"}
 
 # milestones
 _DOC_VERBS = {"出台", "印发", "制定", "制订", "发布", "修订", "编制", "编制完成"}
@@ -1878,6 +1881,17 @@ class _SentenceReader:
             )
         if not reading.kind:
             reading.kind = "at_least"
+        if (
+            word in _STRICT_WORDS
+            and kw_kind == reading.kind
+            and any(f.name == "strict" for f in _kind(reading.kind).fields)
+        ):
+            reading.strict = True
+            than = "more" if _STRICT_WORDS[word] == "more" else "less"
+            reading.notes.append(
+                f"{word}{q.raw.strip()}: read as {than} than {q.value:g}{unit}, the figure itself "
+                "not included (strict = true); drop strict if the plan counts it"
+            )
 
     def _ranks(self, clause: _Clause, prev_subject: str) -> list[_Reading]:
         text = self.norm[clause.start : clause.end]
