@@ -202,6 +202,47 @@ def test_growth_around_a_figure_is_a_floor_with_a_note() -> None:
     assert "左右" in d.findings[0].note
 
 
+@pytest.mark.parametrize(
+    ("body", "low", "high", "unit"),
+    [
+        ("粮食产量1.4万亿斤左右。", 1.33, 1.47, "万亿斤"),
+        ("城镇新增就业1200万人左右。", 1140, 1260, "万人"),
+        ("近岸海域水质优良比例达到70%左右。", 66.5, 73.5, "%"),
+        ("力争高新技术产业增加值达到6500亿元上下。", 6175, 6825, "亿元"),
+    ],
+)
+def test_about_a_figure_is_a_band_of_five_percent_with_a_note(
+    body: str, low: float, high: float, unit: str
+) -> None:
+    d = draft_of(body)
+    (target,) = d.plan.targets
+    assert kind_of(target.rule).to_config(target.rule) == {
+        "kind": "between",
+        "indicator": target.id,
+        "low": low,
+        "high": high,
+        "unit": unit,
+    }
+    note = d.findings[0].note
+    assert f"read as a band of ±5% around {(low + high) / 2:g}, {low:g}–{high:g}{unit}" in note
+    assert "read as a floor" not in note
+
+
+@pytest.mark.parametrize(
+    ("body", "kind"),
+    [
+        ("城镇调查失业率5.5%左右。", "at_most"),  # lower is better: a cap
+        ("居民消费价格涨幅3%左右。", "at_most"),
+        ("地区生产总值增长6%左右。", "growth"),  # a change: its floor
+        ("单位地区生产总值能耗降低2.5%左右。", "decrease"),
+    ],
+)
+def test_about_a_figure_stays_a_cap_or_a_change_where_a_band_does_not_fit(
+    body: str, kind: str
+) -> None:
+    assert one(body)["kind"] == kind
+
+
 def test_change_in_percentage_points() -> None:
     d = draft_of("研发投入强度提高0.2个百分点。")
     assert one("研发投入强度提高0.2个百分点。") == {

@@ -814,6 +814,8 @@ _DONE_WELL = re.compile(
     r"(?:整治|治理|处理|达标|利用|消除|覆盖|普及|改善|削减|下降|优良)率|降幅|优良"
 )
 _WEAK_FLOOR = {"达到", "达", "保持在", "稳定在", "保持", "稳定"}
+# X左右 (about X) of a figure: the band drafted around it, as a fraction of X
+_ABOUT = 0.05
 # 超过X, 突破X: more than X, not X itself; 低于X: less than X (DESIGN: strict where the text says so)
 _STRICT_WORDS = {"超过": "more", "突破": "more", "超": "more", "高于": "more", "多于": "more"}
 _STRICT_WORDS |= {"低于": "less", "少于": "less", "小于": "less"}
@@ -1879,6 +1881,8 @@ class _SentenceReader:
             reading.notes.append(
                 f"{_strip_share(subject)} is better lower: read as at most {q.value:g}{unit}"
             )
+        if not reading.kind and slot.qual in ("左右", "上下") and not q.hint:
+            self._band_around(reading, q)
         if not reading.kind:
             reading.kind = "at_least"
         if (
@@ -1892,6 +1896,27 @@ class _SentenceReader:
                 f"{word}{q.raw.strip()}: read as {than} than {q.value:g}{unit}, the figure itself "
                 "not included (strict = true); drop strict if the plan counts it"
             )
+
+    @staticmethod
+    def _band_around(reading: _Reading, q: _Qty) -> None:
+        """Read X左右 (about X) of a plain figure as a band of ±5% around X.
+
+        Lower-is-better subjects are caps instead (read before), and changes (增长X%左右) stay
+        floors: a band is on the figure itself.
+        """
+        written = f"{q.value:g}"
+        places = len(written.split(".")[1]) if "." in written and "e" not in written else 0
+        low = round(q.value * (1 - _ABOUT), places + 2)
+        high = round(q.value * (1 + _ABOUT), places + 2)
+        if not low < q.value < high:
+            return
+        reading.kind, reading.value, reading.high = "between", low, high
+        reading.notes = [n for n in reading.notes if "(about) read as a floor" not in n]
+        reading.notes.append(
+            f"{q.raw.strip()}左右 (about {written}{q.unit}): read as a band of ±5% around "
+            f"{written}, {low:g}–{high:g}{q.unit}; narrow or widen it, or set "
+            "high_is_stretch = true if going above it is fine"
+        )
 
     def _ranks(self, clause: _Clause, prev_subject: str) -> list[_Reading]:
         text = self.norm[clause.start : clause.end]
