@@ -373,6 +373,72 @@ def test_ensure_then_strive_is_a_floor_with_a_stretch() -> None:
     }
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        "确保完成固定资产投资100亿元、力争120亿元。",  # the subject left out
+        "地区生产总值确保增长6%，力争7%。",  # the subject and the rule word left out
+        "确保地区生产总值增长6%、力争地区生产总值增长7%。",  # the subject repeated
+        "技术合同成交额确保达到100亿元，力争达到120亿元。",  # the rule word repeated
+        "高新技术企业总数达到500家以上，力争550家。",  # a plain commitment, then 力争
+        "单位地区生产总值能耗确保下降3%、力争下降3.5%。",  # a fall
+    ],
+)
+def test_ensure_then_strive_is_one_target_however_it_is_worded(body: str) -> None:
+    (found,) = rules(body)
+    assert found["binding"] is True
+    assert found["stretch"] > found["value"]
+    assert "确保X、力争Y" in draft_of(body).findings[0].note
+
+
+def test_ensure_then_strive_on_two_subjects_stays_two_targets() -> None:
+    found = rules("确保新增高新技术企业50家，力争新增科技型企业100家。")
+    assert [(r["value"], r["binding"], "stretch" in r) for r in found] == [
+        (50.0, True, False),
+        (100.0, False, False),
+    ]
+
+
+def indicator_kind(body: str) -> str:
+    d = draft_of(body)
+    (target,) = d.plan.targets
+    return d.plan.indicator(target.rule.indicator_ids()[0]).kind.value
+
+
+@pytest.mark.parametrize(
+    ("body", "kind"),
+    [
+        # standing amounts at a date: stocks
+        ("金融机构贷款余额达到500亿元。", "stock"),
+        ("年末常住人口达到100万人。", "stock"),
+        ("城乡居民养老保险参保人数达到100万人。", "stock"),
+        ("高新技术企业总数达到500家。", "stock"),
+        ("人才资源总量达到50万人。", "stock"),
+        ("汽车保有量控制在50万辆以内。", "stock"),
+        ("居民储蓄存款余额增长10%。", "stock"),
+        ("市场主体数量增长10%。", "stock"),
+        # amounts over the period and what is added in it: flows
+        ("完成固定资产投资100亿元。", "cumulative"),
+        ("规模以上工业增加值达到300亿元。", "cumulative"),
+        ("技术合同成交额达到200亿元。", "cumulative"),
+        ("粮食产量达到50万吨。", "cumulative"),
+        ("接待游客人数达到1000万人次。", "cumulative"),
+        ("培训技能人才3000人。", "cumulative"),
+        ("新增高新技术企业50家。", "cumulative"),
+        ("能源消费总量控制在500万吨标准煤以内。", "cumulative"),
+        ("地区生产总值增长6%。", "cumulative"),
+        # rates, shares, indices, intensities, per-capita figures: levels
+        ("森林覆盖率达到60%。", "level"),
+        ("研发投入强度达到2.5%。", "level"),
+        ("每万人发明专利拥有量达到8件。", "level"),
+        ("科技创新指数达到160以上。", "level"),
+        ("城镇登记失业率控制在4.5%以内。", "level"),
+    ],
+)
+def test_the_indicator_kind_follows_the_subject(body: str, kind: str) -> None:
+    assert indicator_kind(body) == kind
+
+
 @pytest.mark.parametrize("word", ["力争", "争取"])
 def test_soft_words(word: str) -> None:
     assert one(f"{word}引育各类科技人才3000人。")["binding"] is False

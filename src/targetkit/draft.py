@@ -917,6 +917,7 @@ class _Reading:
     names: dict[str, str] = attrs.Factory(dict)
     slug: str = ""
     strict: bool = False
+    bare: bool = False  # no rule word before the figure (…，力争7%)
     label: str = ""
     high_is_stretch: bool = False
     label_first: bool = False
@@ -1725,6 +1726,7 @@ class _SentenceReader:
             spans=spans,
             indicator_unit=unit,
         )
+        reading.bare = keyword is None and not q.hint
         self._apply_wording(reading, slot, kw_kind, keyword, subject)
         return reading, kw_kind, tail_end
 
@@ -1788,11 +1790,7 @@ class _SentenceReader:
             ):
                 reading.kind = "growth"
                 reading.indicator_unit = _guess_amount_unit(subject)
-                reading.indicator_kind = (
-                    IndicatorKind.STOCK
-                    if re.search(r"数|数量", subject)
-                    else IndicatorKind.CUMULATIVE
-                )
+                reading.indicator_kind = _growth_kind(subject)
                 if "年均" in pre:
                     notes.append(
                         "年均增长 is an average over several years: check the year's figure"
@@ -2097,17 +2095,22 @@ class _SentenceReader:
         return self._slice(lo, hi)
 
     def _merge_stretch(self) -> None:
-        """Merge 确保X、力争Y on one indicator into a floor X with a stretch Y."""
+        """Merge 确保X、力争Y on one indicator into a floor X with a stretch Y.
+
+        The second figure may name its subject again (确保地区生产总值增长6%、力争地区生产总值增长
+        7%), leave it out (确保完成投资100亿元、力争120亿元) and leave out its rule word too
+        (地区生产总值确保增长6%，力争7%): then it takes the first figure's reading.
+        """
         merged: list[_Reading] = []
         for r in self.readings:
             prev = merged[-1] if merged else None
             if (
                 prev is not None
-                and r.inherited
+                and (r.inherited or _similar(prev.name, r.name))
                 and prev.binding
                 and not r.binding
-                and (prev.kind, prev.slug) == (r.kind, r.slug)
-                and _takes_stretch(r.kind)
+                and ((prev.kind, prev.slug) == (r.kind, r.slug) or (r.bare and r.inherited))
+                and _takes_stretch(prev.kind)
                 and prev.unit == r.unit
                 and prev.value is not None
                 and r.value is not None
@@ -2176,11 +2179,49 @@ class _SentenceReader:
         return "no target wording recognised"
 
 
+# an amount over the period, whatever the verb: 投资, 收入, 产值, 成交额, 增加值, 产量, 消费总量 …
+_FLOW_SUBJECT = re.compile(
+    r"投资|收入|产值|成交额|增加值|销售额|营业额|营收|交易额|进出口|出口额|进口额|利润|税收|融资额|"
+    r"产量|发电量|用电量|货运量|客运量|吞吐量|消费总量|排放总量|用水总量|消费量|排放量|用水量|支出|投入"
+)
+# a standing amount at a date, whatever its unit: 贷款余额, 存量, 保有量, 资产总额, 年末人口
+_STOCK_SUBJECT = re.compile(r"余额|存量|保有量|资产总额|总资产|年末(?!前)")
+# a standing count: 参保人数, 户数, 企业总数, 人才总量, 累计…, 规模以上…
+_STOCK_COUNT = re.compile(r"人数|户数|家数|个数|总数|数量|总量|累计")
+# counted per visit or session: always a flow (旅游人数1000万人次)
+_FLOW_UNITS = {"人次", "万人次", "家次", "项次", "场次"}
+# what is added during the period: a flow even of a standing count (新增高新技术企业 …)
+_ADDED = re.compile(r"新增|新认定|新建|引进|培育|引育|培养|培训|接待|输送|招引|签约|举办|开展")
+
+
 def _count_kind(pre: str, unit: str) -> IndicatorKind:
-    """Return cumulative for flows (新增, 引进 … and money), stock for standing counts (达到, 总数)."""
+    """Return the kind of a summed or counted indicator from its subject and wording.
+
+    Flows (cumulative): what is added or done during the period (新增, 引进, 培训 …), amounts
+    over the period (投资, 收入, 产值, 产量 …), per-visit counts (人次) and other money. Stocks:
+    standing amounts at a date (余额, 存量, 保有量, 年末…) and standing counts (人数, 总数,
+    总量, 累计, or a count “达到” a figure).
+    """
+    if unit in _FLOW_UNITS or _ADDED.search(pre) or _FLOW_SUBJECT.search(pre):
+        return IndicatorKind.CUMULATIVE
+    if _STOCK_SUBJECT.search(pre):
+        return IndicatorKind.STOCK
     if unit in _MONEY_UNITS:
         return IndicatorKind.CUMULATIVE
-    if _STOCK_WORDS.search(pre) and not re.search(r"新增|新认定|新建|引进|培育|引育|培养", pre):
+    if _STOCK_COUNT.search(pre) or _STOCK_WORDS.search(pre):
+        return IndicatorKind.STOCK
+    return IndicatorKind.CUMULATIVE
+
+
+def _growth_kind(subject: str) -> IndicatorKind:
+    """Return the kind of an indicator whose growth is the target (增长X%).
+
+    A stock grows against its level at the start of the period (存款余额, 市场主体数量, 人数);
+    anything else is taken as a flow, compared with the same period a year earlier.
+    """
+    if _FLOW_SUBJECT.search(subject):
+        return IndicatorKind.CUMULATIVE
+    if _STOCK_SUBJECT.search(subject) or re.search(r"数|数量", subject):
         return IndicatorKind.STOCK
     return IndicatorKind.CUMULATIVE
 
@@ -2197,7 +2238,8 @@ def _guess_amount_unit(subject: str) -> str:
     if re.search(r"人均|每人|价格|单价|工资|房价|每户|户均", subject):
         return "元"
     if re.search(
-        r"产值|增加值|收入|营收|总额|成交额|投资|投入|支出|GDP|生产总值|税收|利润|金额|销售额|消费",
+        r"产值|增加值|收入|营收|总额|成交额|投资|投入|支出|GDP|生产总值|税收|利润|金额|销售额|消费|"
+        r"存款|贷款|余额",
         subject,
     ):
         return "亿元"
