@@ -36,13 +36,14 @@ NAMES = sorted(p.stem for p in PLANS.glob("*.txt"))
 # and measured before any change for them (check: recall 100%, precision 75.0%; fresh: 84.2%,
 # 53.3%), then the general faults they showed were fixed. The "heldback" texts were collected
 # and annotated later still, before the drafter was run on them (first measured: recall 96.7%
-# 29/30, precision 80.6% 29/36). Falling below a floor is a regression to look at, not a
-# threshold to tune.
+# 29/30, precision 80.6% 29/36, the misses: 2021's results reported by a speaker, read as
+# targets, and a per-county cap); the general fault, a year a speaker reports on, was then
+# fixed (96.7%, 100%). Falling below a floor is a regression to look at, not a threshold to tune.
 FLOORS = {
     "tuning": (0.96, 0.97),
     "check": (0.95, 0.95),
     "fresh": (0.90, 0.95),
-    "heldback": (0.95, 0.78),
+    "heldback": (0.95, 0.97),
 }
 
 _SCALES = (("万亿", 1e12), ("千万", 1e7), ("百万", 1e6), ("十万", 1e5), ("亿", 1e8), ("万", 1e4))

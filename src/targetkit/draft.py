@@ -791,10 +791,14 @@ _TARGET_YEAR = re.compile(
 )
 # 拟安排, 拟发行, 拟按: planned allocations (a budget), not targets to be monitored
 _ALLOCATION = re.compile(r"拟(?:安排|发行|按|新增|下达|投入|使用|筹集|拨付|增发|调增)")
+# a speaker's report (…在政府工作报告中表示,2021年,…): what follows the lead is told of that year
+_REPORTED = r"[^,。;]{0,40}?(?:表示|指出|介绍|通报|宣布)\s*[,:]\s*"
 _PAST_START = re.compile(
-    r"^(?:过去一年|过去的一年|过去五年|一年来|[两三四五十]年来|这一年|这五年|近年来|多年来|去年|上年|"
-    r"(?P<y>\d{4})\s*年\s*(?:以来)?\s*[,，])"
+    rf"^(?:{_REPORTED})?(?:过去一年|过去的一年|过去五年|一年来|[两三四五十]年来|这一年|这五年|近年来|"
+    r"多年来|去年|上年|(?P<y>\d{4})\s*年\s*(?:以来)?\s*[,，])"
 )
+# a year a speaker reports on is not a year the text sets targets for
+_REPORTED_YEAR = re.compile(r"(?:表示|指出|介绍|通报|宣布)\s*[,:]\s*((?:19|20)\d{2})\s*年\s*[,:]")
 _ENUM = r"\(\s*(?:\d{1,2}|[一二三四五六七八九十]{1,3})\s*\)|[①-⑳]"
 _LEAD = re.compile(
     rf"^(?:\s|[,;:、]|{_ENUM}|{_SOFT}|确保|并且|并|同时|其中|另外|以及|和|及|与|全年|年内|今年|到年底|年底前|年底|上半年|下半年|"
@@ -2675,8 +2679,11 @@ def _period(
     found = _title_year(text)
     if found is not None:
         return found, found, ()
+    reported = {int(m[1]) for s in sentences for m in _REPORTED_YEAR.finditer(s.norm)}
     named = sorted(
-        {int(m[1] or m[2]) for s in sentences for m in _DATED.finditer(s.norm)} - set(range(1900))
+        {int(m[1] or m[2]) for s in sentences for m in _DATED.finditer(s.norm)}
+        - set(range(1900))
+        - reported
     )
     lead = _lead_year(sentences)
     if lead is not None and len(named) < 2:
