@@ -1023,6 +1023,24 @@ def test_a_users_kind_is_drafted_by_its_own_words() -> None:
     assert draft_of("全市5G网络覆盖到95%。").plan.targets[0].rule.kind == "at_least"
 
 
+class _SurveyKind(_CoverageKind):
+    name = "survey"
+    fields = (*_CoverageKind.fields, Field(name="survey", type=FieldType.TEXT, required=True))
+    drafting = Drafting(words=("满意度达到",))
+
+
+def test_a_users_kind_needing_what_the_text_does_not_give_is_left_untracked() -> None:
+    tk.register_rule_kind(_SurveyKind())
+    try:
+        d = draft_of("群众满意度达到95%，新增孵化器2家。")
+    finally:
+        unregister_rule_kind("survey")
+    assert [t.rule.kind for t in d.plan.targets] == ["at_least"]
+    assert "read as survey, whose fields the text does not give" in " ".join(
+        f.note for f in d.untracked
+    )
+
+
 def test_the_built_in_kinds_declare_their_drafting() -> None:
     declared = {name: drafting_of(rule_kind(name)) for name in builtin_rule_kinds()}
     assert "不低于" in declared["at_least"].words
