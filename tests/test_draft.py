@@ -996,7 +996,7 @@ class _Coverage:
 class _CoverageKind(Kind[_Coverage]):
     name = "coverage"
     rule_class = _Coverage
-    fields = (
+    fields: ClassVar[tuple[Field, ...]] = (
         Field(name="indicator", type=FieldType.INDICATOR, required=True),
         Field(name="value", type=FieldType.NUMBER, required=True, quantity=True),
         Field(name="unit", type=FieldType.UNIT, default=FROM_INDICATOR),
