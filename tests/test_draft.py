@@ -6,8 +6,9 @@ from __future__ import annotations
 import datetime as dt
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
+import attrs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -15,7 +16,18 @@ from hypothesis import strategies as st
 import targetkit as tk
 from targetkit.cli import main
 from targetkit.draft import Draft, draft_plan, parse_number, read_text_file, save_draft
-from targetkit.rules import kind_of
+from targetkit.rules import (
+    FROM_INDICATOR,
+    Drafting,
+    Field,
+    FieldType,
+    Kind,
+    builtin_rule_kinds,
+    drafting_of,
+    kind_of,
+    rule_kind,
+    unregister_rule_kind,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = Path(__file__).resolve().parents[1] / "examples" / "yichang_2023" / "work_points.txt"
@@ -51,8 +63,13 @@ def one(body: str) -> dict[str, Any]:
     return found[0]
 
 
-def at_least(value: float, unit: str, *, binding: bool = True) -> dict[str, Any]:
-    return {"kind": "at_least", "value": value, "unit": unit, "binding": binding}
+def at_least(
+    value: float, unit: str, *, binding: bool = True, strict: bool = False
+) -> dict[str, Any]:
+    out: dict[str, Any] = {"kind": "at_least", "value": value, "unit": unit, "binding": binding}
+    if strict:
+        out["strict"] = True
+    return out
 
 
 # --------------------------------------------------------------------------- the wording table
@@ -64,8 +81,8 @@ def at_least(value: float, unit: str, *, binding: bool = True) -> dict[str, Any]
         ("确保全社会R&D经费投入不低于220亿元。", at_least(220, "亿元")),
         ("新增省级以上孵化载体2家以上。", at_least(2, "家")),
         ("技术转移示范机构达到18家。", at_least(18, "家")),
-        ("技术合同成交额突破200亿元。", at_least(200, "亿元")),
-        ("高新技术企业总数超过1200家。", at_least(1200, "家")),
+        ("技术合同成交额突破200亿元。", at_least(200, "亿元", strict=True)),
+        ("高新技术企业总数超过1200家。", at_least(1200, "家", strict=True)),
         ("科技型中小企业入库 1300家。", at_least(1300, "家")),
         ("组织开展科技活动不少于10场。", at_least(10, "场")),
         ("全社会研发投入强度达到2.5%以上。", at_least(2.5, "%")),
@@ -75,6 +92,30 @@ def at_least(value: float, unit: str, *, binding: bool = True) -> dict[str, Any]
 )
 def test_floors_read_as_at_least(body: str, expected: dict[str, Any]) -> None:
     assert one(body) == expected
+
+
+@pytest.mark.parametrize(
+    ("body", "kind", "than"),
+    [
+        ("技术合同成交额突破200亿元。", "at_least", "more than 200亿元"),
+        ("在孵企业超过5000家。", "at_least", "more than 5000家"),
+        ("财政收入超30亿元。", "at_least", "more than 30亿元"),
+        ("PM2.5平均浓度低于35微克/立方米。", "at_most", "less than 35微克/立方米"),
+    ],
+)
+def test_more_than_and_less_than_are_strict_and_noted(body: str, kind: str, than: str) -> None:
+    d = draft_of(body)
+    (target,) = d.plan.targets
+    assert (target.rule.kind, getattr(target.rule, "strict", None)) == (kind, True)
+    assert than in d.findings[0].note
+    assert "strict = true" in d.to_toml()
+    # the file round-trips with the strict floor
+    assert tk.parse(tomllib.loads(d.to_toml())) == d.plan
+
+
+def test_at_least_and_reaching_are_not_strict() -> None:
+    assert "strict" not in one("技术合同成交额达到200亿元以上。")
+    assert "strict" not in one("高新技术企业不低于1200家。")
 
 
 @pytest.mark.parametrize(
@@ -159,6 +200,47 @@ def test_growth_around_a_figure_is_a_floor_with_a_note() -> None:
     d = draft_of("地区生产总值增长6%左右。")
     assert d.findings[0].kind == "uncertain"
     assert "左右" in d.findings[0].note
+
+
+@pytest.mark.parametrize(
+    ("body", "low", "high", "unit"),
+    [
+        ("粮食产量1.4万亿斤左右。", 1.33, 1.47, "万亿斤"),
+        ("城镇新增就业1200万人左右。", 1140, 1260, "万人"),
+        ("近岸海域水质优良比例达到70%左右。", 66.5, 73.5, "%"),
+        ("力争高新技术产业增加值达到6500亿元上下。", 6175, 6825, "亿元"),
+    ],
+)
+def test_about_a_figure_is_a_band_of_five_percent_with_a_note(
+    body: str, low: float, high: float, unit: str
+) -> None:
+    d = draft_of(body)
+    (target,) = d.plan.targets
+    assert kind_of(target.rule).to_config(target.rule) == {
+        "kind": "between",
+        "indicator": target.id,
+        "low": low,
+        "high": high,
+        "unit": unit,
+    }
+    note = d.findings[0].note
+    assert f"read as a band of ±5% around {(low + high) / 2:g}, {low:g}–{high:g}{unit}" in note
+    assert "read as a floor" not in note
+
+
+@pytest.mark.parametrize(
+    ("body", "kind"),
+    [
+        ("城镇调查失业率5.5%左右。", "at_most"),  # lower is better: a cap
+        ("居民消费价格涨幅3%左右。", "at_most"),
+        ("地区生产总值增长6%左右。", "growth"),  # a change: its floor
+        ("单位地区生产总值能耗降低2.5%左右。", "decrease"),
+    ],
+)
+def test_about_a_figure_stays_a_cap_or_a_change_where_a_band_does_not_fit(
+    body: str, kind: str
+) -> None:
+    assert one(body)["kind"] == kind
 
 
 def test_change_in_percentage_points() -> None:
@@ -289,6 +371,72 @@ def test_ensure_then_strive_is_a_floor_with_a_stretch() -> None:
         "stretch": 7.0,
         "binding": True,
     }
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "确保完成固定资产投资100亿元、力争120亿元。",  # the subject left out
+        "地区生产总值确保增长6%，力争7%。",  # the subject and the rule word left out
+        "确保地区生产总值增长6%、力争地区生产总值增长7%。",  # the subject repeated
+        "技术合同成交额确保达到100亿元，力争达到120亿元。",  # the rule word repeated
+        "高新技术企业总数达到500家以上，力争550家。",  # a plain commitment, then 力争
+        "单位地区生产总值能耗确保下降3%、力争下降3.5%。",  # a fall
+    ],
+)
+def test_ensure_then_strive_is_one_target_however_it_is_worded(body: str) -> None:
+    (found,) = rules(body)
+    assert found["binding"] is True
+    assert found["stretch"] > found["value"]
+    assert "确保X、力争Y" in draft_of(body).findings[0].note
+
+
+def test_ensure_then_strive_on_two_subjects_stays_two_targets() -> None:
+    found = rules("确保新增高新技术企业50家，力争新增科技型企业100家。")
+    assert [(r["value"], r["binding"], "stretch" in r) for r in found] == [
+        (50.0, True, False),
+        (100.0, False, False),
+    ]
+
+
+def indicator_kind(body: str) -> str:
+    d = draft_of(body)
+    (target,) = d.plan.targets
+    return d.plan.indicator(target.rule.indicator_ids()[0]).kind.value
+
+
+@pytest.mark.parametrize(
+    ("body", "kind"),
+    [
+        # standing amounts at a date: stocks
+        ("金融机构贷款余额达到500亿元。", "stock"),
+        ("年末常住人口达到100万人。", "stock"),
+        ("城乡居民养老保险参保人数达到100万人。", "stock"),
+        ("高新技术企业总数达到500家。", "stock"),
+        ("人才资源总量达到50万人。", "stock"),
+        ("汽车保有量控制在50万辆以内。", "stock"),
+        ("居民储蓄存款余额增长10%。", "stock"),
+        ("市场主体数量增长10%。", "stock"),
+        # amounts over the period and what is added in it: flows
+        ("完成固定资产投资100亿元。", "cumulative"),
+        ("规模以上工业增加值达到300亿元。", "cumulative"),
+        ("技术合同成交额达到200亿元。", "cumulative"),
+        ("粮食产量达到50万吨。", "cumulative"),
+        ("接待游客人数达到1000万人次。", "cumulative"),
+        ("培训技能人才3000人。", "cumulative"),
+        ("新增高新技术企业50家。", "cumulative"),
+        ("能源消费总量控制在500万吨标准煤以内。", "cumulative"),
+        ("地区生产总值增长6%。", "cumulative"),
+        # rates, shares, indices, intensities, per-capita figures: levels
+        ("森林覆盖率达到60%。", "level"),
+        ("研发投入强度达到2.5%。", "level"),
+        ("每万人发明专利拥有量达到8件。", "level"),
+        ("科技创新指数达到160以上。", "level"),
+        ("城镇登记失业率控制在4.5%以内。", "level"),
+    ],
+)
+def test_the_indicator_kind_follows_the_subject(body: str, kind: str) -> None:
+    assert indicator_kind(body) == kind
 
 
 @pytest.mark.parametrize("word", ["力争", "争取"])
@@ -829,3 +977,74 @@ def test_lines_broken_mid_sentence_are_joined() -> None:
         (13, "at_least", False),
     ]
     assert d.plan.indicators[2].name == "净增高新技术企业"
+
+
+# --------------------------------------------------------------------------- kinds of one's own
+
+
+@attrs.frozen(kw_only=True)
+class _Coverage:
+    kind: ClassVar[str] = "coverage"
+    indicator: str
+    value: float
+    unit: str
+
+    def indicator_ids(self) -> tuple[str, ...]:
+        return (self.indicator,)
+
+
+class _CoverageKind(Kind[_Coverage]):
+    name = "coverage"
+    rule_class = _Coverage
+    fields: ClassVar[tuple[Field, ...]] = (
+        Field(name="indicator", type=FieldType.INDICATOR, required=True),
+        Field(name="value", type=FieldType.NUMBER, required=True, quantity=True),
+        Field(name="unit", type=FieldType.UNIT, default=FROM_INDICATOR),
+    )
+    drafting = Drafting(words=("覆盖到",), slug="coverage_{value}{unit}")
+
+
+def test_a_users_kind_is_drafted_by_its_own_words() -> None:
+    tk.register_rule_kind(_CoverageKind())
+    try:
+        d = draft_of("全市5G网络覆盖到95%，新增孵化器2家。")
+        first, second = d.plan.targets
+        assert first.id == "item1_coverage_95pct"
+        assert kind_of(first.rule).to_config(first.rule) == {
+            "kind": "coverage",
+            "indicator": first.id,
+            "value": 95.0,
+            "unit": "%",
+        }
+        assert second.rule.kind == "at_least"
+    finally:
+        unregister_rule_kind("coverage")
+    # without the kind its words are not rule words: 覆盖到95% reads as a plain level
+    assert draft_of("全市5G网络覆盖到95%。").plan.targets[0].rule.kind == "at_least"
+
+
+class _SurveyKind(_CoverageKind):
+    name = "survey"
+    fields = (*_CoverageKind.fields, Field(name="survey", type=FieldType.TEXT, required=True))
+    drafting = Drafting(words=("满意度达到",))
+
+
+def test_a_users_kind_needing_what_the_text_does_not_give_is_left_untracked() -> None:
+    tk.register_rule_kind(_SurveyKind())
+    try:
+        d = draft_of("群众满意度达到95%，新增孵化器2家。")
+    finally:
+        unregister_rule_kind("survey")
+    assert [t.rule.kind for t in d.plan.targets] == ["at_least"]
+    assert "read as survey, whose fields the text does not give" in " ".join(
+        f.note for f in d.untracked
+    )
+
+
+def test_the_built_in_kinds_declare_their_drafting() -> None:
+    declared = {name: drafting_of(rule_kind(name)) for name in builtin_rule_kinds()}
+    assert "不低于" in declared["at_least"].words
+    assert "控制在" in declared["at_most"].words
+    assert declared["share"].indicators == ("{id}_num", "{id}_den")
+    words = [w for d in declared.values() for w in d.words]
+    assert len(words) == len(set(words)), "a word belongs to one kind"

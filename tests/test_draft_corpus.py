@@ -5,7 +5,8 @@ the ``#`` header), and ``NAME.toml`` lists its numeric targets as a reader finds
 value, unit, kind, deadline, binding). A drafted number counts as found when a target of the
 annotation has the same (value, unit) after scaling 万/亿 (1.5万人 = 15000 人); each annotated
 number matches at most one drafted number. Milestones, bare increases and ranks read from 前列 carry no
-number written in the text and are not scored here.
+number written in the text and are not scored here. A band drafted around X左右 (±5% of X) is
+scored by the number written, X, its centre; its annotation gives X as ``value``.
 
 The test prints recall and precision per document and overall, and fails only below the
 regression floors, which sit a little under the figures measured when they were set.
@@ -33,9 +34,17 @@ NAMES = sorted(p.stem for p in PLANS.glob("*.txt"))
 # were set (see the printed tables). The "tuning" texts were read while the drafter's rules were
 # written; the "check" texts, and later the "fresh" ones, were collected and annotated afterwards
 # and measured before any change for them (check: recall 100%, precision 75.0%; fresh: 84.2%,
-# 53.3%), then the general faults they showed were fixed. Falling below a floor is a regression
-# to look at, not a threshold to tune.
-FLOORS = {"tuning": (0.96, 0.97), "check": (0.95, 0.95), "fresh": (0.90, 0.95)}
+# 53.3%), then the general faults they showed were fixed. The "heldback" texts were collected
+# and annotated later still, before the drafter was run on them (first measured: recall 96.7%
+# 29/30, precision 80.6% 29/36, the misses: 2021's results reported by a speaker, read as
+# targets, and a per-county cap); the general fault, a year a speaker reports on, was then
+# fixed (96.7%, 100%). Falling below a floor is a regression to look at, not a threshold to tune.
+FLOORS = {
+    "tuning": (0.96, 0.97),
+    "check": (0.95, 0.95),
+    "fresh": (0.90, 0.95),
+    "heldback": (0.95, 0.97),
+}
 
 _SCALES = (("万亿", 1e12), ("千万", 1e7), ("百万", 1e6), ("十万", 1e5), ("亿", 1e8), ("万", 1e4))
 
@@ -79,11 +88,15 @@ def annotated_numbers(ann: dict[str, Any]) -> list[Number]:
 def drafted_numbers(draft: Draft) -> list[Number]:
     out: list[Number] = []
     unwritten = {f.target_id for f in draft.findings if "前列 gives no number" in f.note}
+    around = {f.target_id for f in draft.findings if "read as a band of ±5% around" in f.note}
     for target in draft.plan.targets:
         if target.id in unwritten:
             continue
         cfg = kind_of(target.rule).to_config(target.rule)
         unit = str(cfg.get("unit", ""))
+        if target.id in around:
+            out.append(normal((float(cfg["low"]) + float(cfg["high"])) / 2, unit))
+            continue
         for key in ("value", "low", "high", "stretch"):
             if isinstance(cfg.get(key), int | float) and not isinstance(cfg.get(key), bool):
                 out.append(normal(float(cfg[key]), unit))
@@ -125,7 +138,7 @@ def _ratio(a: int, b: int) -> float:
 
 def test_every_text_has_an_annotation_with_its_source() -> None:
     assert len(NAMES) >= 15
-    assert {annotation(n)["set"] for n in NAMES} == {"tuning", "check", "fresh"}
+    assert {annotation(n)["set"] for n in NAMES} == set(FLOORS)
     for name in NAMES:
         head = (PLANS / f"{name}.txt").read_text(encoding="utf-8").splitlines()[0]
         ann = annotation(name)
@@ -151,7 +164,7 @@ def table(rows: list[tuple[str, int, int, int]], label: str) -> tuple[str, float
     return "\n".join(lines), recall, precision
 
 
-@pytest.mark.parametrize("which", ["tuning", "check", "fresh"])
+@pytest.mark.parametrize("which", list(FLOORS))
 def test_recall_and_precision_on_real_plans(which: str, capsys: pytest.CaptureFixture[str]) -> None:
     rows = [(name, *score(name)) for name in NAMES if annotation(name)["set"] == which]
     text, recall, precision = table(rows, f"{which} set")

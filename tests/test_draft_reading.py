@@ -198,7 +198,9 @@ def test_a_multi_year_plan_keeps_its_period_and_each_target_its_year() -> None:
         (90.0, None),
         (870.0, None),
     ]
-    assert not d.uncertain
+    # 突破/超过 are strict floors, and say so; nothing else is in doubt
+    assert [f.note.split(":")[0] for f in d.uncertain] == ["突破75家", "超过90家", "超过870家"]
+    assert all("(strict = true)" in f.note for f in d.uncertain)
 
 
 def test_year_drafts_one_year_of_a_multi_year_plan() -> None:
@@ -245,6 +247,21 @@ def test_a_text_dated_after_the_year_it_reports_is_a_review() -> None:
         draft_plan(text)
     d = draft_plan(text, year=2019)  # the user says it is the plan of 2019
     assert values(d) == [("at_least", 7202.0, "张"), ("at_least", 1485.0, "张")]
+
+
+def test_a_year_a_speaker_reports_on_is_past_and_not_the_plan_year() -> None:
+    text = (
+        "国务院总理在政府工作报告中表示,2021年,国内生产总值达到114万亿元,增长8.1%。"
+        "全国财政收入突破20万亿元。总理提出,今年发展主要预期目标是:国内生产总值增长5.5%左右;"
+        "城镇新增就业1100万人以上。\n"
+    )
+    # the only year named is the one reported on: the text does not say which year it plans
+    with pytest.raises(tk.ConfigError, match="cannot tell the plan's year"):
+        draft_plan(text)
+    d = draft_plan(text, year=2022)
+    assert values(d) == [("growth", 5.5, "%"), ("at_least", 1100.0, "万人")]
+    assert "114万亿元: a past figure" in untracked_notes(d)
+    assert "20万亿元: a past figure" in untracked_notes(d)
 
 
 # --------------------------------------------------------------------------- falls: the decrease kind

@@ -11,6 +11,9 @@ quantitative and dated commitments in them with the wording table of DESIGN § R
     …比重逐步提高                       → increase        位居…前列/前 N        → rank
     出台/立项/动工/开工/验收/建成 … 年内/上半年/X月底前                        → milestone
 
+The rule words (不低于, 控制在, 增长, 下降 …) are the kinds' own (`targetkit.rules.Drafting`), and
+every rule is built through its kind (`RuleKind.build` from the kind's fields, the id in the form
+the kind declares), so a user's kind that declares words is drafted like a built-in one.
 力争/争取 make the rest of their sentence aspirational (``binding = false``), 确保 binding.
 Every sentence whose numbers were not turned into a target is kept as an "untracked" finding,
 so nothing is dropped silently. `Draft.to_toml` writes the draft as a commented plan file that
@@ -32,7 +35,7 @@ import re
 import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import attrs
 
@@ -41,19 +44,15 @@ from targetkit.documents import read_document, read_text_file
 from targetkit.exceptions import ConfigError
 from targetkit.model import Indicator, IndicatorKind, Plan, Target
 from targetkit.rules import (
-    AtLeast,
-    AtMost,
-    Between,
-    ChangePP,
-    Growth,
-    Increase,
-    Milestone,
-    NetIncrease,
-    Rank,
+    FROM_INDICATOR,
+    FieldType,
     Rule,
-    Share,
+    RuleKind,
+    builtin_rule_kinds,
+    drafting_of,
+    rule_kind,
+    rule_kinds,
 )
-from targetkit.rules.decrease import Decrease
 
 __all__ = [
     "Draft",
@@ -698,28 +697,48 @@ _TIME = re.compile(
     r"|(?P<q3>前三季度|三季度末|第三季度|三季度)"
     r"|(?P<month>\d{1,2}|[一二三四五六七八九十]{1,2})\s*月\s*(?:(?P<day>\d{1,2})\s*[日号])?\s*(?P<end>底|末)?\s*(?P<before>前|之前|以前)?)"
 )
-_KEYWORDS: tuple[tuple[str, str], ...] = (
-    ("net", "净增加|净增"),
-    (
-        "at_least",
-        "不低于|不少于|不小于|达到|突破|超过|高于|多于|提高到|提高至|提升到|提升至|增加到|增加至|"
-        "增长到|增长至|扩大到|扩大至|增至|升至|提至|保持在|稳定在|稳定|保持|实现|完成|达|超",
-    ),
-    (
-        "at_most",
-        "不超过|不超|不高于|不多于|不大于|控制在|低于|少于|小于|下降到|下降至|降到|降至|降低到|降低至|"
-        "减少到|减少至|压缩到|压缩至|压减到|压减至|缩短到|缩短至|缩减到|缩减至|减至|控制到",
-    ),
-    ("growth", "同比增长|年均增长|增长率|增长|增速|增幅|递增|提高|提升|增加(?!值)|上升|扩大"),
-    ("decline", "下降|降低|减少|压减|压缩|缩短|削减|缩减"),
-)
-# one regex, longest words first, so that 不低于 is never read as 低于 nor 提高到 as 提高
-_KEYWORD_WORDS = sorted(
-    ((w, name) for name, words in _KEYWORDS for w in words.split("|")),
-    key=lambda wn: -len(wn[0].replace("(?!值)", "")),
-)
-_KEYWORD_RE = re.compile("|".join(f"(?:{w})" for w, _ in _KEYWORD_WORDS))
-_KEYWORD_KIND = {w.replace("(?!值)", ""): name for w, name in _KEYWORD_WORDS}
+# nouns that begin with a rule word: 增加值 is value added, not 增加 (an increase)
+_NOUNS = ("增加值",)
+
+
+@attrs.frozen
+class _Wording:
+    """The rule words of every registered kind (its `Drafting.words`), as the drafter matches them.
+
+    Built for each draft from the kinds registered then, so a user's kind with words of its own
+    is read like a built-in one. One regex, longest words first, so that 不低于 is never read as
+    低于 nor 提高到 as 提高.
+    """
+
+    kind_of: dict[str, str]  # word → kind name
+    keyword: re.Pattern[str]  # any rule word
+    aim: re.Pattern[str]  # words that commit a clause to a future value
+    trail: re.Pattern[str]  # rule and modal words trailing a subject
+    users: frozenset[str]  # users' kinds with words: read generically, as figure and unit
+
+    @classmethod
+    def of_registered(cls) -> _Wording:
+        kind_of: dict[str, str] = {}
+        for name in rule_kinds():
+            kind = rule_kind(name)
+            for word in drafting_of(kind).words if kind is not None else ():
+                kind_of.setdefault(word, name)
+        words = sorted(kind_of, key=len, reverse=True)
+        patterns = [_word_pattern(w) for w in words]
+        return cls(
+            kind_of=kind_of,
+            keyword=re.compile("|".join(f"(?:{p})" for p in patterns)),
+            aim=re.compile("|".join(patterns) + _AIM_EXTRA),
+            trail=re.compile("(?:" + "|".join(re.escape(w) for w in words) + _TRAIL_EXTRA),
+            users=frozenset(kind_of.values()) - set(builtin_rule_kinds()),
+        )
+
+
+def _word_pattern(word: str) -> str:
+    nouns = [n[len(word) :] for n in _NOUNS if n.startswith(word) and n != word]
+    return re.escape(word) + (f"(?!{'|'.join(map(re.escape, nouns))})" if nouns else "")
+
+
 _GROWTH_NOUN = re.compile(r"增速|增长率|增幅|增长")
 _FROM = re.compile(r"(?:由|从)\s*$")
 _TO = re.compile(
@@ -772,21 +791,21 @@ _TARGET_YEAR = re.compile(
 )
 # 拟安排, 拟发行, 拟按: planned allocations (a budget), not targets to be monitored
 _ALLOCATION = re.compile(r"拟(?:安排|发行|按|新增|下达|投入|使用|筹集|拨付|增发|调增)")
+# a speaker's report (…在政府工作报告中表示,2021年,…): what follows the lead is told of that year
+_REPORTED = r"[^,。;]{0,40}?(?:表示|指出|介绍|通报|宣布)\s*[,:]\s*"
 _PAST_START = re.compile(
-    r"^(?:过去一年|过去的一年|过去五年|一年来|[两三四五十]年来|这一年|这五年|近年来|多年来|去年|上年|"
-    r"(?P<y>\d{4})\s*年\s*(?:以来)?\s*[,，])"
+    rf"^(?:{_REPORTED})?(?:过去一年|过去的一年|过去五年|一年来|[两三四五十]年来|这一年|这五年|近年来|"
+    r"多年来|去年|上年|(?P<y>\d{4})\s*年\s*(?:以来)?\s*[,，])"
 )
+# a year a speaker reports on is not a year the text sets targets for
+_REPORTED_YEAR = re.compile(r"(?:表示|指出|介绍|通报|宣布)\s*[,:]\s*((?:19|20)\d{2})\s*年\s*[,:]")
 _ENUM = r"\(\s*(?:\d{1,2}|[一二三四五六七八九十]{1,3})\s*\)|[①-⑳]"
 _LEAD = re.compile(
     rf"^(?:\s|[,;:、]|{_ENUM}|{_SOFT}|确保|并且|并|同时|其中|另外|以及|和|及|与|全年|年内|今年|到年底|年底前|年底|上半年|下半年|"
     r"积极|全力|努力|进一步|实现|[一二三四]季度(?:末)?|第[一二三四]季度|"
     r"(?:\d{1,2}|[一二三四五六七八九十]{1,2})月(?:\d{1,2}[日号])?(?:底|末)?(?:前|之前|以前)?)+"
 )
-_TRAIL = re.compile(
-    "(?:"
-    + "|".join(re.escape(w) for w, _ in sorted(_KEYWORD_KIND.items(), key=lambda kv: -len(kv[0])))
-    + rf"|{_SOFT}|确保|分别|比上年|较上年|比去年|同比|的目标|目标|以及|和|及|与|为|在|于|的|\s|[,;:、])+$"
-)
+_TRAIL_EXTRA = rf"|{_SOFT}|确保|分别|比上年|较上年|比去年|同比|的目标|目标|以及|和|及|与|为|在|于|的|\s|[,;:、])+$"
 _TITLE_LEAD = re.compile(rf"^(?:\s|[,;:、]|{_ENUM}|{_SOFT}|确保|并且|并|同时|另外)+")
 _SHARE = re.compile(r"^(?P<num>.*?)(?:占|相当于)(?P<den>[^,;]+?)(?:的)?(?:比重|比例|份额|的比|比)")
 # subjects whose lower values are better: a bare or 左右 figure for them is a cap
@@ -799,6 +818,11 @@ _DONE_WELL = re.compile(
     r"(?:整治|治理|处理|达标|利用|消除|覆盖|普及|改善|削减|下降|优良)率|降幅|优良"
 )
 _WEAK_FLOOR = {"达到", "达", "保持在", "稳定在", "保持", "稳定"}
+# X左右 (about X) of a figure: the band drafted around it, as a fraction of X
+_ABOUT = 0.05
+# 超过X, 突破X: more than X, not X itself; 低于X: less than X (DESIGN: strict where the text says so)
+_STRICT_WORDS = {"超过": "more", "突破": "more", "超": "more", "高于": "more", "多于": "more"}
+_STRICT_WORDS |= {"低于": "less", "少于": "less", "小于": "less"}
 
 # milestones
 _DOC_VERBS = {"出台", "印发", "制定", "制订", "发布", "修订", "编制", "编制完成"}
@@ -874,7 +898,12 @@ class _Qty:
 
 @attrs.define
 class _Reading:
-    """One target read from a sentence, before it becomes a Target."""
+    """One target read from a sentence, before it becomes a Target.
+
+    ``kind`` names the rule kind; '' is a plain figure not yet read as a floor or a cap.
+    ``names`` names the indicators of a kind with several (share: numerator, denominator) by
+    field; ``slug`` replaces the kind's id form where the reading is a special case of it.
+    """
 
     kind: str
     start: int
@@ -889,8 +918,10 @@ class _Reading:
     deadline: dt.date | None = None
     indicator_kind: IndicatorKind = IndicatorKind.CUMULATIVE
     indicator_unit: str = ""
-    numerator: str = ""
-    denominator: str = ""
+    names: dict[str, str] = attrs.Factory(dict)
+    slug: str = ""
+    strict: bool = False
+    bare: bool = False  # no rule word before the figure (…，力争7%)
     label: str = ""
     high_is_stretch: bool = False
     label_first: bool = False
@@ -988,9 +1019,9 @@ _MENTION_CN = re.compile(
 )
 
 # words that commit a clause to a future value, before the number or right after it
-_AIM_WORDS = re.compile(
-    "|".join(w for w, _ in _KEYWORD_WORDS)
-    + rf"|{_SOFT}|确保|计划|预计|目标|任务|不超|不少|至少|最少|"
+# (with the rule words of every kind: `_Wording.aim`)
+_AIM_EXTRA = (
+    rf"|{_SOFT}|确保|计划|预计|目标|任务|不超|不少|至少|最少|"
     r"创建|创成|新改建|新改扩建|新增|净增|改造|修复|种植|播种|实施|培训|帮扶|接待|新备案|备案|入库|"
     r"改建|扩建|加装|筹集|推进|开设|开办|提供|完成|开工"
 )
@@ -1060,6 +1091,7 @@ class _Context:
     seen: list[_Reading] = attrs.Factory(list)  # targets of earlier sentences
     only_year: int | None = None  # --year of a multi-year plan: draft this year's targets only
     period: tuple[int, int] | None = None  # the whole plan's years when only_year is set
+    wording: _Wording = attrs.Factory(_Wording.of_registered)  # the kinds' rule words
 
     @property
     def multi_year(self) -> bool:
@@ -1419,7 +1451,7 @@ class _SentenceReader:
             if not readings:
                 readings += self._milestones(clause, clauses[ci - 1] if ci else None)
             for r in readings:
-                if r.name and not r.inherited and r.kind not in ("milestone",):
+                if r.name and not r.inherited and not _display_of(r.kind).done_or_not:
                     prev_subject = _strip_share(r.name)
             self.readings += readings
         self._merge_stretch()
@@ -1451,7 +1483,7 @@ class _SentenceReader:
         before = norm[clause.start : q.start]
         after = norm[q.end : q.end + 3]
         if (
-            _AIM_WORDS.search(before)
+            self.ctx.wording.aim.search(before)
             or _FLOW_VERBS.search(before)
             or _QUALIFIER_AFTER.match(after)
             or _SCOPE.search(norm[: q.start])
@@ -1473,8 +1505,8 @@ class _SentenceReader:
                     p
                     for p in self.ctx.seen
                     if r.value is not None
-                    and (p.kind, p.value, p.unit, p.deadline)
-                    == (r.kind, r.value, r.unit, r.deadline)
+                    and (p.kind, p.slug, p.value, p.unit, p.deadline)
+                    == (r.kind, r.slug, r.value, r.unit, r.deadline)
                     and (_similar(p.name, r.name) or "目标" in r.title)
                 ),
                 None,
@@ -1495,7 +1527,7 @@ class _SentenceReader:
         if title:
             hi = len(seg.rstrip(" ,;:、"))
         else:
-            trail = _TRAIL.search(seg[lo:])
+            trail = self.ctx.wording.trail.search(seg[lo:])
             hi = lo + trail.start() if trail else len(seg)
         return a + lo, a + max(lo, hi)
 
@@ -1615,9 +1647,10 @@ class _SentenceReader:
         norm, q = self.norm, slot.q
         pre = norm[slot.seg_start : slot.lo_start]
         keyword = None
-        for m in _KEYWORD_RE.finditer(pre):
+        wording = self.ctx.wording
+        for m in wording.keyword.finditer(pre):
             keyword = m
-        kw_kind = _KEYWORD_KIND.get(keyword.group(0), "") if keyword else ""
+        kw_kind = wording.kind_of.get(keyword.group(0), "") if keyword else ""
         if q.hint:
             kw_kind = q.hint
         notes = list(q.notes)
@@ -1683,7 +1716,7 @@ class _SentenceReader:
         if re.match(r"^\s*其中", norm[slot.clause.start : slot.clause.end]):
             notes.append("其中: a part of the figure before")
         reading = _Reading(
-            kind="at_least",
+            kind="",
             start=slot.lo_start,
             end=slot.qual_end,
             title=title,
@@ -1697,6 +1730,7 @@ class _SentenceReader:
             spans=spans,
             indicator_unit=unit,
         )
+        reading.bare = keyword is None and not q.hint
         self._apply_wording(reading, slot, kw_kind, keyword, subject)
         return reading, kw_kind, tail_end
 
@@ -1713,12 +1747,18 @@ class _SentenceReader:
         pre = self.norm[slot.seg_start : slot.lo_start]
         at_most_qual = slot.qual in ("以内", "以下", "之内", "内")
         level_words = bool(_LEVEL_WORDS.search(subject))
+        if kw_kind in self.ctx.wording.users:
+            # a user's kind, chosen by its own words: the figure, its unit and its subject
+            reading.kind = kw_kind
+            reading.indicator_kind = IndicatorKind.LEVEL if level_words else _count_kind(pre, unit)
+            return
         if slot.qual in ("左右", "上下"):
             notes.append(f"{slot.qual} (about) read as a floor")
         if unit == "百分点":
             reading.indicator_kind = IndicatorKind.LEVEL
-            if kw_kind in ("decline", "at_most"):
-                reading.kind = "decline_pp"
+            if kw_kind in ("decrease", "at_most"):
+                # tracked as "the fall is at least X points"
+                reading.kind, reading.slug = "at_least", "decline_{value}pp"
                 reading.name = _strip_trailing_decline(reading.name) + "降低幅度"
                 reading.indicator_unit = "百分点"
                 notes.append(
@@ -1750,22 +1790,18 @@ class _SentenceReader:
         elif unit in ("%", "‰"):
             share = _SHARE.match(pre)
             if kw_kind == "growth" or (
-                _GROWTH_NOUN.search(subject) and kw_kind not in ("at_most", "decline")
+                _GROWTH_NOUN.search(subject) and kw_kind not in ("at_most", "decrease")
             ):
                 reading.kind = "growth"
                 reading.indicator_unit = _guess_amount_unit(subject)
-                reading.indicator_kind = (
-                    IndicatorKind.STOCK
-                    if re.search(r"数|数量", subject)
-                    else IndicatorKind.CUMULATIVE
-                )
+                reading.indicator_kind = _growth_kind(subject)
                 if "年均" in pre:
                     notes.append(
                         "年均增长 is an average over several years: check the year's figure"
                     )
                 if not reading.indicator_unit:
                     notes.append("the indicator's unit is not in the text: set it")
-            elif kw_kind == "decline":
+            elif kw_kind == "decrease":
                 # 下降/降低/减少X%: the decrease kind, the figure itself against last year's
                 reading.kind = "decrease"
                 reading.name = _strip_trailing_decline(reading.name)
@@ -1800,7 +1836,7 @@ class _SentenceReader:
                 reading.indicator_kind = IndicatorKind.LEVEL
                 if numerator:
                     reading.kind = "share"
-                    reading.numerator, reading.denominator = numerator, den
+                    reading.names = {"numerator": numerator, "denominator": den}
                     reading.indicator_unit = _guess_amount_unit(numerator + den)
                     reading.indicator_kind = (
                         IndicatorKind.CUMULATIVE if reading.indicator_unit else IndicatorKind.STOCK
@@ -1811,7 +1847,7 @@ class _SentenceReader:
                         )
             else:
                 reading.indicator_kind = IndicatorKind.LEVEL
-        elif kw_kind == "net":
+        elif kw_kind == "net_increase":
             reading.kind = "net_increase"
             reading.indicator_kind = IndicatorKind.STOCK
         elif kw_kind == "at_most" or at_most_qual:
@@ -1826,13 +1862,13 @@ class _SentenceReader:
             notes.append(
                 f"“{word}{q.raw.strip()}” read as a net increase on the level at the start of the year"
             )
-        elif kw_kind == "decline":
+        elif kw_kind == "decrease":
             notes.append("a reduction: tracked as the amount reduced during the year")
         else:
             reading.indicator_kind = IndicatorKind.LEVEL if level_words else _count_kind(pre, unit)
         word = keyword.group(0) if keyword else ""
         if (
-            reading.kind == "at_least"
+            not reading.kind
             and not q.hint
             and (not word or word in _WEAK_FLOOR)
             and _LOWER_BETTER.search(subject)
@@ -1847,6 +1883,42 @@ class _SentenceReader:
             reading.notes.append(
                 f"{_strip_share(subject)} is better lower: read as at most {q.value:g}{unit}"
             )
+        if not reading.kind and slot.qual in ("左右", "上下") and not q.hint:
+            self._band_around(reading, q)
+        if not reading.kind:
+            reading.kind = "at_least"
+        if (
+            word in _STRICT_WORDS
+            and kw_kind == reading.kind
+            and any(f.name == "strict" for f in _kind(reading.kind).fields)
+        ):
+            reading.strict = True
+            than = "more" if _STRICT_WORDS[word] == "more" else "less"
+            reading.notes.append(
+                f"{word}{q.raw.strip()}: read as {than} than {q.value:g}{unit}, the figure itself "
+                "not included (strict = true); drop strict if the plan counts it"
+            )
+
+    @staticmethod
+    def _band_around(reading: _Reading, q: _Qty) -> None:
+        """Read X左右 (about X) of a plain figure as a band of ±5% around X.
+
+        Lower-is-better subjects are caps instead (read before), and changes (增长X%左右) stay
+        floors: a band is on the figure itself.
+        """
+        written = f"{q.value:g}"
+        places = len(written.split(".")[1]) if "." in written and "e" not in written else 0
+        low = round(q.value * (1 - _ABOUT), places + 2)
+        high = round(q.value * (1 + _ABOUT), places + 2)
+        if not low < q.value < high:
+            return
+        reading.kind, reading.value, reading.high = "between", low, high
+        reading.notes = [n for n in reading.notes if "(about) read as a floor" not in n]
+        reading.notes.append(
+            f"{q.raw.strip()}左右 (about {written}{q.unit}): read as a band of ±5% around "
+            f"{written}, {low:g}–{high:g}{q.unit}; narrow or widen it, or set "
+            "high_is_stretch = true if going above it is fine"
+        )
 
     def _ranks(self, clause: _Clause, prev_subject: str) -> list[_Reading]:
         text = self.norm[clause.start : clause.end]
@@ -2027,17 +2099,22 @@ class _SentenceReader:
         return self._slice(lo, hi)
 
     def _merge_stretch(self) -> None:
-        """Merge 确保X、力争Y on one indicator into a floor X with a stretch Y."""
+        """Merge 确保X、力争Y on one indicator into a floor X with a stretch Y.
+
+        The second figure may name its subject again (确保地区生产总值增长6%、力争地区生产总值增长
+        7%), leave it out (确保完成投资100亿元、力争120亿元) and leave out its rule word too
+        (地区生产总值确保增长6%，力争7%): then it takes the first figure's reading.
+        """
         merged: list[_Reading] = []
         for r in self.readings:
             prev = merged[-1] if merged else None
             if (
                 prev is not None
-                and r.inherited
+                and (r.inherited or _similar(prev.name, r.name))
                 and prev.binding
                 and not r.binding
-                and prev.kind == r.kind
-                and r.kind in ("at_least", "growth", "share", "net_increase", "change_pp")
+                and ((prev.kind, prev.slug) == (r.kind, r.slug) or (r.bare and r.inherited))
+                and _takes_stretch(prev.kind)
                 and prev.unit == r.unit
                 and prev.value is not None
                 and r.value is not None
@@ -2106,11 +2183,49 @@ class _SentenceReader:
         return "no target wording recognised"
 
 
+# an amount over the period, whatever the verb: 投资, 收入, 产值, 成交额, 增加值, 产量, 消费总量 …
+_FLOW_SUBJECT = re.compile(
+    r"投资|收入|产值|成交额|增加值|销售额|营业额|营收|交易额|进出口|出口额|进口额|利润|税收|融资额|"
+    r"产量|发电量|用电量|货运量|客运量|吞吐量|消费总量|排放总量|用水总量|消费量|排放量|用水量|支出|投入"
+)
+# a standing amount at a date, whatever its unit: 贷款余额, 存量, 保有量, 资产总额, 年末人口
+_STOCK_SUBJECT = re.compile(r"余额|存量|保有量|资产总额|总资产|年末(?!前)")
+# a standing count: 参保人数, 户数, 企业总数, 人才总量, 累计…, 规模以上…
+_STOCK_COUNT = re.compile(r"人数|户数|家数|个数|总数|数量|总量|累计")
+# counted per visit or session: always a flow (旅游人数1000万人次)
+_FLOW_UNITS = {"人次", "万人次", "家次", "项次", "场次"}
+# what is added during the period: a flow even of a standing count (新增高新技术企业 …)
+_ADDED = re.compile(r"新增|新认定|新建|引进|培育|引育|培养|培训|接待|输送|招引|签约|举办|开展")
+
+
 def _count_kind(pre: str, unit: str) -> IndicatorKind:
-    """Return cumulative for flows (新增, 引进 … and money), stock for standing counts (达到, 总数)."""
+    """Return the kind of a summed or counted indicator from its subject and wording.
+
+    Flows (cumulative): what is added or done during the period (新增, 引进, 培训 …), amounts
+    over the period (投资, 收入, 产值, 产量 …), per-visit counts (人次) and other money. Stocks:
+    standing amounts at a date (余额, 存量, 保有量, 年末…) and standing counts (人数, 总数,
+    总量, 累计, or a count “达到” a figure).
+    """
+    if unit in _FLOW_UNITS or _ADDED.search(pre) or _FLOW_SUBJECT.search(pre):
+        return IndicatorKind.CUMULATIVE
+    if _STOCK_SUBJECT.search(pre):
+        return IndicatorKind.STOCK
     if unit in _MONEY_UNITS:
         return IndicatorKind.CUMULATIVE
-    if _STOCK_WORDS.search(pre) and not re.search(r"新增|新认定|新建|引进|培育|引育|培养", pre):
+    if _STOCK_COUNT.search(pre) or _STOCK_WORDS.search(pre):
+        return IndicatorKind.STOCK
+    return IndicatorKind.CUMULATIVE
+
+
+def _growth_kind(subject: str) -> IndicatorKind:
+    """Return the kind of an indicator whose growth is the target (增长X%).
+
+    A stock grows against its level at the start of the period (存款余额, 市场主体数量, 人数);
+    anything else is taken as a flow, compared with the same period a year earlier.
+    """
+    if _FLOW_SUBJECT.search(subject):
+        return IndicatorKind.CUMULATIVE
+    if _STOCK_SUBJECT.search(subject) or re.search(r"数|数量", subject):
         return IndicatorKind.STOCK
     return IndicatorKind.CUMULATIVE
 
@@ -2127,7 +2242,8 @@ def _guess_amount_unit(subject: str) -> str:
     if re.search(r"人均|每人|价格|单价|工资|房价|每户|户均", subject):
         return "元"
     if re.search(
-        r"产值|增加值|收入|营收|总额|成交额|投资|投入|支出|GDP|生产总值|税收|利润|金额|销售额|消费",
+        r"产值|增加值|收入|营收|总额|成交额|投资|投入|支出|GDP|生产总值|税收|利润|金额|销售额|消费|"
+        r"存款|贷款|余额",
         subject,
     ):
         return "亿元"
@@ -2171,75 +2287,91 @@ def _unit_slug(unit: str) -> str:
     return _UNIT_SLUGS.get(unit, "u")
 
 
-def _base_id(r: _Reading, loc: str) -> str:
-    value = r.value if r.value is not None else 0.0
-    if r.kind == "milestone":
-        return f"{loc}_milestone_{r.label}"
-    if r.kind == "rank":
-        return f"{loc}_rank_{int(value)}"
-    if r.kind == "increase":
-        return f"{loc}_increase"
-    if r.kind in ("share", "growth"):
-        return f"{loc}_{r.kind}_{_value_slug(value)}{_unit_slug(r.unit)}"
-    if r.kind == "change_pp":
-        return f"{loc}_change_{_value_slug(value)}pp"
-    if r.kind in ("decline", "decrease"):
-        return f"{loc}_decrease_{_value_slug(value)}{_unit_slug(r.unit)}"
-    if r.kind == "decline_pp":
-        return f"{loc}_decline_{_value_slug(value)}pp"
-    if r.kind == "between":
-        high = r.high if r.high is not None else value
-        return f"{loc}_between_{_value_slug(value)}_{_value_slug(high)}_{_unit_slug(r.unit)}"
-    return f"{loc}_{r.kind}_{_value_slug(value)}_{_unit_slug(r.unit)}"
+def _kind(name: str) -> RuleKind:
+    found = rule_kind(name)
+    if found is None:  # the drafter only reads kinds that are registered
+        raise KeyError(f"no rule kind {name!r} is registered")
+    return found
 
 
-def _rule_and_indicators(r: _Reading, tid: str) -> tuple[Rule, list[Indicator]]:
-    value = r.value if r.value is not None else 0.0
-    ind = Indicator(
-        id=tid,
-        name=_short(r.name or r.title),
-        unit=r.indicator_unit if r.kind != "milestone" else "",
-        kind=r.indicator_kind,
-    )
-    rule: Rule
-    if r.kind == "milestone":
-        rule = Milestone(indicator=tid)
-    elif r.kind == "rank":
-        rule = Rank(indicator=tid, value=int(value))
-        ind = attrs.evolve(ind, unit="")
-    elif r.kind == "increase":
-        rule = Increase(indicator=tid)
-    elif r.kind == "share":
-        num = Indicator(
-            id=f"{tid}_num", name=_short(r.numerator), unit=r.indicator_unit, kind=r.indicator_kind
-        )
-        den = Indicator(
-            id=f"{tid}_den",
-            name=_short(r.denominator),
+def _display_of(name: str) -> Any:
+    return _kind(name).display
+
+
+def _takes_stretch(name: str) -> bool:
+    """Tell whether a kind has a stretch beyond a floor (确保X、力争Y with Y > X)."""
+    kind = _kind(name)
+    return any(f.name == "stretch" for f in kind.fields) and not kind.display.lower_is_better
+
+
+class _Blank(dict[str, str]):
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+def _rule_values(r: _Reading, kind: RuleKind) -> dict[str, Any] | None:
+    """Return the figures of a reading as the kind's own fields (indicators not yet named).
+
+    None when the kind needs a field the drafter cannot fill from the text.
+    """
+    read: dict[str, Any] = {
+        "value": r.value,
+        "low": r.value,
+        "high": r.high if r.high is not None else r.value,
+        "unit": r.unit or None,
+        "stretch": r.stretch,
+        "high_is_stretch": r.high_is_stretch or None,
+        "strict": r.strict or None,
+    }
+    values: dict[str, Any] = {}
+    for f in kind.fields:
+        if f.type is FieldType.INDICATOR:
+            continue
+        value = read.get(f.name)
+        if value is None and f.type is FieldType.UNIT and f.default == FROM_INDICATOR:
+            value = r.indicator_unit  # as the plan reader takes it: the indicator's unit
+        if value is None:
+            if f.required:
+                return None
+            continue
+        if f.type is FieldType.INTEGER:
+            value = int(value)
+        elif f.type is FieldType.NUMBER:
+            value = float(value)
+        values[f.name] = value
+    return values
+
+
+def _base_id(r: _Reading, kind: RuleKind, values: dict[str, Any], loc: str) -> str:
+    """Return the target id after its location, in the form the kind declares."""
+    slugs = _Blank(kind=kind.name, label=r.label)
+    for key, value in values.items():
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            slugs[key] = _value_slug(value)
+    slugs["unit"] = _unit_slug(str(values.get("unit", "")))
+    return f"{loc}_" + (r.slug or drafting_of(kind).slug).format_map(slugs)
+
+
+def _rule_and_indicators(
+    r: _Reading, kind: RuleKind, values: dict[str, Any], tid: str
+) -> tuple[Rule, list[Indicator]]:
+    """Build the reading's rule with the kind's `build`, one drafted indicator per field."""
+    fields = [f for f in kind.fields if f.type is FieldType.INDICATOR]
+    ids = [t.format(id=tid) for t in drafting_of(kind).indicators]
+    ids += [f"{tid}_{f.name}" for f in fields[len(ids) :]]
+    indicators = [
+        Indicator(
+            id=ind_id,
+            name=_short(r.names.get(f.name, "") or r.name or r.title),
             unit=r.indicator_unit,
             kind=r.indicator_kind,
         )
-        return Share(
-            numerator=num.id, denominator=den.id, value=value, unit="%", stretch=r.stretch
-        ), [num, den]
-    elif r.kind == "growth":
-        rule = Growth(indicator=tid, value=value, unit=r.unit, stretch=r.stretch)
-    elif r.kind == "change_pp":
-        rule = ChangePP(indicator=tid, value=value, unit="百分点", stretch=r.stretch)
-    elif r.kind == "net_increase":
-        rule = NetIncrease(indicator=tid, value=value, unit=r.unit, stretch=r.stretch)
-    elif r.kind == "at_most":
-        rule = AtMost(indicator=tid, value=value, unit=r.unit)
-    elif r.kind == "decrease":
-        rule = Decrease(indicator=tid, value=value, unit="%", stretch=r.stretch)
-    elif r.kind == "between":
-        high = r.high if r.high is not None else value
-        rule = Between(
-            indicator=tid, low=value, high=high, unit=r.unit, high_is_stretch=r.high_is_stretch
-        )
-    else:  # at_least, and a fall in points read as "the fall is at least …"
-        rule = AtLeast(indicator=tid, value=value, unit=r.unit, stretch=r.stretch)
-    return rule, [ind]
+        for f, ind_id in zip(fields, ids, strict=False)
+    ]
+    rule = kind.build(
+        {**values, **{f.name: i.id for f, i in zip(fields, indicators, strict=False)}}
+    )
+    return rule, indicators
 
 
 def _short(text: str, limit: int = 60) -> str:
@@ -2375,9 +2507,22 @@ def draft_plan(
         reader.read()
         loc = _location(s, restart)
         for r in reader.readings:
-            base = _base_id(r, loc)
+            kind = _kind(r.kind)
+            values = _rule_values(r, kind)
+            if values is None:
+                findings.append(
+                    Finding(
+                        kind="untracked",
+                        sentence=s.text,
+                        section=s.section,
+                        item=s.item,
+                        note=f"{r.title}: read as {kind.name}, whose fields the text does not give",
+                    )
+                )
+                continue
+            base = _base_id(r, kind, values, loc)
             tid = _unique((f"{id_prefix}." if id_prefix else "") + base, taken)
-            rule, inds = _rule_and_indicators(r, tid)
+            rule, inds = _rule_and_indicators(r, kind, values, tid)
             note = "; ".join(dict.fromkeys(r.notes))
             target = Target(
                 id=tid,
@@ -2534,8 +2679,11 @@ def _period(
     found = _title_year(text)
     if found is not None:
         return found, found, ()
+    reported = {int(m[1]) for s in sentences for m in _REPORTED_YEAR.finditer(s.norm)}
     named = sorted(
-        {int(m[1] or m[2]) for s in sentences for m in _DATED.finditer(s.norm)} - set(range(1900))
+        {int(m[1] or m[2]) for s in sentences for m in _DATED.finditer(s.norm)}
+        - set(range(1900))
+        - reported
     )
     lead = _lead_year(sentences)
     if lead is not None and len(named) < 2:

@@ -4,7 +4,8 @@ Every kind — built in or a user's own — is one `RuleKind` plug-in registered
 `register_rule_kind` (or offered by an installed package under the ``targetkit.rules`` entry
 point group). A kind declares the `Field` s of its plan-file table, judges all its targets at once
 (`RuleKind.judge`: a `Batch` in, `Verdicts` out), writes each result's sentence from those
-verdicts (`RuleKind.describe`) and tells renderers how to show it (`Display`). Subclass `Kind`
+verdicts (`RuleKind.describe`) and tells renderers how to show it (`Display`) and the drafter how
+to write it from a plan's text (`Drafting`, optional). Subclass `Kind`
 for the defaults. docs/how-to/custom-rule-kind.md walks through one.
 """
 
@@ -25,6 +26,7 @@ from targetkit.rules._base import (
     ON_TRACK,
     Batch,
     Display,
+    Drafting,
     Field,
     FieldType,
     Kind,
@@ -37,6 +39,7 @@ from targetkit.rules._base import (
     codes_of,
     date_of,
     day_of,
+    drafting_of,
     floats,
     floor_stretch_problem,
     fmt,
@@ -86,6 +89,7 @@ __all__ = [
     "Between",
     "ChangePP",
     "Display",
+    "Drafting",
     "Field",
     "FieldType",
     "Growth",
@@ -106,6 +110,7 @@ __all__ = [
     "codes_of",
     "date_of",
     "day_of",
+    "drafting_of",
     "floats",
     "floor_stretch_problem",
     "fmt",

@@ -36,6 +36,7 @@ __all__ = [
     "Batch",
     "Bools",
     "Display",
+    "Drafting",
     "Field",
     "FieldType",
     "Floats",
@@ -208,6 +209,44 @@ class Field:
             else "a unit",
             FieldType.STAGES: "a list of stages",
         }[self.type]
+
+
+@attrs.frozen(kw_only=True)
+class Drafting:
+    """How `targetkit draft` writes a target of this kind read from a plan's text.
+
+    The drafter reads a figure, its unit and its subject; a kind that declares ``words`` is
+    chosen when one of them stands before the figure (``不低于220亿元`` → at_least), and its rule
+    is built with `RuleKind.build` from the kind's own fields: each indicator field gets a
+    drafted indicator, and ``value``, ``low``, ``high``, ``unit``, ``stretch`` and
+    ``high_is_stretch`` the figures read, where the kind has such fields.
+
+    Attributes:
+        words: Wordings that introduce the kind before its figure, as plans write them (plain
+            text; the longest match wins across all kinds).
+        slug: The drafted target id after its location (``item4_``), a `str.format` template
+            over ``kind``, the rule's numbers (``value``, ``low``, ``high``, written 2p5) and
+            ``unit`` (a short ASCII name: yi, pct …), and ``label`` for a milestone's step.
+        indicators: The ids of the drafted indicators, one per indicator field in field order,
+            templates over ``id`` (the target's id).
+    """
+
+    words: tuple[str, ...] = ()
+    slug: str = "{kind}_{value}_{unit}"
+    indicators: tuple[str, ...] = ("{id}",)
+
+
+DRAFTING = Drafting()
+"""The drafting of a kind that declares none: no words of its own, the default id form."""
+
+
+def drafting_of(kind: object) -> Drafting:
+    """Return how the drafter writes targets of ``kind`` (`DRAFTING` when it declares nothing).
+
+    ``drafting`` is optional for a kind, so that kinds written before it keep working.
+    """
+    found = getattr(kind, "drafting", DRAFTING)
+    return found if isinstance(found, Drafting) else DRAFTING
 
 
 @attrs.frozen(kw_only=True)
@@ -754,6 +793,7 @@ class Kind(Generic[R]):
     rule_class: ClassVar[type[Any]]
     fields: ClassVar[tuple[Field, ...]]
     display: ClassVar[Display] = Display()
+    drafting: ClassVar[Drafting] = DRAFTING
     doc: ClassVar[str] = ""
 
     def build(self, values: Mapping[str, Any]) -> Rule:

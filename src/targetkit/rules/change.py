@@ -23,6 +23,7 @@ from targetkit.rules._base import (
     Batch,
     Bools,
     Display,
+    Drafting,
     Field,
     FieldType,
     Floats,
@@ -229,6 +230,7 @@ class NetIncreaseKind(Kind[NetIncrease]):
         part_field="value",
         rollup=Rollup.SUM,
     )
+    drafting = Drafting(words=("净增加", "净增"))
 
     def check(self, rule: NetIncrease, plan: Plan) -> Sequence[tuple[str, str, str]]:
         return [
@@ -327,6 +329,23 @@ class GrowthKind(Kind[Growth]):
         _STRETCH,
     )
     display = Display(baseline_comparable=False, part_field="value", rollup=Rollup.RATIO)
+    drafting = Drafting(
+        words=(
+            "同比增长",
+            "年均增长",
+            "增长率",
+            "增长",
+            "增速",
+            "增幅",
+            "递增",
+            "提高",
+            "提升",
+            "增加",
+            "上升",
+            "扩大",
+        ),
+        slug="growth_{value}{unit}",
+    )
 
     def check(self, rule: Growth, plan: Plan) -> Sequence[tuple[str, str, str]]:
         out = [
@@ -456,6 +475,7 @@ class ChangePPKind(Kind[ChangePP]):
         Field(name="stretch", type=FieldType.NUMBER, doc="a hoped-for rise beyond X"),
     )
     display = Display(baseline_comparable=False, part_field="value")
+    drafting = Drafting(slug="change_{value}pp")
 
     def check(self, rule: ChangePP, plan: Plan) -> Sequence[tuple[str, str, str]]:
         out = [
@@ -546,6 +566,7 @@ class IncreaseKind(Kind[Increase]):
             doc="the unit of the baseline (default: the indicator's)",
         ),
     )
+    drafting = Drafting(slug="increase")
 
     def check(self, rule: Increase, plan: Plan) -> Sequence[tuple[str, str, str]]:
         out = [*ref_problems(plan, "indicator", rule.indicator)]

@@ -22,6 +22,7 @@ from targetkit.rules import (
     NO_DATA,
     Batch,
     Display,
+    Drafting,
     Field,
     FieldType,
     Kind,
@@ -81,6 +82,10 @@ class DecreaseKind(Kind[Decrease]):
         Field(name="stretch", type=FieldType.NUMBER, quantity=True, doc="a hoped-for larger fall"),
     )
     display = Display(baseline_comparable=False, part_field="value", rollup=Rollup.RATIO)
+    drafting = Drafting(
+        words=("下降", "降低", "减少", "压减", "压缩", "缩短", "削减", "缩减"),
+        slug="decrease_{value}{unit}",
+    )
 
     def check(self, rule: Decrease, plan: Plan) -> Sequence[tuple[str, str, str]]:
         out = [

@@ -23,6 +23,7 @@ from targetkit.rules._base import (
     ON_TRACK,
     Batch,
     Display,
+    Drafting,
     Field,
     FieldType,
     Ints,
@@ -93,6 +94,7 @@ class MilestoneKind(Kind[Milestone]):
         Field(name="stages", type=FieldType.STAGES, default=(), doc="stages with their due dates"),
     )
     display = Display(done_or_not=True)
+    drafting = Drafting(slug="milestone_{label}")
 
     def check(self, rule: Milestone, plan: Plan) -> Sequence[tuple[str, str, str]]:
         out = [*ref_problems(plan, "indicator", rule.indicator)]

@@ -14,6 +14,7 @@ from targetkit.rules._base import (
     NO_DATA,
     Batch,
     Display,
+    Drafting,
     Field,
     FieldType,
     Floats,
@@ -70,6 +71,7 @@ class RankKind(Kind[Rank]):
         Field(name="stretch", type=FieldType.INTEGER, doc="a hoped-for better rank"),
     )
     display = Display(lower_is_better=True, ordinal=True, part_field="value")
+    drafting = Drafting(slug="rank_{value}")
 
     def check(self, rule: Rank, plan: Plan) -> Sequence[tuple[str, str, str]]:
         out = [*ref_problems(plan, "indicator", rule.indicator)]

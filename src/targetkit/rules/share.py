@@ -19,6 +19,7 @@ from targetkit.rules._base import (
     NO_DATA,
     Batch,
     Display,
+    Drafting,
     Field,
     FieldType,
     Floats,
@@ -86,6 +87,7 @@ class ShareKind(Kind[Share]):
         ),
     )
     display = Display(part_field="value", rollup=Rollup.RATIO)
+    drafting = Drafting(slug="share_{value}{unit}", indicators=("{id}_num", "{id}_den"))
 
     def check(self, rule: Share, plan: Plan) -> Sequence[tuple[str, str, str]]:
         out = [

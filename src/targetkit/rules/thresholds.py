@@ -26,6 +26,7 @@ from targetkit.rules._base import (
     Batch,
     Bools,
     Display,
+    Drafting,
     Field,
     FieldType,
     Floats,
@@ -243,6 +244,39 @@ class AtLeastKind(Kind[AtLeast]):
         part_field="value",
         rollup=Rollup.SUM,
     )
+    drafting = Drafting(
+        words=(
+            "不低于",
+            "不少于",
+            "不小于",
+            "达到",
+            "突破",
+            "超过",
+            "高于",
+            "多于",
+            "提高到",
+            "提高至",
+            "提升到",
+            "提升至",
+            "增加到",
+            "增加至",
+            "增长到",
+            "增长至",
+            "扩大到",
+            "扩大至",
+            "增至",
+            "升至",
+            "提至",
+            "保持在",
+            "稳定在",
+            "稳定",
+            "保持",
+            "实现",
+            "完成",
+            "达",
+            "超",
+        )
+    )
 
     def check(self, rule: AtLeast, plan: Plan) -> Sequence[tuple[str, str, str]]:
         return [
@@ -290,6 +324,37 @@ class AtMostKind(Kind[AtMost]):
         lower_is_better=True,
         part_field="value",
         rollup=Rollup.SUM,
+    )
+    drafting = Drafting(
+        words=(
+            "不超过",
+            "不超",
+            "不高于",
+            "不多于",
+            "不大于",
+            "控制在",
+            "低于",
+            "少于",
+            "小于",
+            "下降到",
+            "下降至",
+            "降到",
+            "降至",
+            "降低到",
+            "降低至",
+            "减少到",
+            "减少至",
+            "压缩到",
+            "压缩至",
+            "压减到",
+            "压减至",
+            "缩短到",
+            "缩短至",
+            "缩减到",
+            "缩减至",
+            "减至",
+            "控制到",
+        )
     )
 
     def check(self, rule: AtMost, plan: Plan) -> Sequence[tuple[str, str, str]]:
@@ -410,6 +475,7 @@ class BetweenKind(Kind[Between]):
         ),
     )
     display = Display(counts_up_on=frozenset({IndicatorKind.CUMULATIVE}))
+    drafting = Drafting(slug="between_{low}_{high}_{unit}")
 
     def check(self, rule: Between, plan: Plan) -> Sequence[tuple[str, str, str]]:
         out = [
