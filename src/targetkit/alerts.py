@@ -24,13 +24,15 @@ import enum
 import json
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from targetkit.evaluation import Evaluation
 from targetkit.exceptions import ConfigError, Problem
 from targetkit.model import Plan, Severity, Target
+
+if TYPE_CHECKING:
+    from targetkit.evaluation import Evaluation
 
 __all__ = [
     "OVERDUE",

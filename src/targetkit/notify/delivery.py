@@ -17,12 +17,11 @@ import os
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import attrs
 
 from targetkit.alerts import Notice, NoticeKind, Silence, Snapshot, decide, require_aware
-from targetkit.evaluation import Evaluation
 from targetkit.exceptions import DeliveryError
 from targetkit.notify.digest import Digest
 from targetkit.notify.notifier import Notifier
@@ -30,6 +29,9 @@ from targetkit.notify.pruning import prune_store
 from targetkit.notify.routing import EMAIL, MAILDIR, WEBHOOK, address_key, route, unrouted
 from targetkit.notify.settings import NotifySettings
 from targetkit.state import OutboxItem, PruneReport, StateStore
+
+if TYPE_CHECKING:
+    from targetkit.evaluation import Evaluation
 
 __all__ = ["Attempt", "DeliveryReport", "deliver", "prune_line"]
 

@@ -11,7 +11,6 @@ from typing import ClassVar
 
 import attrs
 import numpy as np
-import pandas as pd
 
 from targetkit.model import Plan
 from targetkit.rules._base import (
@@ -145,6 +144,8 @@ class ShareKind(Kind[Share]):
         v.unit[:] = p.units
         v.target_value[:] = p.value
         v.stretch[:] = p.stretch
+        import pandas as pd  # noqa: PLC0415 - a plan read without judging needs no pandas
+
         obs = batch.obs
         # the latest day within the period on which numerator and denominator both have a figure
         keep = obs.plain & (obs.days >= batch.start)
