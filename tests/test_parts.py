@@ -462,6 +462,59 @@ def test_check_shows_parts_and_ranks_them_by_scope(tmp_path: Path) -> None:
     assert [r["scope"] for r in doc["results"][:3]] == [None, "甲区", "乙县"]
 
 
+def test_check_by_scope_as_json(tmp_path: Path) -> None:
+    (tmp_path / "plan.toml").write_text(textwrap.dedent(PLAN_HEAD) + SPLIT, encoding="utf-8")
+    (tmp_path / "actuals.csv").write_text(ROWS, encoding="utf-8")
+    args = ["check", str(tmp_path / "plan.toml"), "-a", str(tmp_path / "actuals.csv")]
+    args += ["--as-of", AS_OF, "--by", "scope", "--format", "json"]
+    out, err = io.StringIO(), io.StringIO()
+    assert main(args, stdout=out, stderr=err) == 1  # the same exit code as the table
+    doc = json.loads(out.getvalue())
+    assert (doc["plan"]["id"], doc["as_of"], doc["lang"]) == ("demo", AS_OF, "zh")
+    scopes = {s["scope"]: s for s in doc["scopes"]}
+    assert list(scopes) == ["甲区", "乙县"]
+    # 甲区: contracts behind (40% of 50%); hte (15 of 30 on 6/12), share (3% of 3%) and rate
+    # (9% of 8%) on track
+    assert scopes["甲区"]["parts"] == 4
+    assert scopes["甲区"]["counts"] == {
+        "met": 0,
+        "on_track": 3,
+        "behind": 1,
+        "off_track": 0,
+        "missed": 0,
+        "no_data": 0,
+    }
+    contracts = next(t for t in doc["targets"] if t["target"] == "contracts")
+    assert contracts["title"] == "技术合同成交额达到100亿元"
+    # 乙县 25 of 40 = 62.5% (+12.5 pp on 6/12), 甲区 24 of 60 = 40% (-10 pp)
+    assert [
+        (p["rank"], p["scope"], p["completion"], p["gap_pp"]) for p in contracts["ranking"]
+    ] == [
+        (1, "乙县", 0.625, 12.5),
+        (2, "甲区", 0.4, -10.0),
+    ]
+    whole = contracts["whole"]
+    assert (whole["scope"], whole["actual"], whole["target_value"], whole["unit"]) == (
+        None,
+        49.0,
+        100.0,
+        "亿元",
+    )
+    assert (whole["status"], whole["light"], whole["expected"]) == ("behind", "yellow", 0.5)
+    assert contracts["ranking"][1]["owner"] == "甲区科技局"
+    assert "rank" not in whole
+
+
+def test_check_by_scope_refuses_csv(tmp_path: Path) -> None:
+    (tmp_path / "plan.toml").write_text(textwrap.dedent(PLAN_HEAD) + SPLIT, encoding="utf-8")
+    (tmp_path / "actuals.csv").write_text(ROWS, encoding="utf-8")
+    args = ["check", str(tmp_path / "plan.toml"), "-a", str(tmp_path / "actuals.csv")]
+    out, err = io.StringIO(), io.StringIO()
+    assert main([*args, "--by", "scope", "--format", "csv"], stdout=out, stderr=err) == 3
+    assert "--by scope prints a table or JSON" in err.getvalue()
+    assert out.getvalue() == ""
+
+
 def test_a_dataframe_with_a_scope_column() -> None:
     plan = make_plan(SPLIT)
     frame = pd.read_csv(io.StringIO(ROWS), dtype=str, keep_default_na=False)

@@ -334,6 +334,18 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     if args.dry_run and args.notify is None:
         raise _UsageError("targetkit check: --dry-run only makes sense with --notify")
+    if args.by == "scope" and args.format not in ("table", "json"):
+        raise _UsageError(
+            f"targetkit check: --by scope prints a table or JSON, not {args.format} "
+            "(got --format "
+            + args.format
+            + "); use --format table or --format json"
+            + (
+                ", or 'targetkit report --format markdown' for the 通报 with its parts annex"
+                if args.format == "markdown"
+                else ""
+            )
+        )
     settings = None
     if args.notify is not None:
         from targetkit.notify import load_settings  # noqa: PLC0415
@@ -347,7 +359,7 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.by == "scope":
         from targetkit.formats import render_by_scope  # noqa: PLC0415
 
-        out.write(render_by_scope(evaluation, lang=args.lang))
+        out.write(render_by_scope(evaluation, lang=args.lang, format=args.format))
     else:
         out.write(_mark_silenced(render(evaluation, args.format, lang=args.lang), quiet, args))
     worst = evaluation.worst_light
