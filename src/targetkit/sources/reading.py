@@ -51,6 +51,9 @@ _SOURCE_KEYS = (
     "unit",
     "periods",
     "reported_at",
+    "scope_column",
+    "sheet_scopes",
+    "whole",
 )
 
 
@@ -276,6 +279,9 @@ def load_sources(path: Path) -> list[dict[str, Any]]:
                 "unit",
                 "periods",
                 "reported_at",
+                "scope_column",
+                "sheet_scopes",
+                "whole",
             ):
                 if key in item:
                     problem(
@@ -319,7 +325,7 @@ def load_sources(path: Path) -> list[dict[str, Any]]:
             )
             header_row = None
         letters: dict[str, str | None] = {}
-        for key in ("indicator_column", "unit_column"):
+        for key in ("indicator_column", "unit_column", "scope_column"):
             value = item.get(key)
             letters[key] = None
             if value is not None:
@@ -368,7 +374,30 @@ def load_sources(path: Path) -> list[dict[str, Any]]:
         reported_day = _date(reported) if reported is not None else None
         if reported is not None and reported_day is None:
             problem(where, "reported_at", f"{reported!r} is not a date", "write e.g. 2023-07-14")
+        sheet_scopes = item.get("sheet_scopes")
+        if sheet_scopes is not None and not isinstance(sheet_scopes, bool):
+            problem(
+                where,
+                "sheet_scopes",
+                f"sheet_scopes must be true or false (got {sheet_scopes!r})",
+                "write sheet_scopes = true (each sheet is named after its scope) or false",
+            )
+            sheet_scopes = None
+        whole = item.get("whole", [])
+        if isinstance(whole, str):
+            whole = [whole]
+        if not isinstance(whole, list) or not all(isinstance(w, str) and w.strip() for w in whole):
+            problem(
+                where,
+                "whole",
+                f"whole must be a list of names (got {whole!r})",
+                'write whole = ["眉山市"]',
+            )
+            whole = []
         spec["layout"] = Layout(
+            scope_column=letters["scope_column"],
+            sheet_scopes=sheet_scopes,
+            whole=tuple(whole),
             sheets=tuple(sheets),
             header_row=header_row,
             indicator_column=letters["indicator_column"],
