@@ -259,6 +259,24 @@ def test_alerts_go_to_the_parts_owner_and_the_whole_names_its_lagging_parts(
     assert "contracts:status:乙县" not in by_key
 
 
+def test_a_lagging_parts_notice_tells_the_parts_own_figures(plan: tk.Plan) -> None:
+    from targetkit.alerts import Snapshot, scope_of_key
+
+    ev = check(plan, ROWS, AS_OF)
+    by_key = {a.key: a for a in Snapshot.from_evaluation(ev).alerts}
+    part, whole = by_key["contracts:status:甲区"], by_key["contracts:status"]
+    assert (part.scope, part.status, part.owner) == ("甲区", "behind", "甲区科技局")
+    # 甲区's 24 of 60, not the whole's 49 of 100
+    assert part.message_zh == ev.parts("contracts")[0].message_zh
+    assert "24 亿元" in part.message_zh
+    assert "60 亿元" in part.message_zh
+    assert whole.scope == ""
+    assert whole.message_zh == ev.result("contracts").message_zh
+    assert scope_of_key(part.key, "contracts") == "甲区"
+    assert scope_of_key(whole.key, "contracts") == ""
+    assert scope_of_key("contracts:overdue", "contracts") == ""
+
+
 # --------------------------------------------------------------------------- bad input
 
 
@@ -511,7 +529,7 @@ def test_check_by_scope_refuses_csv(tmp_path: Path) -> None:
     args = ["check", str(tmp_path / "plan.toml"), "-a", str(tmp_path / "actuals.csv")]
     out, err = io.StringIO(), io.StringIO()
     assert main([*args, "--by", "scope", "--format", "csv"], stdout=out, stderr=err) == 3
-    assert "--by scope prints a table or JSON" in err.getvalue()
+    assert "--by scope prints a table or JSON (got --format csv)" in err.getvalue()
     assert out.getvalue() == ""
 
 

@@ -336,15 +336,8 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         raise _UsageError("targetkit check: --dry-run only makes sense with --notify")
     if args.by == "scope" and args.format not in ("table", "json"):
         raise _UsageError(
-            f"targetkit check: --by scope prints a table or JSON, not {args.format} "
-            "(got --format "
-            + args.format
-            + "); use --format table or --format json"
-            + (
-                ", or 'targetkit report --format markdown' for the 通报 with its parts annex"
-                if args.format == "markdown"
-                else ""
-            )
+            f"targetkit check: --by scope prints a table or JSON (got --format {args.format}); "
+            "use --format table or --format json"
         )
     settings = None
     if args.notify is not None:
