@@ -92,3 +92,67 @@ def test_all_29_printed_rates_and_the_ranking(evaluation: tk.Evaluation) -> None
     assert ranked == ["东坡区", "青神县", "彭山区", "丹棱县", "仁寿县", "洪雅县"]
     # half up, as printed: 121 of 80 is 151.25%, printed 151.3
     assert _printed(151.25) == "151.3"
+
+
+def test_the_rankings_as_json_from_the_command_line(capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from targetkit.cli import main
+
+    args = ["check", str(DATA / "plan.toml"), "-a", str(DATA / "actuals.csv")]
+    assert main([*args, "--as-of", "2020-01-22", "--by", "scope", "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    printed = {(r["indicator"], r["scope"]): r["completion_pct"] for r in _published()}
+    reproduced = 0
+    for target in doc["targets"]:
+        for entry in [target["whole"], *target["ranking"]]:
+            rate = printed[(target["target"], entry["scope"] or "")]
+            if rate:
+                assert _printed(100 * entry["completion"]) == rate
+                reproduced += 1
+    assert reproduced == 29
+    scopes = {s["scope"]: s for s in doc["scopes"]}
+    assert scopes["东坡区"]["parts"] == 5
+    assert scopes["东坡区"]["counts"]["met"] == 5
+    assert scopes["市本级"]["parts"] == 1
+
+
+def test_the_districts_figures_typed_in_a_workbook_give_the_same_rates(tmp_path: Path) -> None:
+    import openpyxl
+
+    plan = tk.load(DATA / "plan.toml")
+    with (DATA / "actuals.csv").open(encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    names = {i.id: i.name for i in plan.indicators}
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = "2019年"
+    ws.append(["2019年十大民生工程项目完成情况表"])
+    ws.append(["指标名称", "县市区", "单位", "全年"])
+    last = ""
+    for row in rows:  # the name written once per indicator, as such tables do
+        name = names[row["indicator"]]
+        ws.append(
+            ["" if name == last else name, row["scope"] or "全市", row["unit"], float(row["value"])]
+        )
+        last = name
+    path = tmp_path / "眉山民生工程_2019.xlsx"
+    wb.save(path)
+    ev = tk.evaluate(plan, tk.read_actuals(path, plan), as_of=dt.date(2020, 1, 22))
+    reproduced = 0
+    for row in _published():
+        if not row["completion_pct"]:
+            continue
+        scope = row["scope"] or None
+        result = (
+            ev.result(row["indicator"])
+            if scope is None
+            else next(p for p in ev.parts(row["indicator"]) if p.scope == scope)
+        )
+        assert result.completion is not None
+        assert _printed(100 * result.completion) == row["completion_pct"]
+        reproduced += 1
+    assert reproduced == 29
+    evidence = ev.parts("new_jobs")[0].evidence[0]
+    assert (evidence.file, evidence.line) == (f"{path}!2019年!D3", 3)
