@@ -816,9 +816,15 @@ def test_a_scope_cell_that_contradicts_its_sheet_is_an_error(tmp_path: Path) -> 
     ]
 
 
-def test_a_scope_column_in_a_plan_without_parts_is_an_error(tmp_path: Path) -> None:
-    rows = [["指标名称", "县市区", "单位", "1-6月"], ["技术合同成交额", "东坡区", "亿元", 30]]
+def test_a_scope_column_in_a_plan_without_parts(tmp_path: Path) -> None:
+    # a bureau's 地区 column holding the city's name: not read, as before parts existed
+    rows = [["指标名称", "地区", "单位", "1-6月"], ["技术合同成交额", "宜昌市", "亿元", 30]]
     path = book(tmp_path / "b_2023.xlsx", {"Sheet1": rows})
-    (problem,) = problems(path)
-    assert (problem.source, problem.path) == (f"{path}!Sheet1!B2", "scope")
+    assert observations(read(path)) == [("turnover", "2023-06-30", 30.0, "亿元", "D2")]
+    # named in a sources file, it is read, and a scope there is an error
+    (tmp_path / "s.toml").write_text(
+        '[[sources]]\npath = "b_2023.xlsx"\nscope_column = "B"\n', encoding="utf-8"
+    )
+    (problem,) = problems(tmp_path / "s.toml")
+    assert (problem.source, problem.path) == (f"{tmp_path / 'b_2023.xlsx'}!Sheet1!B2", "scope")
     assert problem.hint == "the plan splits no target into parts: leave the scope out"

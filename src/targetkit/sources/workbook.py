@@ -637,6 +637,12 @@ def _read_sheet(
         columns[column_index(layout.indicator_column)] = _Column("indicator", "")
     if layout.unit_column:
         columns[column_index(layout.unit_column)] = _Column("unit", "")
+    if names.plan is not None and not scopes.named:
+        # a plan without parts: a 地区 column (often the city's name on every row) says nothing
+        # a plan can use, and is not read, as before parts existed
+        for c, col in columns.items():
+            if col.role == "scope":
+                columns[c] = _Column("skip", col.label)
     if layout.scope_column:
         columns[column_index(layout.scope_column)] = _Column("scope", "")
     if not any(col.role == "indicator" for col in columns.values()):
