@@ -828,3 +828,46 @@ def test_a_scope_column_in_a_plan_without_parts(tmp_path: Path) -> None:
     (problem,) = problems(tmp_path / "s.toml")
     assert (problem.source, problem.path) == (f"{tmp_path / 'b_2023.xlsx'}!Sheet1!B2", "scope")
     assert problem.hint == "the plan splits no target into parts: leave the scope out"
+
+
+@settings(max_examples=12)
+@given(
+    figures=st.lists(st.tuples(st.integers(0, 9000), st.integers(0, 600)), min_size=2, max_size=2),
+    scope_left=st.booleans(),
+)
+def test_one_split_three_ways_gives_one_evaluation(
+    figures: list[tuple[int, int]], scope_left: bool
+) -> None:
+    scopes = ["东坡区", "仁寿县"]
+    csv_rows = ["indicator,date,value,unit,scope"]
+    per_sheet: dict[str, Any] = {}
+    column: list[list[Any]] = [
+        ["单位：人"],
+        ["县市区", "指标名称", "1-6月"] if scope_left else ["指标名称", "县市区", "1-6月"],
+    ]
+    for scope, (jobs, hard) in zip(scopes, figures, strict=True):
+        csv_rows += [f"jobs,2023-06-30,{jobs},人,{scope}", f"hard,2023-06-30,{hard},人,{scope}"]
+        per_sheet[scope] = [*REPORT, ["城镇新增就业", "人", jobs], ["就业困难人员就业", "人", hard]]
+        pairs = [("城镇新增就业", jobs), ("就业困难人员就业", hard)]
+        for k, (name, value) in enumerate(pairs):
+            if scope_left:  # the scope written once per group
+                column.append([scope if k == 0 else None, name, value])
+            else:
+                column.append([name, scope, value])
+    with tempfile.TemporaryDirectory() as folder:
+        a = book(Path(folder) / "per_sheet_2023.xlsx", per_sheet)
+        b = book(Path(folder) / "column_2023.xlsx", {"6月": column})
+        (Path(folder) / "rows.csv").write_text("\n".join(csv_rows) + "\n", encoding="utf-8")
+        results = []
+        for source in (a, b, Path(folder) / "rows.csv"):
+            ev = tk.evaluate(PARTS, read(source, PARTS), as_of=dt.date(2023, 7, 20))
+            results.append(
+                [
+                    (r.target, r.scope, r.status, r.actual, r.completion)
+                    for t in ev.results
+                    for r in (t, *ev.parts(t.target))
+                ]
+            )
+    assert results[0] == results[1] == results[2]
+    # the whole is rolled up from the two parts in every case
+    assert results[0][0][3] == figures[0][0] + figures[1][0]
