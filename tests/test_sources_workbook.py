@@ -871,3 +871,30 @@ def test_one_split_three_ways_gives_one_evaluation(
     assert results[0] == results[1] == results[2]
     # the whole is rolled up from the two parts in every case
     assert results[0][0][3] == figures[0][0] + figures[1][0]
+
+
+def test_sources_show_tells_each_sheets_and_cells_scope(tmp_path: Path) -> None:
+    sheets = {
+        "全市": [*REPORT, ["城镇新增就业", "人", 7000]],
+        "东坡区": [["指标名称", "县市区", "单位", "1-6月"], ["城镇新增就业", None, "人", 4000]],
+    }
+    path = book(tmp_path / "分县.xlsx", sheets)
+    plan = tmp_path / "plan.toml"
+    plan.write_text(tk.dumps(PARTS), encoding="utf-8")
+    out = io.StringIO()
+    args = ["sources", "show", str(path), "--plan", str(plan)]
+    assert main(args, stdout=out, stderr=io.StringIO()) == 0
+    assert out.getvalue().splitlines() == [
+        f"{path}: one sheet per scope",
+        f"{path}!全市: wide layout, header row 2, the whole",
+        "  column A '指标名称': indicator",
+        "  column B '单位': unit",
+        "  column C '1-6月': period 2023-06-30",
+        "  C3: jobs 2023-06-30 7000 人",
+        f"{path}!东坡区: wide layout, header row 1, scope 东坡区",
+        "  column A '指标名称': indicator",
+        "  column B '县市区': scope",
+        "  column C '单位': unit",
+        "  column D '1-6月': period 2023-06-30",
+        "  D2: jobs @东坡区 2023-06-30 4000 人",
+    ]

@@ -690,6 +690,7 @@ def _read_sheet(
             )
             + (f", unit {sheet_unit}" if sheet_unit else "")
             + (f", reported {reported}" if reported else "")
+            + _scope_words(sheet_scope)
         )
         for c, col in sorted(columns.items()):
             what = col.role + (f" {col.date.isoformat()}" if col.date else "")
@@ -992,6 +993,12 @@ def _read_wide(
     )
 
 
+def _scope_words(sheet_scope: str | None) -> str:
+    if sheet_scope is None:
+        return ""
+    return f", scope {sheet_scope}" if sheet_scope else ", the whole"
+
+
 def _row_scope(
     sheet: _Sheet,
     cell: tuple[int, int],
@@ -1097,7 +1104,10 @@ def _read_long(
     if problems:
         raise DataError(problems)
     if trace is not None:
-        trace.append(f"{sheet.book}!{sheet.name}: long layout, header row {header + 1}")
+        trace.append(
+            f"{sheet.book}!{sheet.name}: long layout, header row {header + 1}"
+            + _scope_words(sheet_scope)
+        )
         trace.extend(shown)
     # "no figure" cells are no observation in the long layout too
     keep = [i for i, v in enumerate(columns[sorted(used).index(value_col)]) if v]
