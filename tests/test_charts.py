@@ -235,3 +235,74 @@ def test_a_chart_drawn_into_given_axes_keeps_their_figure(
     fig = Figure()
     got = charts.plot_target(autumn, "talent_recruited", actuals, fig.add_subplot())
     assert type(got) is Figure
+
+
+# --------------------------------------------------------------------------- parts against pace
+
+MEISHAN = ROOT / "tests" / "data" / "parts" / "meishan_2019"
+
+
+@pytest.fixture(scope="module")
+def meishan() -> tk.Evaluation:
+    plan = tk.load(MEISHAN / "plan.toml")
+    actuals = tk.read_actuals(MEISHAN / "actuals.csv", plan)
+    return tk.evaluate(plan, actuals, as_of=dt.date(2020, 1, 22))
+
+
+@pytest.fixture(scope="module")
+def districts(plan: tk.Plan) -> tk.Evaluation:
+    actuals = tk.read_actuals([EXAMPLE / "actuals", EXAMPLE / "districts"], plan)
+    return tk.evaluate(plan, actuals, as_of=dt.date(2023, 7, 20))
+
+
+def test_parts_are_bars_in_ranking_order_with_the_whole_last(meishan: tk.Evaluation) -> None:
+    fig = charts.plot_parts(meishan, "new_jobs")
+    ax = fig.axes[0]
+    parts, whole = ax.containers
+    assert {p.get_gid() for p in parts} == {"parts"}
+    assert {p.get_gid() for p in whole} == {"whole"}
+    # the published rates, the best first; bars beyond 200% are cut there
+    assert [p.get_width() for p in parts] == pytest.approx(
+        [200, 200, 161.5, 159.4, 142.4, 108.0], abs=0.05
+    )
+    assert [p.get_width() for p in whole] == pytest.approx([187.9], abs=0.05)
+    assert [t.get_text() for t in ax.get_yticklabels()] == [
+        "东坡区",
+        "青神县",
+        "彭山区",
+        "丹棱县",
+        "仁寿县",
+        "洪雅县",
+        "合计",
+    ]
+    labels = [t.get_text() for t in ax.texts]
+    assert labels[0] == "286.5% ● 已完成"  # the label gives the figure the bar cannot
+    assert labels[-1] == "187.9% ● 已完成"
+    (ticks,) = [c for c in ax.collections if c.get_gid() == "expected"]
+    assert np.asarray(ticks.get_offsets())[:, 0].tolist() == [100.0] * 7
+    assert ax.get_title(loc="left").startswith("城镇新增就业27800人：各单位完成率与序时进度")
+    render(fig)
+
+
+def test_lagging_parts_are_marked_by_colour_hatch_and_words(districts: tk.Evaluation) -> None:
+    fig = charts.plot_parts(districts, "tech_contract_turnover", lang="en")
+    ax = fig.axes[0]
+    ranked = districts.ranking("tech_contract_turnover")
+    bars = list(ax.containers[0])
+    behind = [b for b, p in zip(bars, ranked, strict=True) if p.status is tk.Status.BEHIND]
+    assert len(behind) == 4
+    assert {b.get_hatch() for b in behind} == {"//"}
+    # 点军区 3.1 of 8 亿元 = 38.8% against 6/12, last of the parts
+    assert ax.get_yticklabels()[len(ranked) - 1].get_text() == "点军区"
+    assert ax.texts[len(ranked) - 1].get_text() == "38.8% ▲ behind"
+    (ticks,) = [c for c in ax.collections if c.get_gid() == "expected"]
+    assert set(np.asarray(ticks.get_offsets())[:, 0].tolist()) == {50.0}
+    png, _size = fig._repr_png_()  # type: ignore[attr-defined]
+    assert png.startswith(b"\x89PNG")
+
+
+def test_parts_of_a_target_without_parts(meishan: tk.Evaluation, autumn: tk.Evaluation) -> None:
+    with pytest.raises(ValueError, match="has no parts"):
+        charts.plot_parts(autumn, "talent_recruited")
+    with pytest.raises(KeyError):
+        charts.plot_parts(meishan, "no_such_target")

@@ -66,6 +66,10 @@ from .test_state import alert, snap
 D0 = dt.date(2023, 7, 20)
 REPO = Path(__file__).resolve().parent.parent
 V1_STATE = Path(__file__).resolve().parent / "data" / "state-v1.sqlite"
+# written by the previous release (schema 2) for examples/yichang_2023 at 2023-07-20, the SMTP
+# server down: 10 alerts, 4 of them parts (tech_contract_turnover:status:伍家岗区 …), 10 notices
+# queued. That release stored a part's alert with the whole's message; the next run mends it.
+V2_STATE = Path(__file__).resolve().parent / "data" / "state-v2.sqlite"
 
 
 POLICY = Policy()
@@ -576,7 +580,7 @@ def test_a_schema_1_file_is_read_untouched_and_upgraded_in_place(tmp_path: Path)
     with sqlite3.connect(state) as db:
         assert db.execute("SELECT version FROM targetkit_schema ORDER BY version").fetchall() == [
             (1,),
-            (2,),
+            (SCHEMA_VERSION,),
         ]
 
 
@@ -642,6 +646,106 @@ def test_a_schema_1_file_through_the_command_line(mail: SmtpServer, tmp_path: Pa
         stderr=err,
     )
     assert (code, out.getvalue()) == (0, "1\n")
+
+
+def _v2_copy(tmp_path: Path) -> Path:
+    folder = tmp_path / "yichang"
+    shutil.copytree(REPO / "examples" / "yichang_2023", folder)
+    (folder / ".targetkit").mkdir()
+    shutil.copy(V2_STATE, folder / ".targetkit" / "state.sqlite")
+    return folder
+
+
+_PARTS_LAGGING = ["伍家岗区", "兴山县", "枝江市", "点军区"]
+
+
+def test_a_schema_2_file_is_read_untouched_and_upgraded_in_place(tmp_path: Path) -> None:
+    state = _v2_copy(tmp_path) / ".targetkit" / "state.sqlite"
+    original = state.read_bytes()
+    with sqlite3.connect(state) as db:
+        assert db.execute("SELECT max(version) FROM targetkit_schema").fetchone() == (2,)
+    # reading (history, check's marks) never upgrades; the scope comes from the key meanwhile
+    records = read_records(state, "yichang-2023-sti")
+    assert len(records) == 10
+    assert sorted(r.scope for r in records.values() if r.scope) == sorted(_PARTS_LAGGING)
+    assert records["tech_contract_turnover:status:点军区"].target == "tech_contract_turnover"
+    assert records["sci_loans_amount:status"].scope == ""
+    history = tk.notify.history_text(state, "yichang-2023-sti")
+    assert "  tech_contract_turnover@点军区  滞后  (warning, 2023-07-20 →)" in history
+    assert sum("tech_contract_turnover@" in line for line in history.splitlines()) == 8
+    notices = [e.item.notice for e in read_history(state, "yichang-2023-sti")]
+    assert sorted(n.scope for n in notices if n.scope) == sorted(_PARTS_LAGGING)
+    assert state.read_bytes() == original
+    # the first store opened for writing upgrades it, keeping every record and queued notice
+    with StateStore.open(state) as store:
+        assert store.version == SCHEMA_VERSION == 3
+        assert store.records("yichang-2023-sti") == records
+        assert len(store.pending("yichang-2023-sti")) == 10
+    with sqlite3.connect(state) as db:
+        assert db.execute("SELECT version FROM targetkit_schema ORDER BY version").fetchall() == [
+            (2,),
+            (3,),
+        ]
+        stored = db.execute("SELECT scope FROM alerts WHERE scope != '' ORDER BY scope").fetchall()
+    assert [s for (s,) in stored] == sorted(_PARTS_LAGGING)
+
+
+def test_a_failed_upgrade_leaves_the_schema_2_file_as_it_was(tmp_path: Path) -> None:
+    state = tmp_path / "state.sqlite"
+    shutil.copy(V2_STATE, state)
+    with sqlite3.connect(state) as db:  # the UPDATE after the ALTER TABLE fails: halfway
+        db.execute(
+            "CREATE TRIGGER in_the_way BEFORE UPDATE ON alerts"
+            " BEGIN SELECT RAISE(ABORT, 'in the way'); END"
+        )
+    original = state.read_bytes()
+    with pytest.raises(StateError, match="in the way"):
+        StateStore.open(state).close()
+    assert state.read_bytes() == original
+    with sqlite3.connect(state) as db:
+        assert db.execute("SELECT max(version) FROM targetkit_schema").fetchone() == (2,)
+        columns = [row[1] for row in db.execute("PRAGMA table_info(alerts)")]
+    assert "scope" not in columns
+
+
+def test_a_schema_2_file_through_the_command_line(mail: SmtpServer, tmp_path: Path) -> None:
+    folder = _v2_copy(tmp_path)
+    (folder / "notify.toml").write_text(
+        textwrap.dedent(
+            f"""
+            [notify]
+            state = ".targetkit/state.sqlite"
+
+            [notify.smtp]
+            host = "127.0.0.1"
+            port = {mail.port}
+            security = "none"
+
+            [[notify.routes]]
+            to = ["team@example.org"]
+            """
+        )
+    )
+    plan, notify = str(folder / "plan.toml"), str(folder / "notify.toml")
+    data = ["actuals/2022-12-31_baseline.csv", "actuals/2023-03-31.csv", "actuals/2023-06-30.csv"]
+    args = ["check", plan, "--as-of", "2023-07-20", "--notify", notify]
+    for item in [*data, "districts"]:
+        args += ["-a", str(folder / item)]
+    out, err = _io()
+    assert main(args, stdout=out, stderr=err) == 2, err.getvalue()
+    # the notices the schema 2 run left queued are delivered once, now, naming the parts
+    assert [r.rcpt_tos for r in mail.inbox.received] == [["team@example.org"]]
+    plain, html = parts(mail.inbox.received[0].message)
+    assert "(tech_contract_turnover@点军区)" in plain
+    assert "(tech_contract_turnover@点军区)" in html
+    records = read_records(folder / ".targetkit" / "state.sqlite", "yichang-2023-sti")
+    # the rerun of the same date stores the part's own figures, not the whole's
+    assert records["tech_contract_turnover:status:点军区"].message_zh.startswith(
+        "1–6月累计 3.1 亿元，完成年度目标（8 亿元）的 38.8%"
+    )
+    out, err = _io()
+    assert main(["alerts", "history", plan, "--notify", notify], stdout=out, stderr=err) == 0
+    assert "tech_contract_turnover@点军区" in out.getvalue()
 
 
 # --------------------------------------------------------------------------- the command line

@@ -259,6 +259,24 @@ def test_alerts_go_to_the_parts_owner_and_the_whole_names_its_lagging_parts(
     assert "contracts:status:乙县" not in by_key
 
 
+def test_a_lagging_parts_notice_tells_the_parts_own_figures(plan: tk.Plan) -> None:
+    from targetkit.alerts import Snapshot, scope_of_key
+
+    ev = check(plan, ROWS, AS_OF)
+    by_key = {a.key: a for a in Snapshot.from_evaluation(ev).alerts}
+    part, whole = by_key["contracts:status:甲区"], by_key["contracts:status"]
+    assert (part.scope, part.status, part.owner) == ("甲区", "behind", "甲区科技局")
+    # 甲区's 24 of 60, not the whole's 49 of 100
+    assert part.message_zh == ev.parts("contracts")[0].message_zh
+    assert "24 亿元" in part.message_zh
+    assert "60 亿元" in part.message_zh
+    assert whole.scope == ""
+    assert whole.message_zh == ev.result("contracts").message_zh
+    assert scope_of_key(part.key, "contracts") == "甲区"
+    assert scope_of_key(whole.key, "contracts") == ""
+    assert scope_of_key("contracts:overdue", "contracts") == ""
+
+
 # --------------------------------------------------------------------------- bad input
 
 
@@ -462,6 +480,59 @@ def test_check_shows_parts_and_ranks_them_by_scope(tmp_path: Path) -> None:
     assert [r["scope"] for r in doc["results"][:3]] == [None, "甲区", "乙县"]
 
 
+def test_check_by_scope_as_json(tmp_path: Path) -> None:
+    (tmp_path / "plan.toml").write_text(textwrap.dedent(PLAN_HEAD) + SPLIT, encoding="utf-8")
+    (tmp_path / "actuals.csv").write_text(ROWS, encoding="utf-8")
+    args = ["check", str(tmp_path / "plan.toml"), "-a", str(tmp_path / "actuals.csv")]
+    args += ["--as-of", AS_OF, "--by", "scope", "--format", "json"]
+    out, err = io.StringIO(), io.StringIO()
+    assert main(args, stdout=out, stderr=err) == 1  # the same exit code as the table
+    doc = json.loads(out.getvalue())
+    assert (doc["plan"]["id"], doc["as_of"], doc["lang"]) == ("demo", AS_OF, "zh")
+    scopes = {s["scope"]: s for s in doc["scopes"]}
+    assert list(scopes) == ["甲区", "乙县"]
+    # 甲区: contracts behind (40% of 50%); hte (15 of 30 on 6/12), share (3% of 3%) and rate
+    # (9% of 8%) on track
+    assert scopes["甲区"]["parts"] == 4
+    assert scopes["甲区"]["counts"] == {
+        "met": 0,
+        "on_track": 3,
+        "behind": 1,
+        "off_track": 0,
+        "missed": 0,
+        "no_data": 0,
+    }
+    contracts = next(t for t in doc["targets"] if t["target"] == "contracts")
+    assert contracts["title"] == "技术合同成交额达到100亿元"
+    # 乙县 25 of 40 = 62.5% (+12.5 pp on 6/12), 甲区 24 of 60 = 40% (-10 pp)
+    assert [
+        (p["rank"], p["scope"], p["completion"], p["gap_pp"]) for p in contracts["ranking"]
+    ] == [
+        (1, "乙县", 0.625, 12.5),
+        (2, "甲区", 0.4, -10.0),
+    ]
+    whole = contracts["whole"]
+    assert (whole["scope"], whole["actual"], whole["target_value"], whole["unit"]) == (
+        None,
+        49.0,
+        100.0,
+        "亿元",
+    )
+    assert (whole["status"], whole["light"], whole["expected"]) == ("behind", "yellow", 0.5)
+    assert contracts["ranking"][1]["owner"] == "甲区科技局"
+    assert "rank" not in whole
+
+
+def test_check_by_scope_refuses_csv(tmp_path: Path) -> None:
+    (tmp_path / "plan.toml").write_text(textwrap.dedent(PLAN_HEAD) + SPLIT, encoding="utf-8")
+    (tmp_path / "actuals.csv").write_text(ROWS, encoding="utf-8")
+    args = ["check", str(tmp_path / "plan.toml"), "-a", str(tmp_path / "actuals.csv")]
+    out, err = io.StringIO(), io.StringIO()
+    assert main([*args, "--by", "scope", "--format", "csv"], stdout=out, stderr=err) == 3
+    assert "--by scope prints a table or JSON (got --format csv)" in err.getvalue()
+    assert out.getvalue() == ""
+
+
 def test_a_dataframe_with_a_scope_column() -> None:
     plan = make_plan(SPLIT)
     frame = pd.read_csv(io.StringIO(ROWS), dtype=str, keep_default_na=False)
@@ -490,9 +561,88 @@ def test_the_report_ranks_the_parts_and_scores_the_scopes(plan: tk.Plan) -> None
     assert "<td>Whole</td>" in html
 
 
+def test_the_report_draws_the_parts_against_their_pace(plan: tk.Plan) -> None:
+    import re
+
+    from targetkit.report import parts_svg, render_html
+
+    ev = check(plan, ROWS, AS_OF)
+    svg = parts_svg(ev, "contracts")
+    assert svg.startswith('<svg class="parts-svg"')
+    assert (
+        '<title id="parts-contracts-t">技术合同成交额达到100亿元：各单位完成率与序时进度</title>'
+        in svg
+    )
+    # the ranking's order, then the whole; every figure is in the description
+    assert re.search(r"<desc[^>]*>(.*?)</desc>", svg)[1] == (  # type: ignore[index]
+        "乙县完成62.5%（达序时），序时进度50.0%；甲区完成40.0%（滞后），序时进度50.0%；"
+        "合计完成49.0%（滞后），序时进度50.0%"
+    )
+    labels = re.findall(r'text-anchor="end" font-size="12"[^>]*>([^<]+)</text>', svg)
+    assert labels == ["乙县", "甲区", "合计"]
+    # bars in proportion: the axis runs to 100%; 62.5% is 0.625 of 40% ÷ 0.4 of the longest bar
+    widths = [float(w) for w in re.findall(r'<rect x="[\d.]+" y="[\d.]+" width="([\d.]+)"', svg)]
+    assert widths[0] / widths[1] == pytest.approx(0.625 / 0.4, rel=1e-2)
+    assert widths[2] / widths[1] == pytest.approx(0.49 / 0.4, rel=1e-2)
+    # one pace tick per row, all at 50%
+    ticks = re.findall(r'<path d="M([\d.]+) [\d.]+ v20" stroke="#1f2328"', svg)
+    assert len(ticks) == 3
+    assert len(set(ticks)) == 1
+    assert parts_svg(ev, "contracts") == svg  # deterministic
+    html = render_html(ev)
+    assert html.count('<figure class="parts-chart"><svg class="parts-svg"') == 4
+    assert parts_svg(ev, "contracts") in html
+
+
 def test_a_report_without_parts_has_no_annex() -> None:
     from targetkit.report import render_markdown
 
     plan = make_plan(SPLIT.split("[[targets]]", maxsplit=1)[0] + _ONE_TARGET)
     ev = check(plan, "indicator,date,value,unit\ncontracts,2023-06-30,50,亿元\n", AS_OF)
     assert "分解目标" not in render_markdown(ev)
+
+
+def test_the_parts_chart_in_a_real_browser(tmp_path: Path) -> None:
+    from targetkit.report import render_html
+
+    from .chromium import CHROMIUM, Chromium
+
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is not installed; run scripts/install-test-deps")
+    example = Path(__file__).resolve().parent.parent / "examples" / "yichang_2023"
+    plan = tk.load(example / "plan.toml")
+    actuals = tk.read_actuals([example / "actuals", example / "districts"], plan)
+    ev = tk.evaluate(plan, actuals, as_of=dt.date(2023, 7, 20))
+    path = tmp_path / "report.html"
+    path.write_text(render_html(ev), encoding="utf-8")
+    probe = """
+    Array.from(document.querySelectorAll('svg.parts-svg')).map((svg) => {
+      const r = svg.getBoundingClientRect();
+      const labels = Array.from(svg.querySelectorAll('text[text-anchor="end"]'));
+      return {
+        target: svg.dataset.target, width: r.width, height: r.height,
+        rows: labels.map((t) => t.textContent),
+        labelWidths: labels.map((t) => t.getBBox().width),
+        bars: Array.from(svg.querySelectorAll('rect')).map((b) => b.getBBox().width),
+      };
+    })
+    """
+    with Chromium() as browser:
+        browser.open(path.as_uri(), width=1100, height=900)
+        charts = browser.evaluate(probe)
+        browser.drain(0.2)
+        assert browser.console_errors() == []
+    assert [c["target"] for c in charts] == ["hightech_enterprises_net", "tech_contract_turnover"]
+    turnover = charts[1]
+    ranked = ev.ranking("tech_contract_turnover")
+    assert turnover["rows"] == [str(p.scope) for p in ranked] + ["合计"]
+    assert 600 <= turnover["width"] <= 740
+    assert turnover["height"] > 20 * len(ranked)
+    # drawn glyphs, not empty boxes: a name of seven characters is wider than one of three
+    widths = dict(zip(turnover["rows"], turnover["labelWidths"], strict=True))
+    assert widths["长阳土家族自治县"] > 2 * widths["点军区"] > 0
+    # bars in proportion to the completion rates: 66.8% against 38.8%
+    bars = turnover["bars"]
+    assert bars[0] / bars[len(ranked) - 1] == pytest.approx(
+        (ranked[0].completion or 0) / (ranked[-1].completion or 1), rel=0.02
+    )

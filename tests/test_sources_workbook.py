@@ -628,3 +628,273 @@ def test_the_column_of_names_needs_no_header_word(tmp_path: Path) -> None:
         ("firms", "2023-03-31", 618.0),
         ("firms", "2023-06-30", 1052.0),
     ]
+
+
+# --------------------------------------------------------------------------- parts: 目标分解
+
+PARTS = make_plan(
+    """
+    [[indicators]]
+    id = "jobs"
+    name = "城镇新增就业"
+    unit = "人"
+    kind = "cumulative"
+
+    [[indicators]]
+    id = "hard"
+    name = "就业困难人员就业"
+    unit = "人"
+    kind = "cumulative"
+
+    [[targets]]
+    id = "jobs"
+    title = "城镇新增就业16600人"
+    rule = { kind = "at_least", indicator = "jobs", value = 16600 }
+    parts = [{ scope = "东坡区", value = 8000 }, { scope = "仁寿县", value = 8600 }]
+
+    [[targets]]
+    id = "hard"
+    title = "就业困难人员就业1000人"
+    rule = { kind = "at_least", indicator = "hard", value = 1000 }
+    parts = [{ scope = "东坡区", value = 500 }, { scope = "仁寿县", value = 500 }]
+    """
+)
+REPORT = [["2023年1-6月就业目标完成情况"], ["指标名称", "单位", "1-6月"]]
+
+
+def scoped(actuals: tk.Actuals) -> list[tuple[str, str, float, str]]:
+    f = actuals.frame
+    return [
+        (ind, scope, value, file.rsplit("!", 2)[-2] + "!" + file.rsplit("!", 1)[-1])
+        for ind, scope, value, file in zip(
+            f["indicator"], f["scope"], f["value"], f["file"], strict=True
+        )
+    ]
+
+
+def test_one_sheet_per_scope_gives_each_sheet_its_scope(tmp_path: Path) -> None:
+    sheets = {
+        "说明": [["各县（区）报送，单位：人"]],  # no figures: skipped, as before
+        "全市": [*REPORT, ["城镇新增就业", "人", 7000]],
+        "东坡区": [*REPORT, ["城镇新增就业", "人", 4000], ["就业困难人员就业", "人", 260]],
+        " 仁寿县 ": [*REPORT, ["城镇新增就业", "人", 3000], ["就业困难人员就业", "人", 240]],
+    }
+    path = book(tmp_path / "分县.xlsx", sheets)
+    actuals = read(path, PARTS)
+    assert scoped(actuals) == [
+        ("jobs", "", 7000.0, "全市!C3"),
+        ("jobs", "东坡区", 4000.0, "东坡区!C3"),
+        ("hard", "东坡区", 260.0, "东坡区!C4"),
+        ("jobs", "仁寿县", 3000.0, " 仁寿县 !C3"),
+        ("hard", "仁寿县", 240.0, " 仁寿县 !C4"),
+    ]
+    ev = tk.evaluate(PARTS, actuals, as_of=dt.date(2023, 7, 20))
+    # 东坡区 4000 of 8000 = 50.0% on 6/12: on pace; 仁寿县 3000 of 8600 = 34.9%: behind
+    east, ren = ev.parts("jobs")
+    assert (east.completion, east.status) == (0.5, tk.Status.ON_TRACK)
+    assert (round(ren.completion or 0, 4), ren.status) == (0.3488, tk.Status.BEHIND)
+    # the whole has its own figure, 7000 = 4000 + 3000; 就业困难 is rolled up: 260 + 240
+    assert ev.result("jobs").actual == 7000
+    assert ev.result("hard").actual == 500
+    assert ev.result("hard").evidence[0].source == "分项合计"
+
+
+def test_one_sheet_per_scope_in_the_long_layout(tmp_path: Path) -> None:
+    long = [["指标", "日期", "数值", "单位"], ["城镇新增就业", "2023-06-30", 4000, "人"]]
+    path = book(tmp_path / "long.xlsx", {"东坡区": long, "合计": long})
+    assert [(ind, scope) for ind, scope, *_ in scoped(read(path, PARTS))] == [
+        ("jobs", "东坡区"),
+        ("jobs", ""),
+    ]
+
+
+def test_a_sheet_named_after_no_scope_is_an_error_with_did_you_mean(tmp_path: Path) -> None:
+    sheets = {
+        "东坡区": [*REPORT, ["城镇新增就业", "人", 4000]],
+        "仁寿区": [*REPORT, ["城镇新增就业", "人", 3000]],
+    }
+    path = book(tmp_path / "分县.xlsx", sheets)
+    (problem,) = problems(path, PARTS)
+    assert str(problem) == (
+        f"{path}!仁寿区: sheet: the sheet '仁寿区' is named after no scope of the plan's parts, "
+        "while the sheets '东坡区' are: its figures would belong to no one; did you mean '仁寿县'? "
+        "rename the sheet to one of the plan's scopes (东坡区, 仁寿县), or 全市/合计 for the "
+        "whole, or describe the workbook in a sources file with sheet_scopes = false"
+    )
+
+
+def test_sheet_scopes_can_be_turned_off_or_on_in_a_sources_file(tmp_path: Path) -> None:
+    sheets = {"东坡区": [*REPORT, ["城镇新增就业", "人", 4000]]}
+    book(tmp_path / "b.xlsx", sheets)
+    (tmp_path / "off.toml").write_text(
+        '[[sources]]\npath = "b.xlsx"\nsheet_scopes = false\n', encoding="utf-8"
+    )
+    assert [s for _, s, *_ in scoped(read(tmp_path / "off.toml", PARTS))] == [""]
+    book(tmp_path / "c.xlsx", {"眉山市": [*REPORT, ["城镇新增就业", "人", 7000]]})
+    (tmp_path / "whole.toml").write_text(
+        '[[sources]]\npath = "c.xlsx"\nsheet_scopes = true\nwhole = ["眉山市"]\n',
+        encoding="utf-8",
+    )
+    assert [s for _, s, *_ in scoped(read(tmp_path / "whole.toml", PARTS))] == [""]
+    (tmp_path / "bad.toml").write_text(
+        '[[sources]]\npath = "c.xlsx"\nsheet_scopes = "yes"\nscope_column = "1"\n',
+        encoding="utf-8",
+    )
+    assert [(p.path, p.message) for p in problems(tmp_path / "bad.toml", PARTS)] == [
+        ("sources[0].scope_column", "'1' is not a column letter"),
+        ("sources[0].sheet_scopes", "sheet_scopes must be true or false (got 'yes')"),
+    ]
+
+
+WIDE_SCOPES: list[list[Any]] = [
+    ["2023年1-6月各县（区）就业目标完成情况"],
+    ["指标名称", "县市区", "单位", "1-5月", "1-6月"],
+    ["城镇新增就业", "全市", "人", 5600, 7000],
+    [None, "东坡区", "人", 3100, 4000],
+    [None, "仁寿县", "人", 2500, 3000],
+    ["就业困难人员就业", "东坡区", "人", "—", 260],
+    ["", "仁寿县", "人", None, 240],
+    ["注：全市为各县（区）合计。"],
+]
+
+
+def test_a_scope_column_in_the_wide_layout(tmp_path: Path) -> None:
+    rows = [list(r) for r in WIDE_SCOPES]
+    rows[5][0], rows[6][0] = "就业困难人员就业", None  # merged over B6:B7 below
+    path = book(tmp_path / "分县报表.xlsx", {"6月": rows}, {"6月": ["A6:A7"]})
+    actuals = read(path, PARTS)
+    assert scoped(actuals) == [
+        ("jobs", "", 5600.0, "6月!D3"),
+        ("jobs", "", 7000.0, "6月!E3"),
+        ("jobs", "东坡区", 3100.0, "6月!D4"),  # the name above carries down
+        ("jobs", "东坡区", 4000.0, "6月!E4"),
+        ("jobs", "仁寿县", 2500.0, "6月!D5"),
+        ("jobs", "仁寿县", 3000.0, "6月!E5"),
+        ("hard", "东坡区", 260.0, "6月!E6"),
+        ("hard", "仁寿县", 240.0, "6月!E7"),  # a merged name
+    ]
+    ev = tk.evaluate(PARTS, actuals, as_of=dt.date(2023, 7, 20))
+    assert [(p.scope, p.actual) for p in ev.ranking("hard")] == [("东坡区", 260), ("仁寿县", 240)]
+
+
+def test_a_scope_column_left_of_the_names_groups_by_scope(tmp_path: Path) -> None:
+    rows = [
+        ["单位：人"],
+        ["地区", "指标名称", "1-6月"],
+        ["东坡区", "城镇新增就业", 4000],
+        [None, "就业困难人员就业", 260],
+        ["仁寿县", "城镇新增就业", 3000],
+        [None, "就业困难人员就业", 240],
+        ["合计", "城镇新增就业", 7000],
+    ]
+    path = book(tmp_path / "by_scope_2023.xlsx", {"Sheet1": rows})
+    assert [(i, s, v) for i, s, v, _ in scoped(read(path, PARTS))] == [
+        ("jobs", "东坡区", 4000.0),
+        ("hard", "东坡区", 260.0),
+        ("jobs", "仁寿县", 3000.0),
+        ("hard", "仁寿县", 240.0),
+        ("jobs", "", 7000.0),
+    ]
+
+
+def test_a_bad_scope_cell_names_the_cell_value_and_fix(tmp_path: Path) -> None:
+    rows = [list(r) for r in WIDE_SCOPES]
+    rows[4][1] = "仁寿"
+    path = book(tmp_path / "分县报表.xlsx", {"6月": rows})
+    assert [str(p) for p in problems(path, PARTS)] == [
+        f"{path}!6月!B5:5: scope: no part of the plan has the scope '仁寿'; did you mean "
+        "'仁寿县'? write one of the plan's scopes (东坡区, 仁寿县), or 全市/合计 for the whole"
+    ]
+
+
+def test_a_scope_cell_that_contradicts_its_sheet_is_an_error(tmp_path: Path) -> None:
+    rows = [["指标名称", "县市区", "单位", "1-6月"], ["城镇新增就业", "仁寿县", "人", 3000]]
+    path = book(tmp_path / "b_2023.xlsx", {"东坡区": rows, "仁寿县": rows})
+    assert [str(p) for p in problems(path, PARTS)] == [
+        f"{path}!东坡区!B2:2: scope: the row is for '仁寿县', but it is on the sheet of "
+        "'东坡区'; leave the cell empty, or move the row to the sheet of '仁寿县'"
+    ]
+
+
+def test_a_scope_column_in_a_plan_without_parts(tmp_path: Path) -> None:
+    # a bureau's 地区 column holding the city's name: not read, as before parts existed
+    rows = [["指标名称", "地区", "单位", "1-6月"], ["技术合同成交额", "宜昌市", "亿元", 30]]
+    path = book(tmp_path / "b_2023.xlsx", {"Sheet1": rows})
+    assert observations(read(path)) == [("turnover", "2023-06-30", 30.0, "亿元", "D2")]
+    # named in a sources file, it is read, and a scope there is an error
+    (tmp_path / "s.toml").write_text(
+        '[[sources]]\npath = "b_2023.xlsx"\nscope_column = "B"\n', encoding="utf-8"
+    )
+    (problem,) = problems(tmp_path / "s.toml")
+    assert (problem.source, problem.path) == (f"{tmp_path / 'b_2023.xlsx'}!Sheet1!B2", "scope")
+    assert problem.hint == "the plan splits no target into parts: leave the scope out"
+
+
+@settings(max_examples=12)
+@given(
+    figures=st.lists(st.tuples(st.integers(0, 9000), st.integers(0, 600)), min_size=2, max_size=2),
+    scope_left=st.booleans(),
+)
+def test_one_split_three_ways_gives_one_evaluation(
+    figures: list[tuple[int, int]], scope_left: bool
+) -> None:
+    scopes = ["东坡区", "仁寿县"]
+    csv_rows = ["indicator,date,value,unit,scope"]
+    per_sheet: dict[str, Any] = {}
+    column: list[list[Any]] = [
+        ["单位：人"],
+        ["县市区", "指标名称", "1-6月"] if scope_left else ["指标名称", "县市区", "1-6月"],
+    ]
+    for scope, (jobs, hard) in zip(scopes, figures, strict=True):
+        csv_rows += [f"jobs,2023-06-30,{jobs},人,{scope}", f"hard,2023-06-30,{hard},人,{scope}"]
+        per_sheet[scope] = [*REPORT, ["城镇新增就业", "人", jobs], ["就业困难人员就业", "人", hard]]
+        pairs = [("城镇新增就业", jobs), ("就业困难人员就业", hard)]
+        for k, (name, value) in enumerate(pairs):
+            if scope_left:  # the scope written once per group
+                column.append([scope if k == 0 else None, name, value])
+            else:
+                column.append([name, scope, value])
+    with tempfile.TemporaryDirectory() as folder:
+        a = book(Path(folder) / "per_sheet_2023.xlsx", per_sheet)
+        b = book(Path(folder) / "column_2023.xlsx", {"6月": column})
+        (Path(folder) / "rows.csv").write_text("\n".join(csv_rows) + "\n", encoding="utf-8")
+        results = []
+        for source in (a, b, Path(folder) / "rows.csv"):
+            ev = tk.evaluate(PARTS, read(source, PARTS), as_of=dt.date(2023, 7, 20))
+            results.append(
+                [
+                    (r.target, r.scope, r.status, r.actual, r.completion)
+                    for t in ev.results
+                    for r in (t, *ev.parts(t.target))
+                ]
+            )
+    assert results[0] == results[1] == results[2]
+    # the whole is rolled up from the two parts in every case
+    assert results[0][0][3] == figures[0][0] + figures[1][0]
+
+
+def test_sources_show_tells_each_sheets_and_cells_scope(tmp_path: Path) -> None:
+    sheets = {
+        "全市": [*REPORT, ["城镇新增就业", "人", 7000]],
+        "东坡区": [["指标名称", "县市区", "单位", "1-6月"], ["城镇新增就业", None, "人", 4000]],
+    }
+    path = book(tmp_path / "分县.xlsx", sheets)
+    plan = tmp_path / "plan.toml"
+    plan.write_text(tk.dumps(PARTS), encoding="utf-8")
+    out = io.StringIO()
+    args = ["sources", "show", str(path), "--plan", str(plan)]
+    assert main(args, stdout=out, stderr=io.StringIO()) == 0
+    assert out.getvalue().splitlines() == [
+        f"{path}: one sheet per scope",
+        f"{path}!全市: wide layout, header row 2, the whole",
+        "  column A '指标名称': indicator",
+        "  column B '单位': unit",
+        "  column C '1-6月': period 2023-06-30",
+        "  C3: jobs 2023-06-30 7000 人",
+        f"{path}!东坡区: wide layout, header row 1, scope 东坡区",
+        "  column A '指标名称': indicator",
+        "  column B '县市区': scope",
+        "  column C '单位': unit",
+        "  column D '1-6月': period 2023-06-30",
+        "  D2: jobs @东坡区 2023-06-30 4000 人",
+    ]

@@ -53,6 +53,7 @@ __all__ = [
     "opt_date",
     "plan_silence",
     "require_aware",
+    "scope_of_key",
     "severity_rank",
 ]
 
@@ -354,6 +355,15 @@ def _did_you_mean(value: str, choices: Sequence[str]) -> str:
     return f"did you mean {close[0]!r}?" if close else ""
 
 
+def scope_of_key(key: str, target: str) -> str:
+    """Return the part's scope a status alert's key names (``jobs:status:东坡区`` → 东坡区).
+
+    Keys of the whole (``jobs:status``) and of other kinds name none: "".
+    """
+    head = f"{target}:status:"
+    return key[len(head) :] if key.startswith(head) else ""
+
+
 @attrs.frozen(kw_only=True)
 class CurrentAlert:
     """One alert of this run, with what a notice about it needs to say.
@@ -373,6 +383,8 @@ class CurrentAlert:
     tags: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
     message_zh: str = ""
     message_en: str = ""
+    scope: str = ""
+    """The part's scope (东坡区) for a lagging part's alert; empty for the whole."""
 
 
 def _alert_tuple(items: Iterable[CurrentAlert]) -> tuple[CurrentAlert, ...]:
@@ -411,6 +423,11 @@ class Snapshot:
             tags = target.tags if target is not None else ()
             if alert.kind == "status" and alert.status is not None and alert.target in results:
                 result = results[alert.target]
+                if alert.scope is not None:  # a part's alert tells the part's own figures
+                    result = next(
+                        (p for p in evaluation.parts(alert.target) if p.scope == alert.scope),
+                        result,
+                    )
                 status = alert.status.value
                 message_zh, message_en = result.message_zh, result.message_en
             else:
@@ -429,6 +446,7 @@ class Snapshot:
                     tags=tags,
                     message_zh=message_zh,
                     message_en=message_en,
+                    scope=alert.scope or "",
                 )
             )
         if at_risk:
@@ -468,7 +486,8 @@ class AlertRecord:
     ``silenced`` says a silence held its notices back at the last run; ``notified`` counts the
     runs that notified the episode; ``open_runs`` and ``open_since`` are its escalation clock
     (runs and first as-of date since it began or last improved); ``escalated`` names the
-    escalations already sent in the episode.
+    escalations already sent in the episode. ``scope`` is the part's scope (东坡区) for the
+    alert of a lagging part, empty for the whole.
     """
 
     key: str
@@ -495,6 +514,7 @@ class AlertRecord:
     open_runs: int = 1
     open_since: dt.date | None = None
     escalated: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
+    scope: str = ""
 
     @property
     def clock_start(self) -> dt.date:
@@ -538,6 +558,12 @@ class Notice:
     open_since: dt.date | None = None
     escalations: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
     after_silence: bool = False
+    scope: str = ""
+
+    @property
+    def where(self) -> str:
+        """Return the target's id, with the part's scope after an ``@`` (``jobs@东坡区``)."""
+        return f"{self.target}@{self.scope}" if self.scope else self.target
 
     def message(self, lang: str = "zh") -> str:
         """Return the explanation in Chinese (``zh``) or English (``en``)."""
@@ -567,6 +593,7 @@ class Notice:
             "open_since": None if self.open_since is None else self.open_since.isoformat(),
             "escalations": list(self.escalations),
             "after_silence": self.after_silence,
+            "scope": self.scope,
         }
         return json.dumps(data, ensure_ascii=False, sort_keys=True)
 
@@ -597,6 +624,8 @@ class Notice:
             open_since=opt_date(data.get("open_since")),
             escalations=tuple(data.get("escalations", ())),
             after_silence=bool(data.get("after_silence", False)),
+            # absent from notices queued before state schema 3: the key holds it
+            scope=data.get("scope", scope_of_key(data["key"], data["target"])),
         )
 
 
@@ -681,6 +710,7 @@ def decide(
             "tags": alert.tags,
             "message_zh": alert.message_zh,
             "message_en": alert.message_en,
+            "scope": alert.scope,
         }
         kind: NoticeKind | None
         after_silence = False
@@ -834,6 +864,7 @@ def decide(
                     open_runs=prev.open_runs,
                     open_since=prev.clock_start,
                     escalations=prev.escalated,
+                    scope=prev.scope,
                 )
             )
         records.append(

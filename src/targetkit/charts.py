@@ -41,6 +41,7 @@ __all__ = [
     "find_cjk_font",
     "plot_forecast",
     "plot_overview",
+    "plot_parts",
     "plot_target",
 ]
 
@@ -106,6 +107,8 @@ _WORDS = {
         "full": "目标（100%）",
         "forecast": "预计全年",
         "interval": "预计区间",
+        "parts": "{title}：各单位完成率与序时进度（截至 {date}）",
+        "whole": "合计",
     },
     "en": {
         "actual": "actual",
@@ -124,6 +127,8 @@ _WORDS = {
         "full": "target (100%)",
         "forecast": "forecast",
         "interval": "forecast range",
+        "parts": "{title}: completion of each scope against expected pace (as of {date})",
+        "whole": "whole",
     },
 }
 
@@ -563,6 +568,114 @@ def plot_overview(
         ax.spines[side].set_visible(False)
     ax.set_title(
         words["overview"].format(plan=evaluation.plan.title, date=evaluation.as_of.isoformat()),
+        loc="left",
+        fontsize=11,
+        fontfamily=families,
+    )
+    ax.legend(prop={"family": families, "size": 9}, loc="lower right", frameon=False)
+    return fig
+
+
+_PARTS_CAP = 200.0  # percent: longer bars are cut there, their labels give the figure
+
+
+def plot_parts(
+    evaluation: Evaluation,
+    target_id: str,
+    ax: Axes | None = None,
+    *,
+    lang: str = "zh",
+    font: str | None = None,
+) -> Figure:
+    """Draw a split target's parts against their pace (序时进度), with the whole.
+
+    One bar per part, in ranking order (`Evaluation.ranking`, the best on top), then the whole
+    (合计) below a gap. Bars (``gid`` ``parts``, the whole's ``whole``) are coloured and hatched
+    by light and labelled with the rate and the status mark; a black tick marks each row's
+    expected progress (``gid`` ``expected``) and a dotted line the 100% target (``target``).
+    Bars longer than 200% are cut there; parts without a rate get a label and no bar.
+
+    Args:
+        evaluation: An evaluation of a plan with parts.
+        target_id: The split target.
+        ax: Axes to draw into; a new figure is made when None.
+        lang: ``zh`` (default) or ``en`` for labels.
+        font: A font family for Chinese text; default: `find_cjk_font`.
+
+    Returns:
+        The figure drawn on; a new one shows itself as a picture in a notebook.
+
+    Raises:
+        KeyError: The plan has no such target.
+        ValueError: The target has no parts.
+        PlotsUnavailableError: When matplotlib is not installed.
+    """
+    words = _words(lang)
+    ranked = list(evaluation.ranking(target_id))  # KeyError for an unknown target
+    if not ranked:
+        raise ValueError(
+            f"target {target_id!r} has no parts; give it parts = [{{ scope = …, value = … }}]"
+            " in the plan, or draw it with plot_target"
+        )
+    whole = evaluation.result(target_id)
+    rows = [*ranked, whole]
+    names = [str(p.scope) for p in ranked] + [words["whole"]]
+    fig, ax = _axes(ax, (8.0, 0.36 * len(rows) + 1.6))
+    families = _families(font)
+    ys = [float(i) for i in range(len(ranked))] + [len(ranked) + 0.4]
+    rates = [None if r.completion is None else 100 * r.completion for r in rows]
+    widths = [0.0 if v is None else min(max(v, 0.0), _PARTS_CAP) for v in rates]
+    for gid, picked in (("parts", slice(0, -1)), ("whole", slice(-1, None))):
+        bars = ax.barh(
+            ys[picked],
+            widths[picked],
+            color=[_FILL[r.light] for r in rows[picked]],
+            edgecolor="white",
+            height=0.66,
+            gid=gid,
+        )
+        for bar, r in zip(bars, rows[picked], strict=True):
+            bar.set_hatch(_HATCH[r.light])
+    expected = [(y, 100 * r.expected) for y, r in zip(ys, rows, strict=True) if r.expected]
+    if expected:
+        ax.scatter(
+            [min(x, _PARTS_CAP) for _, x in expected],
+            [y for y, _ in expected],
+            marker="|",
+            s=260,
+            linewidths=2.2,
+            color=_TARGET,
+            zorder=4,
+            label=words["expected"],
+            gid="expected",
+        )
+    ax.axvline(100, color=_TARGET, linestyle=":", linewidth=1.2, label=words["full"], gid="target")
+    for y, w, rate, r in zip(ys, widths, rates, rows, strict=True):
+        label = r.status.label_zh if lang == "zh" else r.status.label_en
+        shown = "—" if rate is None else f"{rate:.1f}%"
+        # right of the bar and of the pace tick, so that neither hides the other
+        tick = min(100 * r.expected, _PARTS_CAP) if r.expected is not None else 0.0
+        ax.text(
+            max(w, tick + 1) + 2,
+            y,
+            f"{shown} {_MARK[r.light]} {label}",
+            va="center",
+            fontsize=8.5,
+            color=_FILL[r.light] if r.light is not Light.YELLOW else "#7d4e00",
+            fontfamily=families,
+        )
+    ax.set_yticks(ys, names)
+    ax.tick_params(axis="y", labelsize=9, length=0)
+    ax.tick_params(labelfontfamily=families)
+    ax.get_yticklabels()[-1].set_fontweight("bold")
+    ax.invert_yaxis()
+    top = max([100.0, *widths, *(x for _, x in expected)])
+    ax.set_xlim(0, min(top, _PARTS_CAP) * 1.25)
+    ax.set_xlabel(words["completion"], fontfamily=families)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    ax.set_title(
+        words["parts"].format(title=whole.title, date=evaluation.as_of.isoformat()),
         loc="left",
         fontsize=11,
         fontfamily=families,

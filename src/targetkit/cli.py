@@ -348,6 +348,11 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     if args.dry_run and args.notify is None:
         raise _UsageError("targetkit check: --dry-run only makes sense with --notify")
+    if args.by == "scope" and args.format not in ("table", "json"):
+        raise _UsageError(
+            f"targetkit check: --by scope prints a table or JSON (got --format {args.format}); "
+            "use --format table or --format json"
+        )
     from targetkit.config import read_document  # noqa: PLC0415
 
     document = read_document(args.plan)  # read once: the plan and its [notify] table
@@ -367,7 +372,7 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.by == "scope":
         from targetkit.formats import render_by_scope  # noqa: PLC0415
 
-        out.write(render_by_scope(evaluation, lang=args.lang))
+        out.write(render_by_scope(evaluation, lang=args.lang, format=args.format))
     else:
         _write_check(evaluation, out, quiet, args)
     worst = evaluation.worst_light

@@ -22,7 +22,7 @@ from targetkit.evaluation import (
 from targetkit.model import Light, Status
 from targetkit.rules import fmt, rule_kind
 
-__all__ = ["FORMATS", "render", "render_by_scope", "write"]
+__all__ = ["FORMATS", "by_scope_dict", "render", "render_by_scope", "write"]
 
 FORMATS = ("table", "json", "csv", "markdown")
 
@@ -169,8 +169,70 @@ def _table(ev: Evaluation, lang: str) -> str:
     return "\n".join(out) + "\n"
 
 
-def render_by_scope(ev: Evaluation, *, lang: str = "zh") -> str:
-    """Return the scorecard of every scope and the ranking of each split target's parts."""
+def _standing(r: TargetResult, lang: str, rank: int | None) -> dict[str, object]:
+    def num(value: float | None, digits: int = 6) -> float | None:
+        return None if value is None else round(float(value), digits)
+
+    return {
+        **({"rank": rank} if rank is not None else {}),
+        "scope": r.scope,
+        "status": r.status.value,
+        "light": r.light.value,
+        "actual": num(r.actual),
+        "unit": r.unit,
+        "target_value": num(r.target_value),
+        "completion": num(r.completion),
+        "expected": num(r.expected),
+        "gap_pp": num(r.gap_pp, 4),
+        "observed_on": r.observed_on.isoformat() if r.observed_on else None,
+        "owner": r.owner or None,
+        "notes": list(r.notes),
+        "message": r.message(lang),
+    }
+
+
+def by_scope_dict(ev: Evaluation, *, lang: str = "zh") -> dict[str, object]:
+    """Return ``targetkit check --by scope --format json``: the scorecard and the rankings.
+
+    ``scopes`` lists every scope in the plan's order of first mention, with how many of its
+    parts are in each status; ``targets`` lists each split target with its parts ranked (the
+    order and rank of `Evaluation.ranking`) and the whole (``scope`` null). The shape is
+    documented in docs/reference/cli.md.
+    """
+    card = ev.scorecard()
+    targets = []
+    for r in ev.results:
+        ranked = ev.ranking(r.target)
+        if not ranked:
+            continue
+        targets.append(
+            {
+                "target": r.target,
+                "title": r.title,
+                "rule": r.rule_kind,
+                "whole": _standing(r, lang, None),
+                "ranking": [_standing(p, lang, n) for n, p in enumerate(ranked, start=1)],
+            }
+        )
+    return {
+        "plan": {"id": ev.plan.id, "title": ev.plan.title},
+        "as_of": ev.as_of.isoformat(),
+        "lang": lang,
+        "scopes": [
+            {"scope": scope, "parts": sum(counts.values()), "counts": counts}
+            for scope, counts in card.items()
+        ],
+        "targets": targets,
+    }
+
+
+def render_by_scope(ev: Evaluation, *, lang: str = "zh", format: str = "table") -> str:  # noqa: A002 - CLI flag name
+    """Return the scorecard of every scope and the ranking of each split target's parts.
+
+    ``format`` is ``table`` (text, also used for ``markdown``) or ``json`` (`by_scope_dict`).
+    """
+    if format == "json":
+        return json.dumps(by_scope_dict(ev, lang=lang), ensure_ascii=False, indent=2) + "\n"
     zh = lang == "zh"
     out = [
         _printable(

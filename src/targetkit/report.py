@@ -32,7 +32,7 @@ from targetkit.model import Light, Plan, Status, Target
 from targetkit.rules import Kind, RuleKind, Shown, fmt, rule_kind
 from targetkit.trajectory import Trajectory, trajectories
 
-__all__ = ["LANGUAGES", "notebook_html", "render_html", "render_markdown"]
+__all__ = ["LANGUAGES", "notebook_html", "parts_svg", "render_html", "render_markdown"]
 
 LANGUAGES = ("zh", "en")
 
@@ -838,6 +838,8 @@ figure.chart figcaption { font-size: 13px; margin-bottom: 4px; }
 figure.chart figcaption .msg { display: block; color: #424a53; font-size: 12px; }
 svg.chart-svg { display: block; width: 100%%; height: auto;
   font-family: %(font)s; }
+figure.parts-chart { margin: 8px 0 14px; max-width: 720px; }
+svg.parts-svg { display: block; width: 100%%; height: auto; font-family: %(font)s; }
 footer { margin-top: 28px; border-top: 1px solid #d0d7de; padding-top: 8px; color: #424a53;
   font-size: 12px; }
 footer ul { padding-left: 1.2em; margin: 4px 0; }
@@ -1092,6 +1094,141 @@ def _markdown_parts(evaluation: Evaluation, lang: str) -> list[str]:
     return lines
 
 
+_PARTS_CHART_WORDS = {
+    "zh": {
+        "caption": "各单位完成率与序时进度",
+        "pace": "序时进度",
+        "full": "目标（100%）",
+        "desc": "{scope}完成{rate}（{status}）",
+        "expected": "，序时进度{pace}",
+        "none": "{scope}无完成率（{status}）",
+    },
+    "en": {
+        "caption": "Completion of each scope against expected pace",
+        "pace": "expected pace",
+        "full": "target (100%)",
+        "desc": "{scope} {rate} done ({status})",
+        "expected": ", expected {pace}",
+        "none": "{scope} has no completion ({status})",
+    },
+}
+_PARTS_CAP = 2.0  # bars longer than 200% are cut there, with a chevron; the label says how far
+
+
+def parts_svg(evaluation: Evaluation, target_id: str, *, lang: str = "zh") -> str:
+    """Return an SVG of a split target's parts against their pace (序时进度), the whole last.
+
+    One bar per part in ranking order (`Evaluation.ranking`), then the whole (合计): the bar is
+    the completion, coloured and marked by light (● ▲ ■ ○, so colour is not the only cue), a
+    dark tick at the part's expected progress and a dotted line at 100%. The picture has a title
+    and a description listing every part's figures, for screen readers. Empty for a target
+    without parts.
+    """
+    ranked = evaluation.ranking(target_id)
+    if not ranked:
+        return ""
+    whole = evaluation.result(target_id)
+    words = _PARTS_CHART_WORDS[lang]
+    names = [str(p.scope) for p in ranked] + [_PARTS_WORDS[lang]["whole"]]
+    rows = [*ranked, whole]
+    label_w = 12 + 12 * max(_text_width(n) for n in names)
+    width, row_h, top, bottom, right = 640, 22, 30, 26, 64
+    height = top + row_h * len(rows) + 8 + bottom
+    done = [r.completion for r in rows if r.completion is not None]
+    hi = min(max([1.0, *done, *(r.expected or 0 for r in rows)]), _PARTS_CAP)
+    ticks = [t for t in _nice_ticks(0, 100 * hi) if t <= 100 * hi + 1e-9]
+    hi = max(hi, ticks[-1] / 100)
+    plot_w = width - label_w - right
+
+    def x(fraction: float) -> float:
+        return label_w + plot_w * min(max(fraction, 0.0), hi) / hi
+
+    def y(i: int) -> float:  # the whole sits below a gap
+        return top + row_h * i + (8 if i == len(rows) - 1 else 0)
+
+    chart_id = f"parts-{target_id}"
+    description = []
+    for name, r in zip(names, rows, strict=True):
+        status = _label(r.status, lang)
+        if r.completion is None:
+            description.append(words["none"].format(scope=name, status=status))
+            continue
+        text = words["desc"].format(scope=name, rate=_pct(r.completion), status=status)
+        if r.expected is not None:
+            text += words["expected"].format(pace=_pct(r.expected))
+        description.append(text)
+    sep = "；" if lang == "zh" else "; "
+    out = [
+        f'<svg class="parts-svg" viewBox="0 0 {width} {height}" role="img" '
+        f'aria-labelledby="{_e(chart_id)}-t {_e(chart_id)}-d" data-target="{_e(target_id)}">',
+        f'<title id="{_e(chart_id)}-t">{_e(whole.title)}：{_e(words["caption"])}</title>'
+        if lang == "zh"
+        else f'<title id="{_e(chart_id)}-t">{_e(whole.title)}: {_e(words["caption"])}</title>',
+        f'<desc id="{_e(chart_id)}-d">{_e(sep.join(description))}</desc>',
+        _legend(
+            [
+                (words["pace"], '<path d="M8 -7 v14" stroke="#1f2328" stroke-width="2.4"/>'),
+                (
+                    words["full"],
+                    '<path d="M8 -7 v14" stroke="#1f2328" stroke-width="1.2" '
+                    'stroke-dasharray="2 2"/>',
+                ),
+            ]
+        ),
+    ]
+    base = y(len(rows) - 1) + row_h
+    for t in ticks:
+        xx = x(t / 100)
+        out.append(
+            f'<path d="M{_num(xx)} {top - 4} V{_num(base)}" stroke="#d8dee4" stroke-width="1"/>'
+            f'<text x="{_num(xx)}" y="{_num(base + 15)}" text-anchor="middle" font-size="11" '
+            f'fill="#57606a">{_num(t)}%</text>'
+        )
+    for i, (name, r) in enumerate(zip(names, rows, strict=True)):
+        yy = y(i)
+        mid = yy + row_h / 2
+        weight = ' font-weight="700"' if r is whole else ""
+        out.append(
+            f'<text x="{_num(label_w - 8)}" y="{_num(mid + 4)}" text-anchor="end" font-size="12"'
+            f' fill="#1f2328"{weight}>{_e(name)}</text>'
+        )
+        end = x(r.completion) if r.completion is not None else label_w
+        if r.completion is not None and r.completion > 0:
+            out.append(
+                f'<rect x="{_num(label_w)}" y="{_num(yy + 4)}" width="{_num(end - label_w)}" '
+                f'height="{row_h - 8}" fill="{_FILL[r.light]}"'
+                + (' fill-opacity="0.85"' if r is not whole else "")
+                + "/>"
+            )
+        if r.completion is not None and r.completion > hi:
+            out.append(
+                f'<path d="M{_num(end - 8)} {_num(yy + 6)} l4 {(row_h - 12) / 2} '
+                f'l-4 {(row_h - 12) / 2}" fill="none" stroke="#ffffff" stroke-width="1.6"/>'
+            )
+        if r.expected is not None:
+            xe = x(r.expected)
+            out.append(
+                f'<path d="M{_num(xe)} {_num(yy + 1)} v{row_h - 2}" stroke="#1f2328" '
+                'stroke-width="2.4"/>'
+            )
+        rate = _pct(r.completion) if r.completion is not None else "—"
+        # right of the bar and of the pace tick, so that neither hides the other
+        after = max(end, x(r.expected) + 2 if r.expected is not None else end)
+        out.append(_marker(after + 9, mid, r.light, 4.0))
+        out.append(
+            f'<text x="{_num(after + 17)}" y="{_num(mid + 4)}" font-size="11" '
+            f'fill="{_INK[r.light]}" stroke="#ffffff" stroke-width="3" paint-order="stroke">'
+            f"{_e(rate)}</text>"
+        )
+    full = x(1.0)
+    out.append(
+        f'<path d="M{_num(full)} {top - 4} V{_num(base)}" stroke="#1f2328" stroke-width="1.2" '
+        'stroke-dasharray="2 2"/>'
+    )
+    out.append("</svg>")
+    return "".join(out)
+
+
 def _html_parts(evaluation: Evaluation, lang: str) -> str:
     card = evaluation.scorecard()
     if not card:
@@ -1129,6 +1266,7 @@ def _html_parts(evaluation: Evaluation, lang: str) -> str:
         out.append(
             f'<h3 data-target="{_e(r.target)}">{_e(r.title)}</h3>'
             f'<table class="ranking"><thead><tr>{cols}</tr></thead><tbody>{trs}</tbody></table>'
+            f'<figure class="parts-chart">{parts_svg(evaluation, r.target, lang=lang)}</figure>'
         )
     out.append("</section>\n")
     return "".join(out)

@@ -103,7 +103,7 @@ __all__ = [
     "severity_rank",
 ]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """Version of the state file's tables; a file written by a newer targetkit is refused."""
 
 _APPLICATION_ID = 0x544B5354  # "TKST": marks the sqlite file as a targetkit state file
@@ -231,6 +231,11 @@ CREATE INDEX outbox_pending ON outbox (plan, sent);
 """
 """The tables of schema 1; `_MIGRATIONS` brings them to `SCHEMA_VERSION`."""
 
+# A status alert of a part has the key <target>:status:<scope> (`targetkit.alerts.scope_of_key`).
+_SCOPE_FROM_KEY = """CASE WHEN kind = 'status'
+    AND substr(key, 1, length(target) + 8) = target || ':status:'
+    THEN substr(key, length(target) + 9) ELSE '' END"""
+
 # version → the statements that bring a file of the version before it up to it. They run in
 # one transaction with the new version's row, so a file is upgraded entirely or not at all.
 _MIGRATIONS: dict[int, str] = {
@@ -267,6 +272,11 @@ CREATE TABLE silences (
 CREATE INDEX silences_plan ON silences (plan, until);
 CREATE INDEX outbox_sent ON outbox (plan, sent, run)
 """,
+    # the part's scope in its own column; earlier files held it only in the key
+    3: f"""
+ALTER TABLE alerts ADD COLUMN scope TEXT NOT NULL DEFAULT '';
+UPDATE alerts SET scope = {_SCOPE_FROM_KEY}
+""",  # noqa: S608 - a constant expression, no value of a user
 }
 
 _CORRUPT_HINT = (
@@ -866,6 +876,8 @@ FROM alerts WHERE plan = ?
 def _records(db: sqlite3.Connection, plan_id: str) -> dict[str, AlertRecord]:
     columns = {row[1] for row in db.execute("PRAGMA table_info(alerts)")}
     query = "SELECT * FROM alerts WHERE plan = ?" if "silenced" in columns else _V1_COUNTERS
+    if "scope" not in columns:  # schema 1 or 2 read without upgrading: as the upgrade would
+        query = f"SELECT *, {_SCOPE_FROM_KEY} AS scope FROM ({query})"  # noqa: S608 - constants
     rows = db.execute(query, (plan_id,)).fetchall()
     out: dict[str, AlertRecord] = {}
     for row in rows:
@@ -889,6 +901,7 @@ def _records(db: sqlite3.Connection, plan_id: str) -> dict[str, AlertRecord]:
             last_notified=_opt_parse_ts(row["last_notified"]),
             last_notified_as_of=opt_date(row["last_notified_as_of"]),
             last_resolved=_opt_parse_ts(row["last_resolved"]),
+            scope=row["scope"],
             **_v2_fields(row),
         )
     return out
@@ -949,8 +962,8 @@ def _upsert(db: sqlite3.Connection, plan_id: str, r: AlertRecord) -> None:
         "INSERT INTO alerts (plan, key, kind, target, title, indicator, owner, tags, firing,"
         " status, severity, peak_severity, message_zh, message_en, first_seen, first_seen_as_of,"
         " last_seen_as_of, last_notified, last_notified_as_of, last_resolved, silenced, notified,"
-        " open_runs, open_since, escalated)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        " open_runs, open_since, escalated, scope)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         " ON CONFLICT (plan, key) DO UPDATE SET kind = excluded.kind, target = excluded.target,"
         " title = excluded.title, indicator = excluded.indicator, owner = excluded.owner,"
         " tags = excluded.tags, firing = excluded.firing, status = excluded.status,"
@@ -961,7 +974,8 @@ def _upsert(db: sqlite3.Connection, plan_id: str, r: AlertRecord) -> None:
         " last_notified_as_of = excluded.last_notified_as_of,"
         " last_resolved = excluded.last_resolved, silenced = excluded.silenced,"
         " notified = excluded.notified, open_runs = excluded.open_runs,"
-        " open_since = excluded.open_since, escalated = excluded.escalated",
+        " open_since = excluded.open_since, escalated = excluded.escalated,"
+        " scope = excluded.scope",
         (
             plan_id,
             r.key,
@@ -988,6 +1002,7 @@ def _upsert(db: sqlite3.Connection, plan_id: str, r: AlertRecord) -> None:
             r.open_runs,
             None if r.open_since is None else r.open_since.isoformat(),
             json.dumps(list(r.escalated), ensure_ascii=False),
+            r.scope,
         ),
     )
 

@@ -89,7 +89,7 @@ def history_text(
     for r in firing:
         severity = "critical" if r.escalated else r.severity.value
         out.append(
-            f"  {r.target}  {status_label(r.status, lang)}  "
+            f"  {r.target}{'@' + r.scope if r.scope else ''}  {status_label(r.status, lang)}  "
             f"({severity}, {r.first_seen_as_of.isoformat()} →)"
         )
         notes = [words["runs"].format(n=r.open_runs, k=r.notified)]
@@ -128,7 +128,7 @@ def history_text(
                 item.channel,
                 item.recipient or words["outbox"],
                 n.kind.value,
-                n.target,
+                n.where,
                 change,
             )
         )

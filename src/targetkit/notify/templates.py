@@ -194,7 +194,7 @@ def _episode(notice: Notice, lang: str) -> str:
 def _item_lines(notice: Notice, digest: Digest, lang: str) -> list[str]:
     words = _WORDS[lang]
     colon = words["colon"]
-    lines = [f"[{_badge(notice, lang)}] {_one_line(notice.title)} ({notice.target})"]
+    lines = [f"[{_badge(notice, lang)}] {_one_line(notice.title)} ({notice.where})"]
     lines.append(f"    {words['status']}{colon}{_transition(notice, lang)}")
     if notice.owner:
         lines.append(f"    {words['owner']}{colon}{_one_line(notice.owner)}")
@@ -266,7 +266,7 @@ def render_html(digest: Digest) -> str:
             )
             cells = [
                 f"<strong>{e(_one_line(notice.title))}</strong> "
-                f'<span style="color: #888;">({e(notice.target)})</span>',
+                f'<span style="color: #888;">({e(notice.where)})</span>',
                 f"{e(words['status'])}{e(colon)}{e(_transition(notice, lang))}",
             ]
             if notice.owner:
@@ -322,7 +322,7 @@ def render_markdown(digest: Digest) -> str:
         out.append(f"**{_KIND_HEADING[lang][kind]}{_count(len(notices), lang)}**")
         out.append("")
         for notice in notices:
-            head = f"- **[{_badge(notice, lang)}] {_md(notice.title)}** `{notice.target}`"
+            head = f"- **[{_badge(notice, lang)}] {_md(notice.title)}** `{notice.where}`"
             head += f" — {_transition(notice, lang)}"
             if notice.owner:
                 head += f" · {words['owner']}{colon}{_md(notice.owner)}"

@@ -46,6 +46,9 @@ _WORKBOOK_KEYS = (
     "unit",
     "periods",
     "reported_at",
+    "scope_column",
+    "sheet_scopes",
+    "whole",
 )
 _SOURCE_KEYS = ("name", "path", "url", *_DATABASE_KEYS, "partial", *_WORKBOOK_KEYS)
 _TEXT_KEYS = ("name", "path", "url", *_DATABASE_KEYS, "unit")
@@ -275,7 +278,7 @@ def _layout(
         sheets = []
     header_row = get(item, "header_row", where, errs, _row_number, expect="header_row = 4")
     letters: dict[str, str | None] = {}
-    for key in ("indicator_column", "unit_column"):
+    for key in ("indicator_column", "unit_column", "scope_column"):
         value = item.get(key)
         letters[key] = None
         if value is not None:
@@ -313,7 +316,28 @@ def _layout(
     reported_day = _date(reported) if reported is not None else None
     if reported is not None and reported_day is None:
         errs.add([*where, "reported_at"], f"{reported!r} is not a date", "write e.g. 2023-07-14")
+    sheet_scopes = get(
+        item,
+        "sheet_scopes",
+        where,
+        errs,
+        _boolean("sheet_scopes"),
+        expect="sheet_scopes = true (each sheet is named after its scope) or false",
+    )
+    whole = item.get("whole", [])
+    if isinstance(whole, str):
+        whole = [whole]
+    if not isinstance(whole, list) or not all(isinstance(w, str) and w.strip() for w in whole):
+        errs.add(
+            [*where, "whole"],
+            f"whole must be a list of names (got {whole!r})",
+            'write whole = ["眉山市"]',
+        )
+        whole = []
     return Layout(
+        scope_column=letters["scope_column"],
+        sheet_scopes=sheet_scopes,
+        whole=tuple(whole),
         sheets=tuple(sheets),
         header_row=header_row,
         indicator_column=letters["indicator_column"],
@@ -335,9 +359,16 @@ def _nonempty_text(key: str) -> Callable[[Any], str]:
 
 
 def _flag(raw: Any) -> bool:
-    if not isinstance(raw, bool):
-        raise TypeError("partial must be true or false")
-    return raw
+    return _boolean("partial")(raw)
+
+
+def _boolean(key: str) -> Callable[[Any], bool]:
+    def convert(raw: Any) -> bool:
+        if not isinstance(raw, bool):
+            raise TypeError(f"{key} must be true or false")
+        return raw
+
+    return convert
 
 
 def _row_number(raw: Any) -> int:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import difflib
 import re
 import unicodedata
 import zipfile
@@ -35,7 +36,7 @@ from targetkit.exceptions import DataError, Problem
 from targetkit.model import IndicatorKind
 from targetkit.sources import NameIndex, Rows, canonical_column, cell_text, require
 
-__all__ = ["SUFFIXES", "Layout", "read_workbook"]
+__all__ = ["SUFFIXES", "WHOLE_NAMES", "Layout", "read_workbook"]
 
 SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
 _HEADER_SCAN = 30  # rows searched for a header
@@ -62,6 +63,11 @@ _PRIOR = re.compile(r"上年|去年|同期")
 _VALUE_WORDS = re.compile(r"(?:本年累计|累计数|累计|本期数|本期|数值|期末数|期末|本月末)$")
 _NUMBER_TEXT = re.compile(r"^\s*[+-]?[\d.,]+\s*$")
 _ZH = {"一": 1, "二": 2, "三": 3, "四": 4}
+
+# sheet names and scope cells meaning the whole (the city, the county), not one of its parts
+WHOLE_NAMES = frozenset(
+    {"全市", "全县", "全区", "全省", "全州", "全盟", "全旗", "合计", "总计", "汇总", "总体", "全部"}
+)
 
 # period labels without a year: (pattern, month the period ends)
 _SPAN = re.compile(r"^(\d{1,2})\s*[-–—~～至到]\s*(\d{1,2})\s*月(?:份)?(?:末|底)?$")
@@ -92,6 +98,11 @@ class Layout:
         periods: Column letter → the date its values are for (the end of the period).
         reported_at: The date the figures became known, for rows without their own.
         partial: Rows naming no indicator of the plan are skipped with a note.
+        scope_column: The column letter holding each row's scope (县市区, 责任单位 …).
+        sheet_scopes: Whether each sheet is named after its scope (one sheet per 县市区): None
+            decides from the sheet names (some sheet is named after a scope of the plan's
+            parts), True and False say so.
+        whole: More sheet names and scope cells that mean the whole (besides `WHOLE_NAMES`).
     """
 
     sheets: tuple[str, ...] = ()
@@ -102,6 +113,9 @@ class Layout:
     periods: Mapping[str, dt.date] = attrs.field(factory=dict)
     reported_at: dt.date | None = None
     partial: bool = False
+    scope_column: str | None = None
+    sheet_scopes: bool | None = None
+    whole: tuple[str, ...] = ()
 
 
 def column_letter(index: int) -> str:
@@ -136,9 +150,45 @@ def _month_end(year: int, month: int) -> dt.date:
     return dt.date(year, month, calendar.monthrange(year, month)[1])
 
 
+def _scope_key(text: str) -> str:
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
+
+
+class _Scopes:
+    """The scopes of a plan's parts, as sheet names and scope cells may write them."""
+
+    def __init__(self, names: NameIndex, layout: Layout) -> None:
+        self.known = names.plan is not None
+        self.named: dict[str, str] = {}
+        plan = names.plan
+        for target in plan.targets if plan is not None else ():
+            for part in target.parts:
+                self.named.setdefault(_scope_key(part.scope), part.scope)
+        self.whole = WHOLE_NAMES | {_scope_key(w) for w in layout.whole}
+
+    def resolve(self, text: str) -> str | None:
+        """Return the scope ``text`` names ("" for the whole), or None when it names none."""
+        key = _scope_key(text)
+        if key in self.whole:
+            return ""
+        if not self.known:
+            return key
+        return self.named.get(key)
+
+    def hint(self, text: str) -> str:
+        if not self.named:
+            return "the plan splits no target into parts: leave the scope out"
+        close = difflib.get_close_matches(_scope_key(text), list(self.named), n=1, cutoff=0.5)
+        listed = ", ".join(self.named.values())
+        head = f"did you mean {self.named[close[0]]!r}? " if close else ""
+        return f"{head}write one of the plan's scopes ({listed}), or 全市/合计 for the whole"
+
+
 @attrs.frozen
 class _Column:
-    role: str  # indicator, unit, period, growth, sheet_period, note, source, reported_at, skip
+    role: (
+        str  # indicator, scope, unit, period, growth, sheet_period, note, source, reported_at, skip
+    )
     label: str
     date: dt.date | None = None
     unit: str = ""
@@ -388,6 +438,10 @@ def read_workbook(
     uncached = _uncached(path)
     out: list[Rows] = []
     skipped: list[str] = []
+    scopes = _Scopes(names, layout)
+    by_sheet = _sheet_scopes(sheet_names, scopes, layout)
+    if trace is not None and by_sheet is not None:
+        trace.append(f"{source}: one sheet per scope")
     for name in sheet_names:
         try:
             sheet = book.get_sheet_by_name(name)
@@ -404,10 +458,14 @@ def read_workbook(
             )
             continue
         grid = _Sheet(source, name, cells, merged, uncached.get(name, set()))
+        sheet_scope = None if by_sheet is None else by_sheet.get(name)
         try:
-            rows = _read_sheet(grid, names, layout, path, trace)
+            rows = _read_sheet(grid, names, layout, path, trace, scopes, sheet_scope)
         except DataError as exc:
             problems.extend(exc.problems)
+            continue
+        if by_sheet is not None and sheet_scope is None and rows is not None and rows.lines:
+            problems.append(_stray_sheet(source, name, by_sheet, scopes))
             continue
         if rows is None:
             skipped.append(name)
@@ -436,6 +494,35 @@ def read_workbook(
     return out
 
 
+def _sheet_scopes(
+    sheet_names: Sequence[str], scopes: _Scopes, layout: Layout
+) -> dict[str, str] | None:
+    """Return sheet name → its scope ("" for the whole) when each sheet is one scope's, else None.
+
+    Automatic (``layout.sheet_scopes`` None): when the plan has parts and some sheet is named
+    after one of their scopes. Sheets named after nothing are left out of the mapping.
+    """
+    if layout.sheet_scopes is False:
+        return None
+    found = {name: scopes.resolve(name) for name in sheet_names}
+    if layout.sheet_scopes is None and not any(found.values()):
+        return None
+    return {name: scope for name, scope in found.items() if scope is not None}
+
+
+def _stray_sheet(source: str, name: str, by_sheet: Mapping[str, str], scopes: _Scopes) -> Problem:
+    named = [n for n, scope in by_sheet.items() if scope]
+    shown = ", ".join(repr(n) for n in named[:4]) + (" …" if len(named) > 4 else "")
+    return Problem(
+        source=f"{source}!{name}",
+        path="sheet",
+        message=f"the sheet {name!r} is named after no scope of the plan's parts, while the "
+        f"sheets {shown} are: its figures would belong to no one",
+        hint=scopes.hint(name).replace("write one of", "rename the sheet to one of")
+        + ", or describe the workbook in a sources file with sheet_scopes = false",
+    )
+
+
 def _year_hints(sheet: _Sheet, path: Path, names: NameIndex, title: Iterable[str]) -> int | None:
     for text in (sheet.name, *title):
         if m := _YEAR_IN_TEXT.search(text):
@@ -461,6 +548,8 @@ def _read_sheet(
     layout: Layout,
     path: Path,
     trace: list[str] | None,
+    scopes: _Scopes,
+    sheet_scope: str | None,
 ) -> Rows | None:
     height = sheet.height
     if height == 0 or sheet.width == 0:
@@ -479,7 +568,7 @@ def _read_sheet(
         for r in range(scan):
             roles = [canonical_column(t) if t else None for t in filled[r]]
             if {"indicator", "date", "value"} <= set(roles):
-                return _read_long(sheet, r, roles, names, layout, trace)
+                return _read_long(sheet, r, roles, layout, trace, scopes, sheet_scope)
 
     header_end: int | None = (layout.header_row - 1) if layout.header_row else None
     columns: dict[int, _Column] = {}
@@ -548,6 +637,14 @@ def _read_sheet(
         columns[column_index(layout.indicator_column)] = _Column("indicator", "")
     if layout.unit_column:
         columns[column_index(layout.unit_column)] = _Column("unit", "")
+    if names.plan is not None and not scopes.named:
+        # a plan without parts: a 地区 column (often the city's name on every row) says nothing
+        # a plan can use, and is not read, as before parts existed
+        for c, col in columns.items():
+            if col.role == "scope":
+                columns[c] = _Column("skip", col.label)
+    if layout.scope_column:
+        columns[column_index(layout.scope_column)] = _Column("scope", "")
     if not any(col.role == "indicator" for col in columns.values()):
         # the indicator column is the leftmost column of names before the first period column
         first_period = min(
@@ -593,6 +690,7 @@ def _read_sheet(
             )
             + (f", unit {sheet_unit}" if sheet_unit else "")
             + (f", reported {reported}" if reported else "")
+            + _scope_words(sheet_scope)
         )
         for c, col in sorted(columns.items()):
             what = col.role + (f" {col.date.isoformat()}" if col.date else "")
@@ -608,6 +706,7 @@ def _read_sheet(
         (sheet_unit, reported, sheet_period),
         units,
         trace,
+        (scopes, sheet_scope),
     )
 
 
@@ -635,7 +734,7 @@ def _sheet_period(name: str, title: Sequence[str], year: int | None) -> dt.date 
 
 def _classify(label: str, year: int | None, sheet_period: dt.date | None, units: Any) -> _Column:
     role = canonical_column(label)
-    if role in ("indicator", "unit", "note", "source", "reported_at"):
+    if role in ("indicator", "unit", "note", "source", "reported_at", "scope"):
         return _Column(role, label)
     if role == "date":
         return _Column("skip", label)
@@ -703,12 +802,21 @@ def _read_wide(
     facts: tuple[str, str, dt.date | None],
     units: Any,
     trace: list[str] | None,
+    scoping: tuple[_Scopes, str | None],
 ) -> Rows:
     sheet_unit, reported, sheet_period = facts
+    scopes, sheet_scope = scoping
     problems: list[Problem] = []
     out: dict[str, list[str]] = {k: [] for k in ("indicator", "date", "value", "unit")}
     for k in ("reported_at", "note", "source"):
         out[k] = []
+    scope_col = next((c for c, col in columns.items() if col.role == "scope"), None)
+    if scope_col is not None or sheet_scope is not None:
+        out["scope"] = []
+    # rows = indicators × 县市区: the outer (left) of the two columns groups the rows, so a blank
+    # cell in it repeats the name above, as a merged cell would
+    outer = min(ind_col, scope_col) if scope_col is not None else None
+    carried: tuple[str, int] = ("", 0)
     lines: list[int] = []
     places: list[str] = []
     unknown: list[str] = []
@@ -743,7 +851,13 @@ def _read_wide(
                 trace.append(f"  row {r + 1}: footnote, it and the rows below are not read")
             footnotes = True
             continue
-        raw_name = sheet.filled(r, ind_col)
+        written = {c: (sheet.filled(r, c), r) for c in (ind_col, scope_col) if c is not None}
+        if outer is not None:
+            if written[outer][0]:
+                carried = written[outer]
+            elif carried[0]:
+                written[outer] = carried
+        raw_name, name_row = written[ind_col]
         name, name_unit = _clean_name(raw_name, units)
         cells = [(c, col, sheet.value(r, c)) for c, col in value_cols]
         figures = [(c, col, v) for c, col, v in cells if _is_figure(v) or (r, c) in sheet.uncached]
@@ -761,7 +875,7 @@ def _read_wide(
                 else:
                     problems.append(
                         Problem(
-                            source=sheet.place(r, ind_col),
+                            source=sheet.place(name_row, ind_col),
                             path="indicator",
                             line=r + 1,
                             message=f"{name!r} matches no indicator id, name or alias",
@@ -772,6 +886,15 @@ def _read_wide(
                 trace.append(f"  row {r + 1} {name!r}: heading, no figures")
             continue
         indicator = names.indicator(ind_id)
+        row_scope = sheet_scope or ""
+        if scope_col is not None and figures:
+            text, scope_row = written[scope_col]
+            if text and text.lower() not in NO_FIGURE:
+                found = _row_scope(sheet, (scope_row, scope_col), text, scopes, sheet_scope)
+                if isinstance(found, Problem):
+                    problems.append(attrs.evolve(found, line=r + 1))
+                    continue
+                row_scope = found
         row_unit = sheet.filled(r, unit_col) if unit_col is not None else ""
         no_unit = row_unit.lower() in NO_FIGURE and row_unit != ""  # — : this row has no unit
         row_unit = "" if no_unit else (row_unit or name_unit)
@@ -832,8 +955,9 @@ def _read_wide(
                 )
             assert day is not None  # noqa: S101 - period columns without a date were refused
             if trace is not None:
+                where = f" @{row_scope}" if row_scope else ""
                 trace.append(
-                    f"  {column_letter(c)}{r + 1}: {target_id} {day.isoformat()} {text} {unit}".rstrip()
+                    f"  {column_letter(c)}{r + 1}: {target_id}{where} {day.isoformat()} {text} {unit}".rstrip()
                 )
             out["indicator"].append(target_id)
             out["date"].append(day.isoformat())
@@ -842,6 +966,8 @@ def _read_wide(
             out["reported_at"].append(row_reported)
             out["note"].append(row_note)
             out["source"].append(row_source)
+            if "scope" in out:
+                out["scope"].append(row_scope)
             lines.append(r + 1)
             places.append(place)
     if problems:
@@ -867,18 +993,65 @@ def _read_wide(
     )
 
 
+def _scope_words(sheet_scope: str | None) -> str:
+    if sheet_scope is None:
+        return ""
+    return f", scope {sheet_scope}" if sheet_scope else ", the whole"
+
+
+def _row_scope(
+    sheet: _Sheet,
+    cell: tuple[int, int],
+    text: str,
+    scopes: _Scopes,
+    sheet_scope: str | None,
+) -> str | Problem:
+    """Return the scope a scope cell names ("" for the whole), or the problem with it."""
+    found = scopes.resolve(text)
+    place = sheet.place(*cell)
+    if found is None:
+        return Problem(
+            source=place,
+            path="scope",
+            message=f"no part of the plan has the scope {text!r}",
+            hint=scopes.hint(text),
+        )
+    if sheet_scope is not None and found != sheet_scope:
+        return _other_sheet(sheet, cell, text, found, sheet_scope)
+    return found
+
+
+def _other_sheet(
+    sheet: _Sheet, cell: tuple[int, int], text: str, found: str, sheet_scope: str
+) -> Problem:
+    mine = repr(sheet_scope) if sheet_scope else f"the whole ({sheet.name!r})"
+    return Problem(
+        source=sheet.place(*cell),
+        path="scope",
+        line=cell[0] + 1,
+        message=f"the row is for {text!r}, but it is on the sheet of {mine}",
+        hint=f"leave the cell empty, or move the row to the sheet of {found or 'the whole'!r}",
+    )
+
+
 def _read_long(
     sheet: _Sheet,
     header: int,
     roles: Sequence[str | None],
-    names: NameIndex,
     layout: Layout,
     trace: list[str] | None,
+    scopes: _Scopes,
+    sheet_scope: str | None,
 ) -> Rows:
     used = {c: role for c, role in enumerate(roles) if role}
-    header_texts = [sheet.text[header][c] for c in sorted(used)]
+    if layout.scope_column:
+        used[column_index(layout.scope_column)] = "scope"
+    scope_col = next((c for c, role in used.items() if role == "scope"), None)
+    header_texts = ["scope" if used[c] == "scope" else sheet.text[header][c] for c in sorted(used)]
+    if scope_col is None and sheet_scope is not None:
+        header_texts.append("scope")
     value_col = next(c for c, role in used.items() if role == "value")
-    columns: list[list[str]] = [[] for _ in used]
+    columns: list[list[str]] = [[] for _ in header_texts]
     lines: list[int] = []
     places: list[str] = []
     shown: list[str] = []
@@ -901,19 +1074,40 @@ def _read_long(
                 )
             )
             continue
+        bad = False
         for k, c in enumerate(sorted(used)):
             value = sheet.value(r, c)
             text = value.strip() if isinstance(value, str) else cell_text(value)
             if used[c] == "value" and text.lower() in NO_FIGURE and text:
                 text = ""
+            if used[c] == "scope" and text:
+                # a whole word (全市, 合计) is the whole; a name no part has is reported with
+                # the rest of the actuals, with its did-you-mean
+                found = scopes.resolve(text)
+                if found is not None and sheet_scope is not None and found != sheet_scope:
+                    problems.append(_other_sheet(sheet, (r, c), text, found, sheet_scope))
+                    bad = True
+                elif found is not None:
+                    text = found
+            elif used[c] == "scope" and sheet_scope is not None:
+                text = sheet_scope
             columns[k].append(text)
+        if scope_col is None and sheet_scope is not None:
+            columns[-1].append(sheet_scope)
+        if bad:
+            for col in columns:
+                col.pop()
+            continue
         lines.append(r + 1)
         places.append(sheet.place(r, value_col))
         shown.append(f"  row {r + 1}: " + ", ".join(c[-1] for c in columns))
     if problems:
         raise DataError(problems)
     if trace is not None:
-        trace.append(f"{sheet.book}!{sheet.name}: long layout, header row {header + 1}")
+        trace.append(
+            f"{sheet.book}!{sheet.name}: long layout, header row {header + 1}"
+            + _scope_words(sheet_scope)
+        )
         trace.extend(shown)
     # "no figure" cells are no observation in the long layout too
     keep = [i for i, v in enumerate(columns[sorted(used).index(value_col)]) if v]
