@@ -266,15 +266,19 @@ class Evaluation:
         lights = {_STATUSES[int(c)].light for c in np.unique(self._work.status)} or {Light.GREY}
         return max(lights, key=lambda light: light.rank)
 
-    def to_frame(self, *, messages: bool = True) -> pd.DataFrame:
+    def to_frame(self, *, messages: bool = True, forecasts: bool = True) -> pd.DataFrame:
         """Return one tidy row per target: ids, status, light, numbers and (optionally) messages.
 
         Args:
             messages: Include the Chinese and English explanations. Without them the frame is
                 built straight from the computed columns, which is much faster for large plans.
+            forecasts: Include the year-end forecast columns (``forecast``, ``forecast_low``,
+                ``forecast_high``, ``forecast_method``, ``at_risk``). Without them and without
+                messages the frame holds only what the judgement computed: the cheapest view.
         """
         if not messages:
-            return self._work.frame_without_messages()
+            frame = self._work.frame_without_messages(forecasts=forecasts)
+            return frame if forecasts else frame.drop(columns=list(FRAME_COLUMNS[-5:]))
         rows = [frame_row(r, messages=True) for r in self._work.with_parts()]
         frame = pd.DataFrame(rows, columns=list(FRAME_COLUMNS))
         frame["scope"] = pd.Series([row["scope"] for row in rows], dtype="object")
@@ -1220,14 +1224,15 @@ class _Work:
             self._alerts = tuple(alerts)
         return self._alerts
 
-    def frame_without_messages(self) -> pd.DataFrame:
+    def frame_without_messages(self, *, forecasts: bool = True) -> pd.DataFrame:
         plan = self.plan
         if self.compiled._parts is not None:
             return self._frame_with_parts()
         observed = self.column("observed")
-        forecasts, at_risk = self.forecasts()
+        n = len(plan.targets)
+        made, at_risk = self.forecasts() if forecasts else ([None] * n, [False] * n)
         flat = pd.DataFrame(
-            [_forecast_columns(f, r) for f, r in zip(forecasts, at_risk, strict=True)],
+            [_forecast_columns(f, r) for f, r in zip(made, at_risk, strict=True)],
             columns=list(FRAME_COLUMNS[-5:]),
         )
         frame = pd.DataFrame(

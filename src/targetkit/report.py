@@ -357,7 +357,7 @@ def _sections(results: Sequence[TargetResult], plan: Plan) -> list[tuple[str, li
 
 def _num(x: float) -> str:
     """Format an SVG coordinate briefly."""
-    return f"{x:.1f}".rstrip("0").rstrip(".")
+    return f"{x:.1f}".removesuffix(".0")
 
 
 def _progress_bar(result: TargetResult, *, width: int = 96, height: int = 10) -> str:

@@ -17,8 +17,10 @@ Pure: no file, clock or environment is read.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 from collections.abc import Iterable
+from typing import Any
 
 import attrs
 import pandas as pd
@@ -26,7 +28,7 @@ import pandas as pd
 from targetkit.actuals import Actuals
 from targetkit.evaluation import Evaluation, TargetResult, evaluate
 from targetkit.model import PaceMethod, Plan, Status, Target
-from targetkit.pace import expected_progress
+from targetkit.pace import Pace, expected_progress
 from targetkit.rules import kind_of
 
 __all__ = ["Trajectory", "TrajectoryPoint", "pace_curve", "trajectories", "visible_rows"]
@@ -125,7 +127,12 @@ def pace_curve(plan: Plan, target: Target) -> tuple[tuple[dt.date, float], ...]:
     pace = plan.pace_of(target)
     if pace.method is PaceMethod.NONE:
         return ()
-    start, deadline = plan.start, plan.deadline_of(target)
+    return _curve(pace, plan.start, plan.deadline_of(target))
+
+
+@functools.lru_cache(maxsize=1024)
+def _curve(pace: Pace, start: dt.date, deadline: dt.date) -> tuple[tuple[dt.date, float], ...]:
+    """Return the vertices of one pace curve (targets sharing pace and deadline share it)."""
     first = start - dt.timedelta(days=1)
     days = [first + dt.timedelta(days=i) for i in range((deadline - first).days + 1)]
     values = [expected_progress(pace, start, deadline, d) or 0.0 for d in days]
@@ -154,16 +161,39 @@ def _is_paced(plan: Plan, target: Target, points: Iterable[TrajectoryPoint]) -> 
 
 
 def _point(result: TargetResult) -> TrajectoryPoint | None:
-    if result.actual is None or result.observed_on is None or result.status is Status.NO_DATA:
+    return _point_of(
+        result.status,
+        result.actual,
+        result.observed_on,
+        result.completion,
+        result.expected,
+        result.gap_pp,
+    )
+
+
+def _point_of(
+    status: Status,
+    actual: float | None,
+    observed: dt.date | None,
+    completion: float | None,
+    expected: float | None,
+    gap_pp: float | None,
+) -> TrajectoryPoint | None:
+    if actual is None or observed is None or status is Status.NO_DATA:
         return None
     return TrajectoryPoint(
-        date=result.observed_on,
-        actual=result.actual,
-        status=result.status,
-        completion=result.completion,
-        expected=result.expected,
-        gap_pp=result.gap_pp,
+        date=observed,
+        actual=actual,
+        status=status,
+        completion=completion,
+        expected=expected,
+        gap_pp=gap_pp,
     )
+
+
+def _number(value: Any) -> float | None:
+    """Return a frame cell as a float, None for NaN (a figure the judgement did not have)."""
+    return None if value is None or math.isnan(value) else float(value)
 
 
 def _build(
@@ -218,8 +248,17 @@ def trajectories(evaluation: Evaluation, actuals: Actuals | None = None) -> dict
     frozen = Actuals(rows.assign(reported_at=unknown))
     dates_of: dict[str, set[dt.date]] = {}
     if not rows.empty:
+        # one (indicator, day) pair each; numpy days become `date`s in one call
+        pairs = pd.DataFrame(
+            {
+                "indicator": rows["indicator"].to_numpy(dtype=object),
+                "day": rows["date"].to_numpy().astype("datetime64[D]"),
+            }
+        ).drop_duplicates()
         for indicator, date in zip(
-            rows["indicator"].tolist(), rows["date"].dt.date.tolist(), strict=True
+            pairs["indicator"].tolist(),
+            pairs["day"].to_numpy().astype("datetime64[D]").tolist(),
+            strict=True,
         ):
             dates_of.setdefault(str(indicator), set()).add(date)
     wanted: dict[str, set[dt.date]] = {}
@@ -235,12 +274,22 @@ def trajectories(evaluation: Evaluation, actuals: Actuals | None = None) -> dict
         # Judge only the targets with a figure on this date: the work grows with the points drawn.
         due = tuple(t for t in plan.targets if date in wanted[t.id])
         judged = evaluate(attrs.evolve(plan, targets=due), frozen, as_of=date)
-        for result in judged.results:
-            point = _point(result)
+        # the judged numbers are all a point needs: no sentences, evidence or forecasts
+        table = judged.to_frame(messages=False, forecasts=False)
+        for row in table[table["scope"].isna()].itertuples(index=False):
+            observed = row.observed_on
+            point = _point_of(
+                Status(str(row.status)),
+                _number(row.actual),
+                observed if isinstance(observed, dt.date) else None,
+                _number(row.completion),
+                _number(row.expected),
+                _number(row.gap_pp),
+            )
             # A result judged on an older date (a share whose denominator is not in yet) adds
             # nothing new on this date.
             if point is not None and point.date == date:
-                points[result.target].append(point)
+                points[str(row.target)].append(point)
     return {
         r.target: _build(plan, r, as_of, tuple(points.get(r.target, ())))
         for r in evaluation.results
