@@ -10,6 +10,7 @@ problems of a source are collected before `DataError` is raised.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import difflib
@@ -226,6 +227,20 @@ def actuals_from_rows(rows: Rows, plan: Plan) -> Actuals:
     return Actuals(frame, notes)
 
 
+def _is_utf8(data: bytes) -> bool:
+    """Return whether ``data`` is UTF-8, decoding a megabyte at a time (the text is not kept)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    view = memoryview(data)
+    step = 1 << 20
+    try:
+        for at in range(0, len(data), step):
+            decoder.decode(view[at : at + step])
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def _utf8(path: Path) -> bytes:
     """Return a CSV file's content as UTF-8 bytes (without a BOM), from UTF-8 or GB18030/GBK."""
     try:
@@ -235,11 +250,7 @@ def _utf8(path: Path) -> bytes:
             str(path), "", f"cannot be read ({exc.strerror})", "check the path and its permissions"
         ) from exc
     data = data.removeprefix(b"\xef\xbb\xbf")
-    try:
-        data.decode("utf-8")  # checked, not kept: the fast reader works on the bytes
-    except UnicodeDecodeError:
-        pass
-    else:
+    if _is_utf8(data):
         return data
     try:
         return data.decode("gb18030").encode("utf-8")
@@ -334,17 +345,24 @@ def _read_plain_csv(encoded: bytes, source: str, plan: Plan) -> Actuals | None:
     if b'"' in encoded:
         return None
     data = np.frombuffer(encoded, dtype=np.uint8)
-    breaks = np.flatnonzero(data == 10)  # "\n"
-    returns = np.flatnonzero(data == 13)  # "\r": only as the first half of "\r\n"
-    after = returns + 1
-    if len(returns) and (after[-1] >= len(data) or not (data[after] == 10).all()):
-        return None
+    step = 1 << 22  # bytes at a time: the masks of a whole large file would cost its size again
+    breaks = np.concatenate(
+        [np.flatnonzero(data[at : at + step] == 10) + at for at in range(0, len(data), step)]
+        or [np.zeros(0, dtype=np.int64)]
+    )  # "\n"
+    for at in range(0, len(data), step):
+        returns = np.flatnonzero(data[at : at + step] == 13) + at  # "\r" only before "\n"
+        if len(returns) and (returns[-1] + 1 >= len(data) or not (data[returns + 1] == 10).all()):
+            return None
     starts = np.concatenate([[0], breaks + 1])
     ends = np.concatenate([breaks, [len(data)]])
-    commas = np.bincount(
-        np.searchsorted(breaks, np.flatnonzero(data == 44)), minlength=len(starts)
-    )  # "," on each line
-    del data, returns, after
+    commas = np.zeros(len(starts), dtype=np.int64)  # "," on each line
+    for at in range(0, len(data), step):
+        lines = np.searchsorted(breaks, np.flatnonzero(data[at : at + step] == 44) + at)
+        if len(lines):  # the chunk's lines are consecutive: count on that stretch only
+            counts = np.bincount(lines - lines[0])
+            commas[lines[0] : lines[0] + len(counts)] += counts
+    del data
     header = encoded[: int(ends[0])].decode("utf-8").removesuffix("\r")
     if not header.strip():
         return None
