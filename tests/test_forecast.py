@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import csv
 import datetime as dt
 import io
@@ -227,6 +228,75 @@ def test_a_net_increase_is_forecast_on_the_increase() -> None:
     assert r.forecast is not None
     assert r.forecast.value == pytest.approx(120.0)  # 60 in half a year → 120
     assert r.forecast.completion == pytest.approx(1.2)
+
+
+GROWTH = """
+[[indicators]]
+id = "output"
+name = "规上工业产值"
+unit = "亿元"
+kind = "cumulative"
+
+[[targets]]
+id = "output"
+title = "规上工业产值增长8%"
+rule = { kind = "growth", indicator = "output", value = 8, unit = "%" }
+"""
+
+# last year month by month: 10, 20, … 120 by December (half of the year's total by June)
+GROWTH_LAST_YEAR = "".join(
+    f"output,{D(2022, m, calendar.monthrange(2022, m)[1])},{10 * m},亿元\n" for m in range(1, 13)
+)
+# this year 11, 22, … 66 by June: 10% more than last year's same months
+GROWTH_THIS_YEAR = "".join(
+    f"output,{D(2023, m, calendar.monthrange(2023, m)[1])},{11 * m},亿元\n" for m in range(1, 7)
+)
+
+
+def _growth(rows: str) -> tk.Evaluation:
+    return check(make_plan(GROWTH), f"indicator,date,value,unit\n{rows}", "2023-07-20")
+
+
+def test_a_growth_target_on_a_flow_is_forecast_on_the_flow() -> None:
+    # this year 11, 22, … 66 by June: 10% on last year's 60; last year's profile says half of
+    # the year is done by June, so the year heads for 66 / 0.5 = 132, that is 10% on 120,
+    # against the target 120 × 1.08 = 129.6
+    ev = _growth(GROWTH_LAST_YEAR + GROWTH_THIS_YEAR)
+    r = ev.result("output")
+    assert r.actual == pytest.approx(10.0)  # the judged value is the rate, in %
+    assert r.forecast is not None
+    assert r.forecast.method is ForecastMethod.PROFILE
+    assert r.forecast.value == pytest.approx(132.0)
+    assert r.forecast.target == pytest.approx(129.6)
+    assert r.forecast.unit == "亿元"
+    assert r.forecast.growth == pytest.approx(0.10)
+    assert r.forecast.completion == pytest.approx(132 / 129.6)
+    assert not r.at_risk
+    assert r.forecast_message().startswith(
+        "按当前进度，预计全年完成 132 亿元，同比增长 10.0%（完成年度目标的101.9%，区间 "
+    )
+    assert r.forecast_message().endswith("亿元；2022年同期进度 50.0%）")
+    assert "+10.0% on last year" in r.forecast_message("en")
+    data = ev.to_dict()
+    assert data["results"][0]["forecast"]["unit"] == "亿元"
+    assert data["results"][0]["forecast"]["growth"] == pytest.approx(0.1)
+
+
+def test_a_growth_target_without_last_years_total_gets_no_forecast() -> None:
+    # a same-period figure but no year total: nothing to grow the target from
+    r = _growth("output,2022-06-30,60,亿元\noutput,2023-06-30,66,亿元\n").result("output")
+    assert r.actual == pytest.approx(10.0)
+    assert r.forecast is None
+
+
+def test_a_growth_target_judged_as_progress_is_forecast_against_its_goal() -> None:
+    # no same-period figure a year before: judged as progress towards 100 × 1.08 = 108
+    r = _growth("output,2022-12-31,100,亿元\noutput,2023-06-30,54,亿元\n").result("output")
+    assert r.target_value == pytest.approx(108.0)
+    assert r.forecast is not None
+    assert r.forecast.value == pytest.approx(108.0)  # 54 at half the year on the run rate
+    assert r.forecast.target == pytest.approx(108.0)
+    assert r.forecast.growth == pytest.approx(0.08)
 
 
 def test_levels_unprorated_and_finished_targets_get_no_forecast() -> None:

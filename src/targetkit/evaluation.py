@@ -929,7 +929,7 @@ class _Work:
             series = _Series(self.observations)
             for group, verdicts in zip(self.compiled.groups, self.verdicts, strict=True):
                 display = group.kind.display
-                if not display.counts_up_on:
+                if not display.counts_up_on and not display.grows_on:
                     continue
                 statuses = verdicts.status.tolist()
                 for j, i in enumerate(group.positions.tolist()):
@@ -957,24 +957,27 @@ class _Work:
         status = _STATUSES[int(v.status[j])]
         if len(ids) != 1 or status in (Status.NO_DATA, Status.MISSED):
             return None
-        indicator = plan.indicator(ids[0])
-        if indicator.kind not in group.kind.display.counts_up_on:
+        indicator, display = plan.indicator(ids[0]), group.kind.display
+        grows = indicator.kind in display.grows_on
+        if indicator.kind not in display.counts_up_on and not grows:
             return None
         expected, actual, observed_day = (
             float(v.expected[j]),
             float(v.actual[j]),
             int(v.observed[j]),
         )
-        if math.isnan(expected) or math.isnan(actual) or observed_day == NAT:
+        if math.isnan(actual) or observed_day == NAT or (math.isnan(expected) and not grows):
             return None
         deadline = plan.deadline_of(target)
         observed = series.date(observed_day)
         if observed >= deadline:
             return None
+        if grows:
+            return self._growth_forecast(target, v, j, series, deadline)
         factor = plan.units.factor(str(v.unit[j]), indicator.unit)
         dates, values = series.figures(plan.position(ids[0]), factor)
         base = float(v.baseline[j])
-        change = not group.kind.display.baseline_comparable and not math.isnan(base)
+        change = not display.baseline_comparable and not math.isnan(base)
         shift = base if change else 0.0
         start = plan.start
         ours = [
@@ -999,6 +1002,37 @@ class _Work:
             past=past,
             target=float(v.target_value[j]),
         )
+
+    def _growth_forecast(
+        self, target: Target, v: Verdicts, j: int, series: _Series, deadline: dt.date
+    ) -> Forecast | None:
+        """Forecast a growth target on a flow (`Display.grows_on`): the flow at the deadline.
+
+        Judged against last year's same period, the verdict holds the rate; the forecast is of
+        the flow, against last year's figure at the deadline grown by the target rate (so 8% on
+        last year's 100 is a forecast against 108). Judged as progress towards baseline × (1 + X)
+        (no same-period figure a year before), the verdict's target is that figure already.
+        """
+        plan = self.plan
+        indicator = plan.indicator(target.rule.indicator_ids()[0])
+        dates, values = series.figures(plan.position(indicator.id), 1.0)
+        start = plan.start
+        ours = [(d, x) for d, x in zip(dates, values, strict=True) if start <= d <= deadline]
+        past = [(d, x) for d, x in zip(dates, values, strict=True) if d < start]
+        goal, base = float(v.target_value[j]), float(v.baseline[j])
+        if math.isnan(float(v.expected[j])):  # a rate against last year's same period
+            figures = dict(zip(dates, values, strict=True))
+            found = figures.get(_years_before(deadline, 1))
+            if found is None or not found > 0:
+                return None  # no year total to grow from: nothing to compare a forecast with
+            base = found
+            goal = base * (1 + goal * plan.units.factor(str(v.unit[j]), ""))
+        made = forecast_series(
+            ours, start=start, end=deadline, pace=plan.pace_of(target), past=past, target=goal
+        )
+        if made is None:
+            return None
+        return attrs.evolve(made, unit=indicator.unit, base=None if math.isnan(base) else base)
 
     def column(self, name: str) -> npt.NDArray[Any]:
         """Return one verdict column over all targets, in plan order."""

@@ -77,6 +77,11 @@ class Forecast:
         target: The target value the forecast is compared with, if any.
         points: This period's figures used.
         path: Month-end points from the latest figure to the deadline: (date, value, low, high).
+        unit: The unit of the figures when it is not the result's own (a growth target's
+            forecast is of its flow, in the indicator's unit); None: the result's unit.
+        base: For a growth target judged against last year's same period: last year's figure
+            at the deadline; ``target`` is then that figure grown by the target rate, and
+            `growth` the rate the forecast gives.
     """
 
     value: float
@@ -91,6 +96,15 @@ class Forecast:
     target: float | None = None
     points: tuple[Point, ...] = ()
     path: tuple[tuple[dt.date, float, float, float], ...] = ()
+    unit: str | None = None
+    base: float | None = None
+
+    @property
+    def growth(self) -> float | None:
+        """Return the growth of ``value`` over ``base`` as a fraction (None without a base)."""
+        if self.base is None or not self.base > 0:
+            return None
+        return self.value / self.base - 1
 
     @property
     def completion(self) -> float | None:
@@ -106,17 +120,23 @@ class Forecast:
         return self.value > self.target if lower_is_better else self.value < self.target
 
     def sentence(self, unit: str = "", lang: str = "zh") -> str:
-        """Return the forecast in one sentence, in Chinese (``zh``) or English (``en``)."""
+        """Return the forecast in one sentence, in Chinese (``zh``) or English (``en``).
+
+        ``unit`` is the result's; a forecast with a `unit` of its own uses that one.
+        """
+        unit = self.unit if self.unit is not None else unit
         value, low, high = qty(self.value, unit), fmt(self.low), qty(self.high, unit)
-        done = self.completion
+        done, growth = self.completion, self.growth
         if lang == "en":
             part = f"{100 * done:.1f}% of the target, " if done is not None else ""
+            rate = f", {100 * growth:+.1f}% on last year" if growth is not None else ""
             return (
-                f"at the current pace the year should end at {value} ({part}range {low}–{high}; "
-                f"{self.basis_en})"
+                f"at the current pace the year should end at {value}{rate} ({part}range "
+                f"{low}–{high}; {self.basis_en})"
             )
         part = f"完成年度目标的{100 * done:.1f}%，" if done is not None else ""
-        return f"按当前进度，预计全年完成 {value}（{part}区间 {low}–{high}；{self.basis}）"
+        rate = f"，同比增长 {100 * growth:.1f}%" if growth is not None else ""
+        return f"按当前进度，预计全年完成 {value}{rate}（{part}区间 {low}–{high}；{self.basis}）"
 
     def as_dict(self) -> dict[str, Any]:
         """Return the forecast as JSON-ready values (the ``forecast`` object of the JSON)."""
@@ -130,6 +150,8 @@ class Forecast:
             "basis": self.basis,
             "basis_en": self.basis_en,
             "observed_on": self.observed_on.isoformat(),
+            "unit": self.unit,
+            "growth": None if self.growth is None else round(self.growth, 6),
         }
 
 

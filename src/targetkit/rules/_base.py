@@ -256,6 +256,9 @@ class Display:
     Attributes:
         counts_up_on: Indicator kinds on which the judged value is a flow or stock counted up
             from zero through the period and pro-rated by pace (a chart starts at zero).
+        grows_on: Indicator kinds on which the judged value is the growth of a flow over the same
+            period a year earlier (同比): the year-end forecast is of the flow itself, against
+            last year's figure at the deadline grown by the target rate.
         lower_is_better: A smaller value is the better one (caps, ranks).
         baseline_comparable: The result's baseline is in the terms of its judged value (False
             where the judged value is itself a change: a net increase, a growth rate).
@@ -269,6 +272,7 @@ class Display:
     """
 
     counts_up_on: frozenset[IndicatorKind] = frozenset()
+    grows_on: frozenset[IndicatorKind] = frozenset()
     lower_is_better: bool = False
     baseline_comparable: bool = True
     ordinal: bool = False

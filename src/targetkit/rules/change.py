@@ -328,7 +328,12 @@ class GrowthKind(Kind[Growth]):
         _BASELINE,
         _STRETCH,
     )
-    display = Display(baseline_comparable=False, part_field="value", rollup=Rollup.RATIO)
+    display = Display(
+        grows_on=frozenset({IndicatorKind.CUMULATIVE}),
+        baseline_comparable=False,
+        part_field="value",
+        rollup=Rollup.RATIO,
+    )
     drafting = Drafting(
         words=(
             "同比增长",
