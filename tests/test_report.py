@@ -18,6 +18,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
+import attrs
 import numpy as np
 import pytest
 
@@ -463,6 +464,18 @@ def test_trajectory_uses_the_latest_revision_known_at_as_of(
     ]
     assert points[-1].expected == pytest.approx(0.5)
     assert points[-1].gap_pp == pytest.approx(100 * (1340 / 3000 - 0.5))
+
+
+def test_a_trajectory_does_not_depend_on_the_other_targets(
+    plan: tk.Plan, actuals: tk.Actuals
+) -> None:
+    # dates on which most targets have a figure are judged on the whole plan, the others on
+    # the targets with a figure: each target's points are those of its own plan of one target
+    together = trajectories(tk.evaluate(plan, actuals, as_of=YEAR_END), actuals)
+    for target in plan.targets:
+        alone = attrs.evolve(plan, targets=(target,))
+        own = trajectories(tk.evaluate(alone, actuals, as_of=YEAR_END), actuals)
+        assert together[target.id].points == own[target.id].points, target.id
 
 
 def test_trajectory_of_a_share_and_a_net_increase(plan: tk.Plan, actuals: tk.Actuals) -> None:

@@ -19,6 +19,7 @@ font list below names the common ones (on Debian: ``apt-get install fonts-noto-c
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import html
 import math
 import unicodedata
@@ -445,6 +446,12 @@ def _nice_ticks(lo: float, hi: float, count: int = 4, *, integer: bool = False) 
 
 def _month_ticks(x0: dt.date, x1: dt.date) -> list[dt.date]:
     """Return month ends between x0 and x1, every 1, 2, 3, 6 or 12 months (at most 6 of them)."""
+    return list(_month_ticks_of(x0, x1))
+
+
+@functools.lru_cache(maxsize=1024)
+def _month_ticks_of(x0: dt.date, x1: dt.date) -> tuple[dt.date, ...]:
+    """`_month_ticks`, worked out once per period (most charts of a plan share theirs)."""
     ends: list[dt.date] = []
     year, month = x0.year, x0.month
     while True:
@@ -460,8 +467,8 @@ def _month_ticks(x0: dt.date, x1: dt.date) -> list[dt.date]:
         if every > 12:
             picked = picked[:: every // 12]
         if len(picked) <= 6:
-            return picked
-    return ends[-1:]
+            return tuple(picked)
+    return tuple(ends[-1:])
 
 
 def _tick_label(d: dt.date, lang: str, *, multi_year: bool) -> str:
@@ -504,6 +511,12 @@ _LEFT, _RIGHT, _TOP, _BOTTOM = 44, 12, 40, 24
 
 def _legend(items: Sequence[tuple[str, str]], y: float = 12) -> str:
     """Draw legend entries (label, SVG sample) in one row at the top of a chart."""
+    return _legend_of(tuple(items), y)
+
+
+@functools.lru_cache(maxsize=256)
+def _legend_of(items: tuple[tuple[str, str], ...], y: float) -> str:
+    """`_legend`, drawn once per set of entries (charts of one kind share theirs)."""
     parts, x = [], float(_LEFT)
     for label, sample in items:
         parts.append(f'<g transform="translate({_num(x)} {_num(y)})">{sample}')

@@ -23,10 +23,18 @@ from collections.abc import Iterable
 from typing import Any
 
 import attrs
+import numpy as np
 import pandas as pd
 
 from targetkit.actuals import Actuals
-from targetkit.evaluation import Evaluation, TargetResult, evaluate
+from targetkit.evaluation import (
+    CompiledPlan,
+    Evaluation,
+    SortedActuals,
+    TargetResult,
+    compile_plan,
+    evaluate,
+)
 from targetkit.model import PaceMethod, Plan, Status, Target
 from targetkit.pace import Pace, expected_progress
 from targetkit.rules import kind_of
@@ -270,26 +278,47 @@ def trajectories(evaluation: Evaluation, actuals: Actuals | None = None) -> dict
             if plan.start <= d <= as_of
         }
     points: dict[str, list[TrajectoryPoint]] = {t.id: [] for t in plan.targets}
+    whole: tuple[CompiledPlan, SortedActuals] | None = None
     for date in sorted(set().union(*wanted.values()) if wanted else set()):
-        # Judge only the targets with a figure on this date: the work grows with the points drawn.
         due = tuple(t for t in plan.targets if date in wanted[t.id])
-        judged = evaluate(attrs.evolve(plan, targets=due), frozen, as_of=date)
+        if 4 * len(due) >= len(plan.targets):
+            # most targets have a figure on this date: judge the whole plan, compiled and
+            # sorted once for every such date
+            if whole is None:
+                compiled = compile_plan(plan)
+                whole = (compiled, compiled.sort(frozen))
+            judged = evaluate(whole[0], whole[1], as_of=date)
+        else:
+            # a few: judge only them, so that the work grows with the points drawn
+            judged = evaluate(attrs.evolve(plan, targets=due), frozen, as_of=date)
+        chosen = {t.id for t in due}
         # the judged numbers are all a point needs: no sentences, evidence or forecasts
         table = judged.to_frame(messages=False, forecasts=False)
-        for row in table[table["scope"].isna()].itertuples(index=False):
-            observed = row.observed_on
+        whole_rows = table["scope"].isna().to_numpy()
+        texts = {
+            c: table[c].to_numpy(dtype=object)[whole_rows].tolist()
+            for c in ("target", "status", "observed_on")
+        }
+        numbers = {
+            c: table[c].to_numpy(dtype=np.float64)[whole_rows].tolist()
+            for c in ("actual", "completion", "expected", "gap_pp")
+        }
+        for k, target_id in enumerate(texts["target"]):
+            if target_id not in chosen:
+                continue
+            observed = texts["observed_on"][k]
             point = _point_of(
-                Status(str(row.status)),
-                _number(row.actual),
+                Status(str(texts["status"][k])),
+                _number(numbers["actual"][k]),
                 observed if isinstance(observed, dt.date) else None,
-                _number(row.completion),
-                _number(row.expected),
-                _number(row.gap_pp),
+                _number(numbers["completion"][k]),
+                _number(numbers["expected"][k]),
+                _number(numbers["gap_pp"][k]),
             )
             # A result judged on an older date (a share whose denominator is not in yet) adds
             # nothing new on this date.
             if point is not None and point.date == date:
-                points[str(row.target)].append(point)
+                points[str(target_id)].append(point)
     return {
         r.target: _build(plan, r, as_of, tuple(points.get(r.target, ())))
         for r in evaluation.results
