@@ -315,19 +315,11 @@ def _parse_indicator(raw: Any, i: int, units: UnitSystem, errs: _Collector) -> I
         )
         return None
     _check_keys(raw, _INDICATOR_KEYS, path, errs)
-    ident = _get(raw, "id", path, errs, _nonempty_text, required=True, expect='"rd_spending"')
-    name = _get(
-        raw, "name", path, errs, _nonempty_text, required=True, expect='"全社会R&D经费投入"'
-    )
+    ident = _read(raw, "id", path, errs, _nonempty_text, '"rd_spending"')
+    name = _read(raw, "name", path, errs, _nonempty_text, '"全社会R&D经费投入"')
     unit = _get(raw, "unit", path, errs, _text, default="")
-    kind = _get(
-        raw,
-        "kind",
-        path,
-        errs,
-        _INDICATOR_KIND,
-        required=True,
-        expect='"cumulative", "stock", "level" or "milestone"',
+    kind = _read(
+        raw, "kind", path, errs, _INDICATOR_KIND, '"cumulative", "stock", "level" or "milestone"'
     )
     cadence = _get(raw, "cadence", path, errs, _text) if "cadence" in raw else None
     if cadence and cadence not in _CADENCES:
@@ -539,7 +531,10 @@ def _parse_rule(
                 )
                 ok = False
             continue
-        value = _get(table, field.name, path, errs, convert, expect=expect)
+        try:
+            value = convert(table[field.name])
+        except (ValueError, TypeError):  # read again through the kit, which records why
+            value = _get(table, field.name, path, errs, convert, expect=expect)
         if value is None:
             ok = False
         values[field.name] = value
@@ -678,6 +673,24 @@ def _parse_stages(raw: Any, path: list[str | int], errs: _Collector) -> tuple[St
     return tuple(stages)
 
 
+def _read(
+    table: Mapping[str, Any],
+    key: str,
+    path: list[str | int],
+    errs: _Collector,
+    convert: Callable[[Any], Any],
+    expect: str,
+) -> Any:
+    """Return ``convert(table[key])``; a missing or bad value goes through the kit's `get`,
+    which records the problem with its place (the common, good case costs one call)."""
+    if key in table:
+        try:
+            return convert(table[key])
+        except (ValueError, TypeError):
+            pass
+    return _get(table, key, path, errs, convert, required=True, expect=expect)
+
+
 # a target's optional keys: (key, converter, default, how a good value looks)
 _TARGET_OPTIONAL: tuple[tuple[str, Callable[[Any], Any], Any, str], ...] = (
     ("binding", _bool, True, "true or false"),
@@ -708,8 +721,8 @@ def _parse_target(
         )
         return None
     _check_keys(raw, _TARGET_KEYS, path, errs)
-    ident = _get(raw, "id", path, errs, _nonempty_text, required=True, expect='"rd_spending"')
-    title = _get(raw, "title", path, errs, _nonempty_text, required=True, expect="a short title")
+    ident = _read(raw, "id", path, errs, _nonempty_text, '"rd_spending"')
+    title = _read(raw, "title", path, errs, _nonempty_text, "a short title")
     deadline = (
         _get(raw, "deadline", path, errs, _date, expect="a date such as 2023-12-31")
         if "deadline" in raw
