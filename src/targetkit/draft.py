@@ -13,7 +13,10 @@ quantitative and dated commitments in them with the wording table of DESIGN § R
 
 The rule words (不低于, 控制在, 增长, 下降 …) are the kinds' own (`targetkit.rules.Drafting`), and
 every rule is built through its kind (`RuleKind.build` from the kind's fields, the id in the form
-the kind declares), so a user's kind that declares words is drafted like a built-in one.
+the kind declares), so a user's kind that declares words is drafted like a built-in one. Which
+reading a figure gets is asked of the kinds too: each declares the role it plays
+(`targetkit.rules.DraftRole`: floor, cap, band, rise, fall …) and its hooks (``nouns``,
+``count_as`` …), and the reading logic names roles, never a kind.
 力争/争取 make the rest of their sentence aspirational (``binding = false``), 确保 binding.
 Every sentence whose numbers were not turned into a target is kept as an "untracked" finding,
 so nothing is dropped silently. `Draft.to_toml` writes the draft as a commented plan file that
@@ -1720,7 +1723,7 @@ class _SentenceReader:
             tail_lo, tail_hi = self._trim(slot.qual_end, end)
             tail, tail_end = self._slice(tail_lo, tail_hi), end
         if (
-            kw_kind == ""
+            not kw_kind
             and slot.prev_kw
             and not (
                 not wording.of(slot.prev_kw).carries_to_levels and _LEVEL_WORDS.search(subject)
