@@ -19,6 +19,7 @@ from targetkit.draft import Draft, draft_plan, parse_number, read_text_file, sav
 from targetkit.rules import (
     FROM_INDICATOR,
     Drafting,
+    DraftRole,
     Field,
     FieldType,
     Kind,
@@ -1039,6 +1040,75 @@ def test_a_users_kind_needing_what_the_text_does_not_give_is_left_untracked() ->
     assert "read as survey, whose fields the text does not give" in " ".join(
         f.note for f in d.untracked
     )
+
+
+@attrs.frozen(kw_only=True)
+class _Ceiling(_Coverage):
+    kind: ClassVar[str] = "ceiling"
+
+
+class _CeilingKind(_CoverageKind):
+    name = "ceiling"
+    rule_class = _Ceiling
+    drafting = Drafting(words=("封顶",), slug="ceiling_{value}{unit}", role=DraftRole.CAP)
+
+
+@attrs.frozen(kw_only=True)
+class _Uplift(_Coverage):
+    kind: ClassVar[str] = "uplift"
+
+
+class _UpliftKind(_CoverageKind):
+    name = "uplift"
+    rule_class = _Uplift
+    drafting = Drafting(
+        words=("跃升",),
+        slug="uplift_{value}{unit}",
+        role=DraftRole.RISE,
+        nouns=("升幅",),
+        count_as="net_increase",
+        carries_to_levels=False,
+    )
+
+
+def test_a_users_kind_with_a_role_is_drafted_through_its_hooks() -> None:
+    tk.register_rule_kind(_CeilingKind())
+    tk.register_rule_kind(_UpliftKind())
+    try:
+        read = {
+            text: [(t.id, t.rule.kind) for t in draft_of(text).plan.targets]
+            for text in (
+                "全市城镇调查失业率封顶5.5%。",  # its words, read as a cap
+                "单位GDP能耗封顶3个百分点。",  # a cap word before points: a fall in points
+                "城镇调查失业率5.5%以内。",  # the shape alone keeps the first kind of the role
+                "工业产值跃升8%、占比30%。",  # its words, and they do not carry on to a level
+                "研发投入升幅达到9%。",  # its noun, under a floor word
+                "规上企业跃升100家。",  # before a count: count_as
+            )
+        }
+        counted = draft_of("规上企业跃升100家。")
+    finally:
+        unregister_rule_kind("ceiling")
+        unregister_rule_kind("uplift")
+    assert list(read.values()) == [
+        [("item1_ceiling_5p5pct", "ceiling")],
+        [("item1_decline_3pp", "at_least")],
+        [("item1_at_most_5p5_pct", "at_most")],
+        [("item1_uplift_8pct", "uplift"), ("item1_at_least_30_pct", "at_least")],
+        [("item1_uplift_9pct", "uplift")],
+        [("item1_net_increase_100_jia", "net_increase")],
+    ]
+    (target,) = counted.plan.targets
+    assert counted.plan.indicator(target.rule.indicator_ids()[0]).kind is tk.IndicatorKind.STOCK
+    assert "“跃升100家” read as a net increase on the level at the start of the year" in [
+        f.note for f in counted.findings
+    ]
+
+
+def test_each_drafting_role_is_taken_by_one_built_in_kind() -> None:
+    roles = [drafting_of(rule_kind(name)).role for name in builtin_rule_kinds()]
+    taken = [r for r in roles if r is not None]
+    assert sorted(taken) == sorted(DraftRole), "every role has exactly one built-in kind"
 
 
 def test_the_built_in_kinds_declare_their_drafting() -> None:

@@ -13,7 +13,10 @@ quantitative and dated commitments in them with the wording table of DESIGN § R
 
 The rule words (不低于, 控制在, 增长, 下降 …) are the kinds' own (`targetkit.rules.Drafting`), and
 every rule is built through its kind (`RuleKind.build` from the kind's fields, the id in the form
-the kind declares), so a user's kind that declares words is drafted like a built-in one.
+the kind declares), so a user's kind that declares words is drafted like a built-in one. Which
+reading a figure gets is asked of the kinds too: each declares the role it plays
+(`targetkit.rules.DraftRole`: floor, cap, band, rise, fall …) and its hooks (``nouns``,
+``count_as`` …), and the reading logic names roles, never a kind.
 力争/争取 make the rest of their sentence aspirational (``binding = false``), 确保 binding.
 Every sentence whose numbers were not turned into a target is kept as an "untracked" finding,
 so nothing is dropped silently. `Draft.to_toml` writes the draft as a commented plan file that
@@ -45,10 +48,11 @@ from targetkit.exceptions import ConfigError
 from targetkit.model import Indicator, IndicatorKind, Plan, Target
 from targetkit.rules import (
     FROM_INDICATOR,
+    Drafting,
+    DraftRole,
     FieldType,
     Rule,
     RuleKind,
-    builtin_rule_kinds,
     drafting_of,
     rule_kind,
     rule_kinds,
@@ -703,26 +707,37 @@ _NOUNS = ("增加值",)
 
 @attrs.frozen
 class _Wording:
-    """The rule words of every registered kind (its `Drafting.words`), as the drafter matches them.
+    """The drafting of every registered kind (its `Drafting`), as the drafter reads with it.
 
     Built for each draft from the kinds registered then, so a user's kind with words of its own
     is read like a built-in one. One regex, longest words first, so that 不低于 is never read as
-    低于 nor 提高到 as 提高.
+    低于 nor 提高到 as 提高. The drafter asks it for a kind by its role (`DraftRole`), never by
+    a kind's name.
     """
 
     kind_of: dict[str, str]  # word → kind name
     keyword: re.Pattern[str]  # any rule word
     aim: re.Pattern[str]  # words that commit a clause to a future value
     trail: re.Pattern[str]  # rule and modal words trailing a subject
-    users: frozenset[str]  # users' kinds with words: read generically, as figure and unit
+    users: frozenset[str]  # kinds with words and no role: read plainly, as figure and unit
+    drafting: dict[str, Drafting]  # kind name → how it is drafted
+    by_role: dict[DraftRole, str]  # role → the first registered kind that takes it
+    nouns: tuple[tuple[str, tuple[str, ...]], ...]  # rise kinds and the subject nouns naming them
 
     @classmethod
     def of_registered(cls) -> _Wording:
         kind_of: dict[str, str] = {}
+        drafting: dict[str, Drafting] = {}
+        by_role: dict[DraftRole, str] = {}
         for name in rule_kinds():
             kind = rule_kind(name)
-            for word in drafting_of(kind).words if kind is not None else ():
+            if kind is None:
+                continue
+            drafting[name] = d = drafting_of(kind)
+            for word in d.words:
                 kind_of.setdefault(word, name)
+            if d.role is not None:
+                by_role.setdefault(d.role, name)
         words = sorted(kind_of, key=len, reverse=True)
         patterns = [_word_pattern(w) for w in words]
         return cls(
@@ -730,8 +745,36 @@ class _Wording:
             keyword=re.compile("|".join(f"(?:{p})" for p in patterns)),
             aim=re.compile("|".join(patterns) + _AIM_EXTRA),
             trail=re.compile("(?:" + "|".join(re.escape(w) for w in words) + _TRAIL_EXTRA),
-            users=frozenset(kind_of.values()) - set(builtin_rule_kinds()),
+            users=frozenset(n for n in kind_of.values() if drafting[n].role is None),
+            drafting=drafting,
+            by_role=by_role,
+            nouns=tuple(
+                (n, d.nouns) for n, d in drafting.items() if d.role is DraftRole.RISE and d.nouns
+            ),
         )
+
+    def of(self, name: str) -> Drafting:
+        """Return the drafting of a kind by name (the default for a hint that names no kind)."""
+        return self.drafting.get(name) or drafting_of(None)
+
+    def role(self, name: str) -> DraftRole | None:
+        """Return the role of a kind by name (None for a plain kind or no kind)."""
+        return self.of(name).role
+
+    def kind_for(self, role: DraftRole) -> str:
+        """Return the kind the text's shape chooses for ``role``: the first registered to take it."""
+        return self.by_role[role]  # the built-in kinds take every role, so it is always there
+
+    def noun_kind(self, subject: str) -> str:
+        """Return the rise kind whose nouns the subject names (增速, 增长率 …), or ''."""
+        for name, nouns in self.nouns:
+            if any(n in subject for n in nouns):
+                return name
+        return ""
+
+    def gloss(self, name: str) -> str:
+        """Return how review notes name a reading of the kind."""
+        return self.of(name).gloss or name
 
 
 def _word_pattern(word: str) -> str:
@@ -739,7 +782,6 @@ def _word_pattern(word: str) -> str:
     return re.escape(word) + (f"(?!{'|'.join(map(re.escape, nouns))})" if nouns else "")
 
 
-_GROWTH_NOUN = re.compile(r"增速|增长率|增幅|增长")
 _FROM = re.compile(r"(?:由|从)\s*$")
 _TO = re.compile(
     r"^\s*(?:以上|左右)?\s*(?:提高|提升|增加|增长|扩大|降低|下降|减少|缩小|压缩|压减|降|升)\s*(?:到|至)"
@@ -1242,7 +1284,7 @@ class _SentenceReader:
                         value=100.0 * (2**times - 1),
                         unit="%",
                         raw=m.group(0),
-                        hint="growth",
+                        hint=self.ctx.wording.kind_for(DraftRole.RISE),
                         notes=[f"{m.group(0)} read as growth of {100 * (2**times - 1)}%"],
                     )
                 )
@@ -1678,9 +1720,11 @@ class _SentenceReader:
             tail_lo, tail_hi = self._trim(slot.qual_end, end)
             tail, tail_end = self._slice(tail_lo, tail_hi), end
         if (
-            kw_kind == ""
+            not kw_kind
             and slot.prev_kw
-            and not (slot.prev_kw == "growth" and _LEVEL_WORDS.search(subject))
+            and not (
+                not wording.of(slot.prev_kw).carries_to_levels and _LEVEL_WORDS.search(subject)
+            )
         ):
             kw_kind = slot.prev_kw  # 分别增长7%和8%, 净增A 100家、B 50家
         inherited = False
@@ -1747,7 +1791,10 @@ class _SentenceReader:
         pre = self.norm[slot.seg_start : slot.lo_start]
         at_most_qual = slot.qual in ("以内", "以下", "之内", "内")
         level_words = bool(_LEVEL_WORDS.search(subject))
-        if kw_kind in self.ctx.wording.users:
+        wording = self.ctx.wording
+        role = wording.role(kw_kind)
+        down = role in (DraftRole.CAP, DraftRole.FALL)  # the words say the value goes down
+        if kw_kind in wording.users:
             # a user's kind, chosen by its own words: the figure, its unit and its subject
             reading.kind = kw_kind
             reading.indicator_kind = IndicatorKind.LEVEL if level_words else _count_kind(pre, unit)
@@ -1756,27 +1803,28 @@ class _SentenceReader:
             notes.append(f"{slot.qual} (about) read as a floor")
         if unit == "百分点":
             reading.indicator_kind = IndicatorKind.LEVEL
-            if kw_kind in ("decrease", "at_most"):
+            if down:
                 # tracked as "the fall is at least X points"
-                reading.kind, reading.slug = "at_least", "decline_{value}pp"
+                reading.kind, reading.slug = wording.kind_for(DraftRole.FLOOR), "decline_{value}pp"
                 reading.name = _strip_trailing_decline(reading.name) + "降低幅度"
                 reading.indicator_unit = "百分点"
                 notes.append(
                     "a fall in percentage points: tracked as the number of points the level fell by"
                 )
             else:
-                reading.kind = "change_pp"
+                reading.kind = wording.kind_for(DraftRole.POINTS)
                 reading.indicator_unit = "%"
                 if not re.search(r"提高|提升|增加|上升|增长", pre):
                     notes.append("个百分点 without 提高: check the direction and the baseline")
         elif q.low is not None:
-            if unit in ("%", "‰") and (kw_kind == "growth" or _GROWTH_NOUN.search(subject)):
-                reading.kind = "growth"
+            rise = kw_kind if role is DraftRole.RISE else wording.noun_kind(subject)
+            if unit in ("%", "‰") and rise:
+                reading.kind = rise
                 reading.value, reading.stretch = q.low, q.value
                 reading.indicator_unit = _guess_amount_unit(subject)
                 notes.append("a growth range: the low end is the floor, the high end a stretch")
             else:
-                reading.kind = "between"
+                reading.kind = wording.kind_for(DraftRole.BAND)
                 reading.value, reading.high = q.low, q.value
                 reading.high_is_stretch = not reading.binding
                 if reading.binding and unit not in ("%", "‰"):
@@ -1789,10 +1837,11 @@ class _SentenceReader:
                 )
         elif unit in ("%", "‰"):
             share = _SHARE.match(pre)
-            if kw_kind == "growth" or (
-                _GROWTH_NOUN.search(subject) and kw_kind not in ("at_most", "decrease")
-            ):
-                reading.kind = "growth"
+            rise = (
+                kw_kind if role is DraftRole.RISE else ("" if down else wording.noun_kind(subject))
+            )
+            if rise:
+                reading.kind = rise
                 reading.indicator_unit = _guess_amount_unit(subject)
                 reading.indicator_kind = _growth_kind(subject)
                 if "年均" in pre:
@@ -1801,9 +1850,9 @@ class _SentenceReader:
                     )
                 if not reading.indicator_unit:
                     notes.append("the indicator's unit is not in the text: set it")
-            elif kw_kind == "decrease":
-                # 下降/降低/减少X%: the decrease kind, the figure itself against last year's
-                reading.kind = "decrease"
+            elif role is DraftRole.FALL:
+                # 下降/降低/减少X%: a fall, the figure itself against last year's
+                reading.kind = kw_kind
                 reading.name = _strip_trailing_decline(reading.name)
                 # 单位GDP能耗, 碳排放强度, 浓度, 比例: a level per unit, its unit not in the text
                 per_unit = bool(re.search(r"^单位|强度|浓度|比例|比重|率|每", reading.name))
@@ -1824,8 +1873,8 @@ class _SentenceReader:
                     "a fall in %: judged against last year's same period (a flow) or the level at "
                     "the start of the year; check the indicator's kind and unit"
                 )
-            elif kw_kind == "at_most" or at_most_qual:
-                reading.kind = "at_most"
+            elif role is DraftRole.CAP or at_most_qual:
+                reading.kind = kw_kind if role is DraftRole.CAP else wording.kind_for(DraftRole.CAP)
                 reading.indicator_kind = IndicatorKind.LEVEL
             elif share and share["den"].strip():
                 num_lo, num_hi = self._trim(slot.seg_start, slot.seg_start + share.end("num"))
@@ -1835,7 +1884,7 @@ class _SentenceReader:
                 )
                 reading.indicator_kind = IndicatorKind.LEVEL
                 if numerator:
-                    reading.kind = "share"
+                    reading.kind = wording.kind_for(DraftRole.SHARE)
                     reading.names = {"numerator": numerator, "denominator": den}
                     reading.indicator_unit = _guess_amount_unit(numerator + den)
                     reading.indicator_kind = (
@@ -1847,22 +1896,21 @@ class _SentenceReader:
                         )
             else:
                 reading.indicator_kind = IndicatorKind.LEVEL
-        elif kw_kind == "net_increase":
-            reading.kind = "net_increase"
+        elif role is DraftRole.NET_ADD:
+            reading.kind = kw_kind
             reading.indicator_kind = IndicatorKind.STOCK
-        elif kw_kind == "at_most" or at_most_qual:
-            reading.kind = "at_most"
+        elif role is DraftRole.CAP or at_most_qual:
+            reading.kind = kw_kind if role is DraftRole.CAP else wording.kind_for(DraftRole.CAP)
             reading.indicator_kind = IndicatorKind.LEVEL if level_words else _count_kind(pre, unit)
-        elif kw_kind == "growth":
-            reading.kind = "net_increase"
+        elif wording.of(kw_kind).count_as:
+            # 增长100家: the words of a rate before a count read as another kind (a net increase)
+            reading.kind = wording.of(kw_kind).count_as
             reading.indicator_kind = (
                 IndicatorKind.CUMULATIVE if unit in _MONEY_UNITS else IndicatorKind.STOCK
             )
             word = keyword.group(0) if keyword else ""
-            notes.append(
-                f"“{word}{q.raw.strip()}” read as a net increase on the level at the start of the year"
-            )
-        elif kw_kind == "decrease":
+            notes.append(f"“{word}{q.raw.strip()}” read as {wording.gloss(reading.kind)}")
+        elif role is DraftRole.FALL:
             notes.append("a reduction: tracked as the amount reduced during the year")
         else:
             reading.indicator_kind = IndicatorKind.LEVEL if level_words else _count_kind(pre, unit)
@@ -1875,7 +1923,7 @@ class _SentenceReader:
             and not _DONE_WELL.search(subject)
         ):
             # 失业率5.5%左右, 居民消费价格涨幅3%左右, PM2.5达到30µg左右: the lower the better
-            reading.kind = "at_most"
+            reading.kind = wording.kind_for(DraftRole.CAP)
             reading.indicator_kind = IndicatorKind.LEVEL
             reading.notes = [
                 n.replace("(about) read as a floor", "(about) read as a cap") for n in notes
@@ -1884,9 +1932,9 @@ class _SentenceReader:
                 f"{_strip_share(subject)} is better lower: read as at most {q.value:g}{unit}"
             )
         if not reading.kind and slot.qual in ("左右", "上下") and not q.hint:
-            self._band_around(reading, q)
+            self._band_around(reading, q, wording.kind_for(DraftRole.BAND))
         if not reading.kind:
-            reading.kind = "at_least"
+            reading.kind = kw_kind if role is DraftRole.FLOOR else wording.kind_for(DraftRole.FLOOR)
         if (
             word in _STRICT_WORDS
             and kw_kind == reading.kind
@@ -1900,7 +1948,7 @@ class _SentenceReader:
             )
 
     @staticmethod
-    def _band_around(reading: _Reading, q: _Qty) -> None:
+    def _band_around(reading: _Reading, q: _Qty, band: str) -> None:
         """Read X左右 (about X) of a plain figure as a band of ±5% around X.
 
         Lower-is-better subjects are caps instead (read before), and changes (增长X%左右) stay
@@ -1912,7 +1960,7 @@ class _SentenceReader:
         high = round(q.value * (1 + _ABOUT), places + 2)
         if not low < q.value < high:
             return
-        reading.kind, reading.value, reading.high = "between", low, high
+        reading.kind, reading.value, reading.high = band, low, high
         reading.notes = [n for n in reading.notes if "(about) read as a floor" not in n]
         reading.notes.append(
             f"{q.raw.strip()}左右 (about {written}{q.unit}): read as a band of ±5% around "
@@ -1950,7 +1998,7 @@ class _SentenceReader:
             return []
         return [
             _Reading(
-                kind="rank",
+                kind=self.ctx.wording.kind_for(DraftRole.POSITION),
                 start=a,
                 end=b,
                 title=title,
@@ -1977,7 +2025,7 @@ class _SentenceReader:
         title_lo, title_hi = self._trim(clause.start, clause.end, title=True)
         return [
             _Reading(
-                kind="increase",
+                kind=self.ctx.wording.kind_for(DraftRole.UPWARD),
                 start=clause.start + m.start(),
                 end=clause.end,
                 title=self._slice(title_lo, title_hi),
@@ -2070,7 +2118,7 @@ class _SentenceReader:
                     title = f"{obj}{when}{verb}" if obj_first else f"{when}{verb}{obj}"
                 out.append(
                     _Reading(
-                        kind="milestone",
+                        kind=self.ctx.wording.kind_for(DraftRole.STEPS),
                         start=a,
                         end=b,
                         title=title,

@@ -36,6 +36,7 @@ __all__ = [
     "Batch",
     "Bools",
     "Display",
+    "DraftRole",
     "Drafting",
     "Field",
     "FieldType",
@@ -211,6 +212,38 @@ class Field:
         }[self.type]
 
 
+class DraftRole(enum.StrEnum):
+    """A way `targetkit draft` reads a figure, which a kind may take on (`Drafting.role`).
+
+    The drafter knows how each of these is written in a plan and what it reads from it (the
+    subject, the indicator's kind and unit, the notes for review); a kind that takes a role is
+    drafted where the text reads that way, whether its own words or the text's shape chose it.
+    """
+
+    FLOOR = "floor"
+    """A figure to reach: the plain figure, with or without a floor word (不低于220亿元)."""
+    CAP = "cap"
+    """A figure to stay within: a cap word or 以内/以下, and lower-is-better subjects (失业率5.5%)."""
+    BAND = "band"
+    """A range (6%-7%) or a plain figure about a value (1.4万亿斤左右)."""
+    POINTS = "points"
+    """A change in percentage points (提高2个百分点)."""
+    RISE = "rise"
+    """A rise in % of an amount over last year (增长7%, 翻一番)."""
+    FALL = "fall"
+    """A fall in % against last year (下降3%); a fall in points is tracked as a floor on the fall."""
+    NET_ADD = "net_add"
+    """An amount added to a standing level during the year (净增100家)."""
+    SHARE = "share"
+    """The share of one amount in another (占全市的30%)."""
+    POSITION = "position"
+    """A place in a ranking (前三, 第5位, 前列)."""
+    UPWARD = "upward"
+    """A rise with no figure (有所提高)."""
+    STEPS = "steps"
+    """Dated steps to done (6月底前出台方案, 年底前建成)."""
+
+
 @attrs.frozen(kw_only=True)
 class Drafting:
     """How `targetkit draft` writes a target of this kind read from a plan's text.
@@ -221,6 +254,12 @@ class Drafting:
     drafted indicator, and ``value``, ``low``, ``high``, ``unit``, ``stretch`` and
     ``high_is_stretch`` the figures read, where the kind has such fields.
 
+    A kind with words and no ``role`` is drafted plainly: the figure after its words, with its
+    unit and subject. A kind with a ``role`` is read the way the drafter reads that role (a cap
+    word before a figure in 百分点 reads as a fall in points, a rise word before 100家 as
+    ``count_as``, …), and the first registered kind of each role is the one the text's shape
+    chooses when no word of a kind does (前三 → the `DraftRole.POSITION` kind).
+
     Attributes:
         words: Wordings that introduce the kind before its figure, as plans write them (plain
             text; the longest match wins across all kinds).
@@ -229,11 +268,25 @@ class Drafting:
             ``unit`` (a short ASCII name: yi, pct …), and ``label`` for a milestone's step.
         indicators: The ids of the drafted indicators, one per indicator field in field order,
             templates over ``id`` (the target's id).
+        role: How the drafter reads the kind (`DraftRole`); None: plainly, by its words only.
+        nouns: Subject nouns that choose the kind for a figure in % whose words do not say
+            down (工业增加值增速7% → growth, as 增长7% would): plain text, anywhere in the subject.
+        count_as: The kind the words read as before a figure with a count or amount unit rather
+            than a %, by its name ('': the kind itself). 增长100家 is a net increase, not growth.
+        gloss: How the review notes name a reading of this kind (``“增长100家” read as …``);
+            '': the kind's name.
+        carries_to_levels: Whether the words carry on to a following figure of a level subject
+            that has no words of its own (``增长7%、占比30%``: 占比 is no growth).
     """
 
     words: tuple[str, ...] = ()
     slug: str = "{kind}_{value}_{unit}"
     indicators: tuple[str, ...] = ("{id}",)
+    role: DraftRole | None = None
+    nouns: tuple[str, ...] = ()
+    count_as: str = ""
+    gloss: str = ""
+    carries_to_levels: bool = True
 
 
 DRAFTING = Drafting()

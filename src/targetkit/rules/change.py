@@ -24,6 +24,7 @@ from targetkit.rules._base import (
     Bools,
     Display,
     Drafting,
+    DraftRole,
     Field,
     FieldType,
     Floats,
@@ -230,7 +231,11 @@ class NetIncreaseKind(Kind[NetIncrease]):
         part_field="value",
         rollup=Rollup.SUM,
     )
-    drafting = Drafting(words=("净增加", "净增"))
+    drafting = Drafting(
+        words=("净增加", "净增"),
+        role=DraftRole.NET_ADD,
+        gloss="a net increase on the level at the start of the year",
+    )
 
     def check(self, rule: NetIncrease, plan: Plan) -> Sequence[tuple[str, str, str]]:
         return [
@@ -350,6 +355,10 @@ class GrowthKind(Kind[Growth]):
             "扩大",
         ),
         slug="growth_{value}{unit}",
+        role=DraftRole.RISE,
+        nouns=("增速", "增长率", "增幅", "增长"),
+        count_as="net_increase",
+        carries_to_levels=False,
     )
 
     def check(self, rule: Growth, plan: Plan) -> Sequence[tuple[str, str, str]]:
@@ -480,7 +489,7 @@ class ChangePPKind(Kind[ChangePP]):
         Field(name="stretch", type=FieldType.NUMBER, doc="a hoped-for rise beyond X"),
     )
     display = Display(baseline_comparable=False, part_field="value")
-    drafting = Drafting(slug="change_{value}pp")
+    drafting = Drafting(slug="change_{value}pp", role=DraftRole.POINTS)
 
     def check(self, rule: ChangePP, plan: Plan) -> Sequence[tuple[str, str, str]]:
         out = [
@@ -571,7 +580,7 @@ class IncreaseKind(Kind[Increase]):
             doc="the unit of the baseline (default: the indicator's)",
         ),
     )
-    drafting = Drafting(slug="increase")
+    drafting = Drafting(slug="increase", role=DraftRole.UPWARD)
 
     def check(self, rule: Increase, plan: Plan) -> Sequence[tuple[str, str, str]]:
         out = [*ref_problems(plan, "indicator", rule.indicator)]

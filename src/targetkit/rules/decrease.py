@@ -23,6 +23,7 @@ from targetkit.rules import (
     Batch,
     Display,
     Drafting,
+    DraftRole,
     Field,
     FieldType,
     Kind,
@@ -85,6 +86,7 @@ class DecreaseKind(Kind[Decrease]):
     drafting = Drafting(
         words=("下降", "降低", "减少", "压减", "压缩", "缩短", "削减", "缩减"),
         slug="decrease_{value}{unit}",
+        role=DraftRole.FALL,
     )
 
     def check(self, rule: Decrease, plan: Plan) -> Sequence[tuple[str, str, str]]:

@@ -24,6 +24,7 @@ from targetkit.rules._base import (
     Batch,
     Display,
     Drafting,
+    DraftRole,
     Field,
     FieldType,
     Ints,
@@ -94,7 +95,7 @@ class MilestoneKind(Kind[Milestone]):
         Field(name="stages", type=FieldType.STAGES, default=(), doc="stages with their due dates"),
     )
     display = Display(done_or_not=True)
-    drafting = Drafting(slug="milestone_{label}")
+    drafting = Drafting(slug="milestone_{label}", role=DraftRole.STEPS)
 
     def check(self, rule: Milestone, plan: Plan) -> Sequence[tuple[str, str, str]]:
         out = [*ref_problems(plan, "indicator", rule.indicator)]

@@ -15,6 +15,7 @@ from targetkit.rules._base import (
     Batch,
     Display,
     Drafting,
+    DraftRole,
     Field,
     FieldType,
     Floats,
@@ -71,7 +72,7 @@ class RankKind(Kind[Rank]):
         Field(name="stretch", type=FieldType.INTEGER, doc="a hoped-for better rank"),
     )
     display = Display(lower_is_better=True, ordinal=True, part_field="value")
-    drafting = Drafting(slug="rank_{value}")
+    drafting = Drafting(slug="rank_{value}", role=DraftRole.POSITION)
 
     def check(self, rule: Rank, plan: Plan) -> Sequence[tuple[str, str, str]]:
         out = [*ref_problems(plan, "indicator", rule.indicator)]

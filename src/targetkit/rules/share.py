@@ -19,6 +19,7 @@ from targetkit.rules._base import (
     Batch,
     Display,
     Drafting,
+    DraftRole,
     Field,
     FieldType,
     Floats,
@@ -86,7 +87,9 @@ class ShareKind(Kind[Share]):
         ),
     )
     display = Display(part_field="value", rollup=Rollup.RATIO)
-    drafting = Drafting(slug="share_{value}{unit}", indicators=("{id}_num", "{id}_den"))
+    drafting = Drafting(
+        slug="share_{value}{unit}", indicators=("{id}_num", "{id}_den"), role=DraftRole.SHARE
+    )
 
     def check(self, rule: Share, plan: Plan) -> Sequence[tuple[str, str, str]]:
         out = [

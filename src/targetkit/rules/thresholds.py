@@ -27,6 +27,7 @@ from targetkit.rules._base import (
     Bools,
     Display,
     Drafting,
+    DraftRole,
     Field,
     FieldType,
     Floats,
@@ -275,7 +276,8 @@ class AtLeastKind(Kind[AtLeast]):
             "完成",
             "达",
             "超",
-        )
+        ),
+        role=DraftRole.FLOOR,
     )
 
     def check(self, rule: AtLeast, plan: Plan) -> Sequence[tuple[str, str, str]]:
@@ -354,7 +356,8 @@ class AtMostKind(Kind[AtMost]):
             "缩减至",
             "减至",
             "控制到",
-        )
+        ),
+        role=DraftRole.CAP,
     )
 
     def check(self, rule: AtMost, plan: Plan) -> Sequence[tuple[str, str, str]]:
@@ -475,7 +478,7 @@ class BetweenKind(Kind[Between]):
         ),
     )
     display = Display(counts_up_on=frozenset({IndicatorKind.CUMULATIVE}))
-    drafting = Drafting(slug="between_{low}_{high}_{unit}")
+    drafting = Drafting(slug="between_{low}_{high}_{unit}", role=DraftRole.BAND)
 
     def check(self, rule: Between, plan: Plan) -> Sequence[tuple[str, str, str]]:
         out = [
