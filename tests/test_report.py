@@ -18,7 +18,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
-import attrs
+import attrs as attrs_
 import numpy as np
 import pytest
 
@@ -473,7 +473,7 @@ def test_a_trajectory_does_not_depend_on_the_other_targets(
     # the targets with a figure: each target's points are those of its own plan of one target
     together = trajectories(tk.evaluate(plan, actuals, as_of=YEAR_END), actuals)
     for target in plan.targets:
-        alone = attrs.evolve(plan, targets=(target,))
+        alone = attrs_.evolve(plan, targets=(target,))
         own = trajectories(tk.evaluate(alone, actuals, as_of=YEAR_END), actuals)
         assert together[target.id].points == own[target.id].points, target.id
 
