@@ -529,21 +529,11 @@ def plot_overview(
     )
     for bar, r in zip(bars, results, strict=True):
         bar.set_hatch(_HATCH[r.light])
-    expected = [
-        (y, 100 * r.expected) for y, r in zip(ys, results, strict=True) if r.expected is not None
-    ]
-    if expected:
-        ax.scatter(
-            [x for _, x in expected],
-            [y for y, _ in expected],
-            marker="|",
-            s=260,
-            linewidths=2.2,
-            color=_TARGET,
-            zorder=4,
-            label=words["expected"],
-            gid="expected",
-        )
+    _expected_ticks(
+        ax,
+        [(y, 100 * r.expected) for y, r in zip(ys, results, strict=True) if r.expected is not None],
+        words["expected"],
+    )
     ax.axvline(100, color=_TARGET, linestyle=":", linewidth=1.2, label=words["full"], gid="target")
     for y, w, r in zip(ys, widths, results, strict=True):
         label = r.status.label_zh if lang == "zh" else r.status.label_en
@@ -577,6 +567,22 @@ def plot_overview(
 
 
 _PARTS_CAP = 200.0  # percent: longer bars are cut there, their labels give the figure
+
+
+def _expected_ticks(ax: Any, points: list[tuple[float, float]], label: str) -> None:
+    """Mark each bar's expected progress (序时进度) with a tick: ``points`` are (y, percent)."""
+    if points:
+        ax.scatter(
+            [x for _, x in points],
+            [y for y, _ in points],
+            marker="|",
+            s=260,
+            linewidths=2.2,
+            color=_TARGET,
+            zorder=4,
+            label=label,
+            gid="expected",
+        )
 
 
 def plot_parts(
@@ -637,18 +643,7 @@ def plot_parts(
         for bar, r in zip(bars, rows[picked], strict=True):
             bar.set_hatch(_HATCH[r.light])
     expected = [(y, 100 * r.expected) for y, r in zip(ys, rows, strict=True) if r.expected]
-    if expected:
-        ax.scatter(
-            [min(x, _PARTS_CAP) for _, x in expected],
-            [y for y, _ in expected],
-            marker="|",
-            s=260,
-            linewidths=2.2,
-            color=_TARGET,
-            zorder=4,
-            label=words["expected"],
-            gid="expected",
-        )
+    _expected_ticks(ax, [(y, min(x, _PARTS_CAP)) for y, x in expected], words["expected"])
     ax.axvline(100, color=_TARGET, linestyle=":", linewidth=1.2, label=words["full"], gid="target")
     for y, w, rate, r in zip(ys, widths, rates, rows, strict=True):
         label = r.status.label_zh if lang == "zh" else r.status.label_en

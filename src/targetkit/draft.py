@@ -1140,6 +1140,11 @@ class _Context:
         return self.end > self.start
 
 
+def _untracked(s: _Sentence, note: str) -> Finding:
+    """Return a sentence with numbers left out of the draft, with the reason."""
+    return Finding(kind="untracked", sentence=s.text, section=s.section, item=s.item, note=note)
+
+
 class _SentenceReader:
     """Read the targets of one sentence; collect the numbers it leaves over."""
 
@@ -2559,12 +2564,8 @@ def draft_plan(
             values = _rule_values(r, kind)
             if values is None:
                 findings.append(
-                    Finding(
-                        kind="untracked",
-                        sentence=s.text,
-                        section=s.section,
-                        item=s.item,
-                        note=f"{r.title}: read as {kind.name}, whose fields the text does not give",
+                    _untracked(
+                        s, f"{r.title}: read as {kind.name}, whose fields the text does not give"
                     )
                 )
                 continue
@@ -2597,15 +2598,7 @@ def draft_plan(
             )
         left = reader.leftovers()
         if left:
-            findings.append(
-                Finding(
-                    kind="untracked",
-                    sentence=s.text,
-                    section=s.section,
-                    item=s.item,
-                    note="; ".join(f"{word}: {why}" for word, why in left),
-                )
-            )
+            findings.append(_untracked(s, "; ".join(f"{word}: {why}" for word, why in left)))
     if not targets and ctx.review:
         raise ConfigError.single(
             source,
