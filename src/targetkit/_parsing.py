@@ -247,7 +247,9 @@ def text(raw: Any) -> str:
 
 def nonempty_text(raw: Any) -> str:
     """Return non-empty text, stripped."""
-    value = text(raw)
+    if not isinstance(raw, str):  # `text`, written out: every id and title comes through here
+        raise TypeError("expected text")
+    value = raw.strip()
     if not value:
         raise ValueError("must not be empty")
     return value

@@ -453,7 +453,10 @@ def _quantity_values(
     errs: _Collector,
 ) -> dict[str, Any] | None:
     """Let values be written as quantity strings ("220 亿元", "20%"): split them into value and unit."""
-    if not any(isinstance(raw.get(key), str) for key in keys):
+    for key in keys:
+        if isinstance(raw.get(key), str):
+            break
+    else:
         return raw  # plain numbers: nothing to split
     out = dict(raw)
     for key in keys:
