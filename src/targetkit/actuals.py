@@ -481,12 +481,6 @@ class _Factored:
         """Return each row's (stripped) cell, as an array of references to the distinct texts."""
         return np.array(self.uniques, dtype=object)[self.codes]
 
-    def apply(self, fn: Any) -> npt.NDArray[np.object_]:
-        """Return ``fn`` of each row's cell, calling it once per distinct cell."""
-        answers = np.empty(len(self.uniques), dtype=object)
-        answers[:] = [fn(u) for u in self.uniques]
-        return answers[self.codes]
-
     def take(self, rows: npt.NDArray[np.intp]) -> _Factored:
         return _Factored(self.codes[rows], self.uniques)
 

@@ -240,7 +240,7 @@ def _source(item: Any, where: KeyPath, errs: Collector) -> dict[str, Any] | None
         if value is not None:
             spec[key] = value.strip() if key != "query" else value
     spec["partial"] = get(
-        item, "partial", where, errs, _flag, default=False, expect="partial = true"
+        item, "partial", where, errs, _boolean("partial"), default=False, expect="partial = true"
     )
     if has_url:
         for key in (k for k in _WORKBOOK_KEYS if k in item):
@@ -356,10 +356,6 @@ def _nonempty_text(key: str) -> Callable[[Any], str]:
         return raw
 
     return convert
-
-
-def _flag(raw: Any) -> bool:
-    return _boolean("partial")(raw)
 
 
 def _boolean(key: str) -> Callable[[Any], bool]:
