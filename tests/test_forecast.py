@@ -345,6 +345,13 @@ def test_json_and_frames_carry_the_forecast() -> None:
         assert not bool(f.loc[0, "at_risk"])
     none = _investment("").to_dict()["results"][0]
     assert none["forecast"] is None
+    forecast_columns = {"forecast", "forecast_low", "forecast_high", "forecast_method", "at_risk"}
+    for messages in (True, False):
+        bare = ev.to_frame(messages=messages, forecasts=False)
+        assert not forecast_columns & set(bare.columns)
+        full = ev.to_frame(messages=messages)
+        assert list(bare.columns) == [c for c in full.columns if c not in forecast_columns]
+        assert bare.loc[0, "completion"] == pytest.approx(full.loc[0, "completion"])
 
 
 def test_cli_csv_and_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -293,7 +293,7 @@ class Evaluation:
             "forecast_high",
         ):
             frame[column] = frame[column].astype("float64")
-        return frame
+        return frame if forecasts else frame.drop(columns=list(FRAME_COLUMNS[-5:]))
 
     def to_dict(self, *, lang: str = "zh") -> dict[str, Any]:
         """Return the JSON document of ``targetkit check --format json`` (documented schema).
