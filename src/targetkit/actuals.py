@@ -263,16 +263,22 @@ def _utf8(path: Path) -> bytes:
 
 def _read_csv(path: Path, plan: Plan) -> Actuals:
     data = _utf8(path)
-    if not data.strip():
-        return read_csv_text("", plan, source=str(path))  # the empty file's own message
-    fast = _read_plain_csv(data, str(path), plan)
+    fast = _read_plain_csv(data, str(path), plan) if data.strip() else None
     if fast is not None:
         return fast
-    return read_csv_text(data.decode("utf-8"), plan, source=str(path))
+    text = data.decode("utf-8")
+    _check_not_empty(text, str(path))
+    return _read_any_csv(text, plan, str(path))
 
 
 def read_csv_text(text: str, plan: Plan, *, source: str) -> Actuals:
     """Read actuals from CSV text as from a file named ``source`` (lines counted in the text)."""
+    _check_not_empty(text, source)
+    fast = _read_plain_csv(text.encode("utf-8"), source, plan)
+    return fast if fast is not None else _read_any_csv(text, plan, source)
+
+
+def _check_not_empty(text: str, source: str) -> None:
     if not text.strip():
         raise DataError.single(
             source,
@@ -281,9 +287,10 @@ def read_csv_text(text: str, plan: Plan, *, source: str) -> Actuals:
             "a CSV needs a header line: indicator,date,value,unit[,reported_at,source,note]",
             line=1,
         )
-    fast = _read_plain_csv(text.encode("utf-8"), source, plan)
-    if fast is not None:
-        return fast
+
+
+def _read_any_csv(text: str, plan: Plan, source: str) -> Actuals:
+    """Read CSV text the plain reader declined (quotes, ragged rows …) with the csv module."""
     reader = csv.reader(io.StringIO(text, newline=""))
     problems: list[Problem] = []
     header: list[str] | None = None
@@ -546,7 +553,7 @@ def _build(
             places = [places[i] for i in rows.tolist()] if places else None
             n = len(rows)
     indicators = ind_f.cells()
-    row_places: Sequence[str] = places if places else _Repeated(source, n)
+    row_places = np.asarray(places, dtype=object) if places else _same(n, source)
 
     def col(name: str) -> _Factored:
         return factored.get(name) or _Factored.of(None, n)
@@ -554,7 +561,7 @@ def _build(
     def problem(i: int, column: str, message: str, hint: str = "") -> None:
         problems.append(
             Problem(
-                source=row_places[i],
+                source=str(row_places[i]),
                 path=column,
                 line=int(line_numbers[i]),
                 message=message,
@@ -727,10 +734,7 @@ def _build(
             "unit": pd.Series(units_of[unit_codes], dtype="object"),
             "source": pd.Series(col("source").cells(), dtype="object"),
             "note": pd.Series(col("note").cells(), dtype="object"),
-            "file": pd.Series(
-                np.asarray(places, dtype=object) if places else _same(n, source),
-                dtype="object",
-            ),
+            "file": pd.Series(row_places, dtype="object"),
             "line": pd.Series(line_numbers, dtype="int64"),
             "scope": pd.Series(scopes, dtype="object"),
         }
@@ -746,19 +750,6 @@ def _same(n: int, text: str) -> npt.NDArray[np.object_]:
     out = np.empty(n, dtype=object)
     out.fill(text)
     return out
-
-
-class _Repeated(Sequence[str]):
-    """One text ``n`` times, without a list of ``n`` references."""
-
-    def __init__(self, text: str, n: int) -> None:
-        self._text, self._n = text, n
-
-    def __len__(self) -> int:
-        return self._n
-
-    def __getitem__(self, i: Any) -> Any:
-        return self._text
 
 
 def _check_scopes(scopes: _Factored, plan: Plan, problem: Any) -> None:
