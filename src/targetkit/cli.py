@@ -284,13 +284,6 @@ def _build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _source(path: str) -> str:
-    """Return a plan path as `targetkit.config.load` names it in messages."""
-    from pathlib import Path  # noqa: PLC0415
-
-    return str(Path(path))
-
-
 def _today_in(timezone: str) -> dt.date:
     import zoneinfo  # noqa: PLC0415
 
@@ -298,11 +291,11 @@ def _today_in(timezone: str) -> dt.date:
 
 
 def _cmd_validate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from targetkit.config import parse, read_document  # noqa: PLC0415
+    from targetkit.config import parse_document, read_document  # noqa: PLC0415
 
     warnings: list[Any] = []
     document = read_document(args.plan)
-    plan = parse(document[0], source=_source(args.plan), text=document[1], warnings=warnings)
+    plan = parse_document(document, args.plan, warnings=warnings)
     from targetkit.notify import load_settings  # noqa: PLC0415
 
     # a [notify] table is part of the file: check it too
@@ -327,11 +320,9 @@ def _load_inputs(
     """Parse the plan of ``document`` (a one-item list, emptied: the mapping is let go before
     the actuals are read) and read the actuals."""
     from targetkit.actuals import Actuals, read_actuals  # noqa: PLC0415
-    from targetkit.config import parse  # noqa: PLC0415
+    from targetkit.config import parse_document  # noqa: PLC0415
 
-    data, text = document.pop()
-    plan = parse(data, source=_source(args.plan), text=text)
-    del data, text
+    plan = parse_document(document.pop(), args.plan)
     as_of = args.as_of or _today_in(plan.timezone)
     actuals = read_actuals(args.actuals, plan, as_of=as_of) if args.actuals else Actuals.empty()
     return plan, actuals, as_of
@@ -587,14 +578,14 @@ def _cmd_draft(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _cmd_alerts(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from targetkit.config import parse, read_document  # noqa: PLC0415
+    from targetkit.config import parse_document, read_document  # noqa: PLC0415
     from targetkit.notify import history_text, load_settings  # noqa: PLC0415
 
     actions = ("history", "silence", "silences", "unsilence", "prune")
     if args.alerts_command not in actions:
         raise _UsageError(f"targetkit alerts: choose an action: {', '.join(actions)}")
     document = read_document(args.plan)
-    plan = parse(document[0], source=_source(args.plan), text=document[1])
+    plan = parse_document(document, args.plan)
     settings = load_settings(args.plan, args.notify, plan_document=document)
     now = dt.datetime.now(dt.UTC)
     if args.alerts_command == "silence":

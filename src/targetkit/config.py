@@ -58,7 +58,7 @@ from targetkit.rules import (
 )
 from targetkit.units import HUGE, TINY, UnitSystem, units_with
 
-__all__ = ["dump", "dumps", "load", "parse", "read_document"]
+__all__ = ["dump", "dumps", "load", "parse", "parse_document", "read_document"]
 
 _INDICATOR_KIND = _choice(IndicatorKind)
 _SEVERITY = _choice(Severity)
@@ -1163,7 +1163,21 @@ def load(path: str | Path, *, warnings: list[Problem] | None = None) -> Plan:
     Raises:
         ConfigError: when the file cannot be read or holds problems (all listed).
     """
-    data, text = read_document(path)
+    return parse_document(read_document(path), path, warnings=warnings)
+
+
+def parse_document(
+    document: tuple[Mapping[str, Any], str],
+    path: str | Path,
+    *,
+    warnings: list[Problem] | None = None,
+) -> Plan:
+    """Return the plan of a document `read_document` read from ``path`` (named as `load` does).
+
+    Raises:
+        ConfigError: listing every problem in the plan.
+    """
+    data, text = document
     return parse(data, source=str(Path(path)), text=text, warnings=warnings)
 
 

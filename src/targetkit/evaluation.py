@@ -845,6 +845,19 @@ class _Columns:
 _STATUSES = STATUSES
 
 
+def _this_and_earlier(
+    dates: list[dt.date],
+    values: list[float],
+    start: dt.date,
+    deadline: dt.date,
+    shift: float = 0.0,
+) -> tuple[list[tuple[dt.date, float]], list[tuple[dt.date, float]]]:
+    """Split an indicator's figures, less ``shift``, into this period's and earlier ones."""
+    ours = [(d, x - shift) for d, x in zip(dates, values, strict=True) if start <= d <= deadline]
+    past = [(d, x - shift) for d, x in zip(dates, values, strict=True) if d < start]
+    return ours, past
+
+
 class _Series:
     """The plain visible figures of an evaluation as Python values, per indicator position.
 
@@ -980,10 +993,7 @@ class _Work:
         change = not display.baseline_comparable and not math.isnan(base)
         shift = base if change else 0.0
         start = plan.start
-        ours = [
-            (d, x - shift) for d, x in zip(dates, values, strict=True) if start <= d <= deadline
-        ]
-        past = [(d, x - shift) for d, x in zip(dates, values, strict=True) if d < start]
+        ours, past = _this_and_earlier(dates, values, start, deadline, shift)
         if change:
             # each earlier year counted from its own start: less that year's opening figure
             figures = dict(zip(dates, values, strict=True))
@@ -1017,8 +1027,7 @@ class _Work:
         indicator = plan.indicator(target.rule.indicator_ids()[0])
         dates, values = series.figures(plan.position(indicator.id), 1.0)
         start = plan.start
-        ours = [(d, x) for d, x in zip(dates, values, strict=True) if start <= d <= deadline]
-        past = [(d, x) for d, x in zip(dates, values, strict=True) if d < start]
+        ours, past = _this_and_earlier(dates, values, start, deadline)
         goal, base = float(v.target_value[j]), float(v.baseline[j])
         if math.isnan(float(v.expected[j])):  # a rate against last year's same period
             figures = dict(zip(dates, values, strict=True))
