@@ -865,13 +865,15 @@ class _Series:
     distinct day) costs far less than numpy calls on a few elements each.
     """
 
-    def __init__(self, obs: Observations) -> None:
+    def __init__(self, obs: Observations, indicators: int) -> None:
         keep = obs.plain
         codes = obs.codes[keep]
-        self._codes = codes
-        self._days: list[int] = obs.days[keep].tolist()
+        # where each indicator position's figures start, found for all positions at once
+        self._bounds: list[int] = np.searchsorted(codes, np.arange(indicators + 1)).tolist()
+        days: list[int] = obs.days[keep].tolist()
         self._values: list[float] = obs.values[keep].tolist()
         self._dates: dict[int, dt.date] = {}
+        self._days = [self.date(d) for d in days]
 
     def date(self, day: int) -> dt.date:
         known = self._dates.get(day)
@@ -881,11 +883,9 @@ class _Series:
 
     def figures(self, code: int, factor: float) -> tuple[list[dt.date], list[float]]:
         """Return the dates and values (divided by ``factor``) of indicator position ``code``."""
-        lo, hi = (int(x) for x in np.searchsorted(self._codes, [code, code + 1]))
-        return (
-            [self.date(d) for d in self._days[lo:hi]],
-            [x / factor for x in self._values[lo:hi]],
-        )
+        lo, hi = self._bounds[code], self._bounds[code + 1]
+        values = self._values[lo:hi]
+        return self._days[lo:hi], values if factor == 1.0 else [x / factor for x in values]
 
 
 class _Work:
@@ -939,7 +939,7 @@ class _Work:
             n = len(self.plan.targets)
             forecasts: list[Forecast | None] = [None] * n
             at_risk = [False] * n
-            series = _Series(self.observations)
+            series = _Series(self.observations, len(self.plan.indicators))
             for group, verdicts in zip(self.compiled.groups, self.verdicts, strict=True):
                 display = group.kind.display
                 if not display.counts_up_on and not display.grows_on:

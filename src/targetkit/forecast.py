@@ -191,15 +191,27 @@ def profile_share(
         figure on its last day, linear between two of its figures; None when it has no figure
         on its last day, no figures on both sides of the day, or a total that is not positive.
     """
-    s, e, d = (_shifted(x, years_back) for x in (start, end, on))
+    curve = _profile(past, start, end, years_back)
+    return None if curve is None else curve(on)
+
+
+def _profile(
+    past: Sequence[Point], start: dt.date, end: dt.date, years_back: int
+) -> Callable[[dt.date], float | None] | None:
+    """Return the share curve of the earlier period ``years_back`` (None without its total)."""
+    s, e = _shifted(start, years_back), _shifted(end, years_back)
     own = sorted((day, v) for day, v in past if s <= day <= e)
     total = dict(own).get(e)
     if total is None or not total > 0:
         return None
-    # only the earlier period's own figures count: a share made up between its opening zero
-    # and its year total would be a straight line passed off as a profile
-    part = _interpolate(own, d)
-    return None if part is None else part / total
+
+    def share(on: dt.date) -> float | None:
+        # only the earlier period's own figures count: a share made up between its opening
+        # zero and its year total would be a straight line passed off as a profile
+        part = _interpolate(own, _shifted(on, years_back))
+        return None if part is None else part / total
+
+    return share
 
 
 @functools.lru_cache(maxsize=4096)
@@ -214,6 +226,33 @@ def _month_ends(after: dt.date, end: dt.date) -> tuple[dt.date, ...]:
             return (*days, end)
         if month_end > after:
             days.append(month_end)
+
+
+def _steps(
+    curve: Sequence[tuple[dt.date, float | None]], share: float, end: dt.date
+) -> tuple[tuple[dt.date, float], ...]:
+    """Return each month end's share of the way from the latest figure to the forecast.
+
+    ``curve`` gives the expected share done at each month end after the latest figure (None
+    where unknown: no move); the deadline is the whole way.
+    """
+    out = []
+    for day, known in curve:
+        g = 1.0 if day >= end else (known or share)
+        f = 1.0 if share >= 1 else max(0.0, min(1.0, (g - share) / (1 - share)))
+        out.append((day, f))
+    return tuple(out)
+
+
+@functools.lru_cache(maxsize=4096)
+def _run_rate_steps(
+    pace: Pace, start: dt.date, end: dt.date, on: dt.date
+) -> tuple[tuple[dt.date, float], ...]:
+    """`_steps` along the pace curve: the same for every target of a period and a date."""
+    share = expected_progress(pace, start, end, on) or 0.0
+    return _steps(
+        [(d, expected_progress(pace, start, end, d)) for d in _month_ends(on, end)], share, end
+    )
 
 
 def forecast_series(
@@ -270,58 +309,49 @@ def forecast_series(
         )
     rising = all(b >= a for (_, a), (_, b) in itertools.pairwise(ours)) and now >= 0
 
-    def share_of(years_back: int) -> Callable[[dt.date], float | None]:
-        return lambda day: profile_share(past, start=start, end=end, on=day, years_back=years_back)
-
     # the earlier periods the figures reach back to (none: the run rate, without looking)
     back = min(10, start.year - min(d.year for d, _ in past)) if past else 0
-    years = [k for k in range(1, back + 1) if share_of(k)(on)]
+    profiles = [(k, c) for k in range(1, back + 1) if (c := _profile(past, start, end, k))]
+    years = [(k, found) for k, c in profiles if (found := c(on))]
     estimates: list[float] = []
     if years:
         method = ForecastMethod.PROFILE
-        curve = share_of(years[0])
-        share = curve(on) or 1.0
+        first, share = years[0]
+        curve = dict(profiles)[first]
         value = now / share
-        for k in years:
-            estimates.append(now / (share_of(k)(on) or 1.0))
+        estimates.extend(now / found for _, found in years)
         for d, v in ours[:-1]:
             earlier = curve(d)
             if earlier:
                 estimates.append(v / earlier)
-        year = _shifted(on, years[0]).year
+        year = _shifted(on, first).year
         basis = f"{year}年同期进度 {100 * share:.1f}%"
         basis_en = f"{year}'s profile: {100 * share:.1f}% done by the same day"
         margin = PROFILE_MARGIN
+        steps = _steps([(day, curve(day)) for day in _month_ends(on, end)], share, end)
     else:
         method = ForecastMethod.RUN_RATE
         use = pace if pace is not None and pace.method is not PaceMethod.NONE else Pace()
-
-        def progress(day: dt.date) -> float | None:
-            return expected_progress(use, start, end, day)
-
-        curve = progress
-        share = progress(on) or 0.0
+        share = expected_progress(use, start, end, on) or 0.0
         if share <= 0:
             return None
         value = now / share
         estimates.append(value)
         for d, v in ours[:-1]:
-            earlier = progress(d) or 0.0
+            earlier = expected_progress(use, start, end, d) or 0.0
             if earlier < share:
                 estimates.append(now + (now - v) / (share - earlier) * (1 - share))
         basis = f"序时进度 {100 * share:.1f}%"
         basis_en = f"run rate: {100 * share:.1f}% of the period elapsed"
         margin = RUN_RATE_MARGIN
+        steps = _run_rate_steps(use, start, end, on)
     width = margin * (1 - share) * (1 + 1 / len(estimates))
     low = min([*estimates, value * (1 - width) if value >= 0 else value * (1 + width)])
     high = max([*estimates, value * (1 + width) if value >= 0 else value * (1 - width)])
     if rising:
         low = max(low, now)
-    path: list[tuple[dt.date, float, float, float]] = []
-    for day in _month_ends(on, end):
-        g = 1.0 if day >= end else (curve(day) or share)
-        f = 1.0 if share >= 1 else max(0.0, min(1.0, (g - share) / (1 - share)))
-        path.append((day, now + (value - now) * f, now + (low - now) * f, now + (high - now) * f))
+    up, down, top = value - now, low - now, high - now
+    path = tuple((day, now + up * f, now + down * f, now + top * f) for day, f in steps)
     return Forecast(
         value=value,
         low=low,
@@ -334,7 +364,7 @@ def forecast_series(
         share=share,
         target=target,
         points=tuple(ours),
-        path=tuple(path),
+        path=path,
     )
 
 

@@ -25,7 +25,7 @@ class PaceMethod(enum.StrEnum):
     NONE = "none"
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, cache_hash=True)
 class Pace:
     """Expected progress over a period: months (default), days, a schedule, or none.
 
