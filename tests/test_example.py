@@ -299,3 +299,15 @@ def test_without_the_district_file_every_part_has_no_data() -> None:
     actuals = tk.read_actuals(ACTUALS, plan, as_of=dt.date(2024, 1, 31))
     ev = tk.evaluate(plan, actuals, as_of=dt.date(2024, 1, 31))
     assert {p.status for p in ev.parts("tech_contract_turnover")} == {tk.Status.NO_DATA}
+
+
+def test_the_worked_example_streams_the_results_it_returns(
+    plan: tk.Plan, actuals: tk.Actuals
+) -> None:
+    for as_of in DATES:
+        day = dt.date.fromisoformat(as_of)
+        streamed = list(tk.evaluate(plan, actuals, as_of=day).stream())
+        assert streamed == list(tk.evaluate(plan, actuals, as_of=day).with_parts())
+        statuses = {r.target: r.status.value for r in streamed if r.scope is None}
+        assert [r.target for r in streamed if r.scope is None] == [t.id for t in plan.targets]
+        assert {t: statuses[t] for t in EXPECTED} == {t: e[as_of] for t, e in EXPECTED.items()}

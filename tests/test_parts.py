@@ -646,3 +646,30 @@ def test_the_parts_chart_in_a_real_browser(tmp_path: Path) -> None:
     assert bars[0] / bars[len(ranked) - 1] == pytest.approx(
         (ranked[0].completion or 0) / (ranked[-1].completion or 1), rel=0.02
     )
+
+
+def test_a_stream_gives_the_results_with_parts_and_leaves_the_alerts_as_they_were(
+    plan: tk.Plan,
+) -> None:
+    streamed = check(plan, ROWS, AS_OF)
+    kept = check(plan, ROWS, AS_OF)
+    rows = list(streamed.stream())
+    assert [(r.target, r.scope) for r in rows] == [
+        ("contracts", None),
+        ("contracts", "甲区"),
+        ("contracts", "乙县"),
+        ("hte", None),
+        ("hte", "甲区"),
+        ("hte", "乙县"),
+        ("share", None),
+        ("share", "甲区"),
+        ("share", "乙县"),
+        ("rate", None),
+        ("rate", "甲区"),
+        ("rate", "乙县"),
+    ]
+    assert rows == list(kept.with_parts())
+    # the alerts quote the results the stream kept; the rest are built again when asked for
+    assert streamed.alerts == kept.alerts
+    assert streamed.results == kept.results
+    assert list(streamed.stream()) == rows

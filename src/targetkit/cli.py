@@ -9,9 +9,10 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import gc
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, NoReturn, TextIO
 
 from targetkit._version import __version__
@@ -325,7 +326,32 @@ def _load_inputs(
     plan = parse_document(document.pop(), args.plan)
     as_of = args.as_of or _today_in(plan.timezone)
     actuals = read_actuals(args.actuals, plan, as_of=as_of) if args.actuals else Actuals.empty()
+    if _settling:
+        # the plan and the actuals live until the command ends: the collector need not trace
+        # through them again each time the results being built trigger a pass
+        gc.collect()
+        gc.freeze()
     return plan, actuals, as_of
+
+
+_settling: list[bool] = []
+
+
+@contextlib.contextmanager
+def _collector_settles() -> Iterator[None]:
+    """Let a command move its loaded inputs out of the garbage collector's passes (`gc.freeze`).
+
+    Undone when the command returns, and left alone when the caller froze objects of its own.
+    """
+    if gc.get_freeze_count():
+        yield
+        return
+    _settling.append(True)
+    try:
+        yield
+    finally:
+        _settling.pop()
+        gc.unfreeze()
 
 
 def _write_notes(actuals: Any, err: TextIO) -> None:
@@ -760,7 +786,8 @@ def main(
         "sources": _cmd_sources,
     }
     try:
-        return commands[args.command](args, out, err)
+        with _collector_settles():
+            return commands[args.command](args, out, err)
     except _UsageError as exc:
         err.write(f"{_one_line(str(exc))}\n")
         return EXIT_BAD_INPUT

@@ -198,6 +198,16 @@ class Evaluation:
         """
         return self._work.with_parts()
 
+    def stream(self) -> Iterator[TargetResult]:
+        """Yield the results of `with_parts` one at a time, without keeping them all.
+
+        For writing a large evaluation out: each result is built when it is reached and let go
+        after (but for those the alerts quote), so memory holds one result at a time. They equal
+        the results `with_parts` gives; asking for `results` after a stream builds the ones let
+        go again.
+        """
+        return self._work.stream()
+
     @property
     def alerts(self) -> tuple[Alert, ...]:
         """Return the alerts: lagging targets first (plan order), then overdue data."""
@@ -752,8 +762,9 @@ def _observations(
 
 def _evidence(frame: pd.DataFrame, rows: npt.NDArray[np.int64]) -> dict[int, Evidence]:
     """Return the `Evidence` of these actuals rows, built column-wise, by row position."""
+    # take the rows first: a whole string column as a numpy array is one Python object a row
     cols = {
-        c: frame[c].to_numpy()[rows].tolist()
+        c: frame[c].iloc[rows].tolist()
         for c in (
             "indicator",
             "stage",
@@ -932,6 +943,7 @@ class _Work:
         self._columns: dict[tuple[bool, int], tuple[_Columns, dict[int, Evidence]]] = {}
         self._forecasts: list[Forecast | None] | None = None
         self._at_risk: list[bool] | None = None
+        self._series: _Series | None = None
 
     def forecasts(self) -> tuple[list[Forecast | None], list[bool]]:
         """Return each target's year-end forecast and at-risk flag, in plan order."""
@@ -939,25 +951,36 @@ class _Work:
             n = len(self.plan.targets)
             forecasts: list[Forecast | None] = [None] * n
             at_risk = [False] * n
-            series = _Series(self.observations, len(self.plan.indicators))
-            for group, verdicts in zip(self.compiled.groups, self.verdicts, strict=True):
+            for g, group in enumerate(self.compiled.groups):
                 display = group.kind.display
                 if not display.counts_up_on and not display.grows_on:
                     continue
-                statuses = verdicts.status.tolist()
                 for j, i in enumerate(group.positions.tolist()):
-                    made = self._forecast(group, verdicts, j, series)
-                    if made is None:
-                        continue
-                    forecasts[i] = made
-                    status = _STATUSES[statuses[j]]
-                    at_risk[i] = (
-                        status.light is Light.GREEN
-                        and status is not Status.MET
-                        and made.falls_short(lower_is_better=display.lower_is_better)
-                    )
+                    forecasts[i], at_risk[i] = self._forecast_of(g, j)
             self._forecasts, self._at_risk = forecasts, at_risk
         return self._forecasts, self._at_risk
+
+    def _forecast_of(self, g: int, j: int) -> tuple[Forecast | None, bool]:
+        """Return one target's forecast and at-risk flag (made now unless all were made)."""
+        group, verdicts = self.compiled.groups[g], self.verdicts[g]
+        if self._forecasts is not None and self._at_risk is not None:
+            i = int(group.positions[j])
+            return self._forecasts[i], self._at_risk[i]
+        display = group.kind.display
+        if not display.counts_up_on and not display.grows_on:
+            return None, False
+        if self._series is None:
+            self._series = _Series(self.observations, len(self.plan.indicators))
+        made = self._forecast(group, verdicts, j, self._series)
+        if made is None:
+            return None, False
+        status = _STATUSES[int(verdicts.status[j])]
+        risky = (
+            status.light is Light.GREEN
+            and status is not Status.MET
+            and made.falls_short(lower_is_better=display.lower_is_better)
+        )
+        return made, risky
 
     def _forecast(self, group: _Group, v: Verdicts, j: int, series: _Series) -> Forecast | None:
         """Forecast one pro-rated target of a kind that counts up (`Display.counts_up_on`).
@@ -1136,11 +1159,7 @@ class _Work:
         notes: tuple[str, ...] = ()
         if scope is None and parts is not None and target.parts:
             notes = self._whole_notes(target, row)
-        forecast, risky = None, False
-        if scope is None:
-            forecasts, at_risk = self.forecasts()
-            i = int(group.positions[j])
-            forecast, risky = forecasts[i], at_risk[i]
+        forecast, risky = self._forecast_of(g, j) if scope is None else (None, False)
         return TargetResult(
             target=target.id,
             title=target.title,
@@ -1195,6 +1214,27 @@ class _Work:
                 "its parts: the whole needs a figure of its own)"
             )
         return tuple(notes)
+
+    def stream(self) -> Iterator[TargetResult]:
+        """Yield what `with_parts` returns, one result at a time, without keeping them all.
+
+        Results an alert will quote (a target whose status is alerted) are kept for `alerts`;
+        the others are let go once yielded, so writing a large evaluation holds one at a time.
+        """
+        if self._all is not None:
+            yield from self.with_parts()
+            return
+        parts, plan = self.compiled._parts, self.plan
+        for i, target in enumerate(plan.targets):
+            result = self._results[i]
+            if result is None:
+                g, j = self.compiled._where[target.id]
+                result = self._build(g, j)
+                if plan.severity_of(target, _STATUSES[int(self.status[i])]) is not None:
+                    self._results[i] = result
+            yield result
+            if parts is not None:
+                yield from (self.part(k) for k in parts.of_target.get(i, ()))
 
     def results(self) -> tuple[TargetResult, ...]:
         if self._all is None:

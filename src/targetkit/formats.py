@@ -299,7 +299,7 @@ def _write_csv(ev: Evaluation, out: TextIO) -> None:
     """Write the tidy frame's columns and rows (`Evaluation.to_frame`) as CSV, row by row."""
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(FRAME_COLUMNS)
-    for r in ev.with_parts():
+    for r in ev.stream():
         writer.writerow([_csv_cell(v) for v in frame_row(r, messages=True).values()])
 
 
@@ -388,7 +388,7 @@ def _write_json(
         out.write(",\n")
 
     def results() -> Iterable[dict[str, Any]]:
-        for r in ev.with_parts():
+        for r in ev.stream():
             entry = result_dict(r, lang)
             held = silenced.get(r.target)
             if held is not None:
