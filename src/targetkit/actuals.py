@@ -606,12 +606,14 @@ def _build(
         if isinstance(raw_column, pd.Series)
         else pd.Series(raw_column, dtype="object")
     )
-    # strings held by pandas (a CSV column) strip in one vectorised call; a list cell by cell
-    trimmed = raw_series.str.strip() if raw_series.dtype != object else raw_series
-    raw_values: npt.NDArray[np.object_] = trimmed.to_numpy(dtype=object, na_value="")
+    # strings held by pandas (a CSV column) strip in one vectorised call and stay pandas
+    # strings (no Python object a cell); a list is stripped cell by cell
+    stripped: pd.Series[Any]
     if raw_series.dtype == object:
-        raw_values = np.array([str(c).strip() for c in raw_values.tolist()], dtype=object)
-    stripped = pd.Series(raw_values, dtype="object")
+        stripped = pd.Series([str(c).strip() for c in raw_series.tolist()], dtype="object")
+    else:
+        stripped = raw_series.str.strip()
+    raw_values = stripped.array  # a cell by position: raw_values[i]
     unit_f = col("unit")
     unit_codes = unit_f.codes.copy()
     unit_texts = [_nfkc(u) for u in unit_f.uniques]
@@ -723,22 +725,30 @@ def _build(
             del problems[MAX_PROBLEMS:]
             problems.append(Problem(source=source, path="", message=f"… and {more} more problems"))
         raise DataError(problems)
+    columns = {
+        "indicator": (indicators, "object"),
+        "stage": (stages, "object"),
+        "date": (dates, "datetime64[s]"),
+        "value": (values, "float64"),
+        "reported_at": (reported, "datetime64[s]"),
+        "raw_value": (stripped, stripped.dtype),
+        "unit": (units_of[unit_codes], "object"),
+        "source": (col("source").cells(), "object"),
+        "note": (col("note").cells(), "object"),
+        "file": (row_places, "object"),
+        "line": (line_numbers, "int64"),
+        "scope": (scopes, "object"),
+    }
+    # the arrays are this function's own: the frame takes them as they are (a default frame
+    # copies every column into one block per type, doubling the memory for a moment)
     frame = pd.DataFrame(
         {
-            "indicator": pd.Series(indicators, dtype="object"),
-            "stage": pd.Series(stages, dtype="object"),
-            "date": pd.Series(dates, dtype="datetime64[s]"),
-            "value": values,
-            "reported_at": pd.Series(reported, dtype="datetime64[s]"),
-            "raw_value": pd.Series(raw_values, dtype="object"),
-            "unit": pd.Series(units_of[unit_codes], dtype="object"),
-            "source": pd.Series(col("source").cells(), dtype="object"),
-            "note": pd.Series(col("note").cells(), dtype="object"),
-            "file": pd.Series(row_places, dtype="object"),
-            "line": pd.Series(line_numbers, dtype="int64"),
-            "scope": pd.Series(scopes, dtype="object"),
-        }
+            name: pd.Series(cells, dtype=dtype, copy=False)
+            for name, (cells, dtype) in columns.items()
+        },
+        copy=False,
     )
+    del columns
     frame = _drop_duplicates(frame, problems)
     if problems:
         raise DataError(problems)

@@ -202,9 +202,9 @@ class Evaluation:
         """Yield the results of `with_parts` one at a time, without keeping them all.
 
         For writing a large evaluation out: each result is built when it is reached and let go
-        after (but for those the alerts quote), so memory holds one result at a time. They equal
-        the results `with_parts` gives; asking for `results` after a stream builds the ones let
-        go again.
+        after (the alerts keep the sentences they quote), so memory holds one at a time. They
+        equal the results `with_parts` gives; asking for `results` after a stream builds them
+        again.
         """
         return self._work.stream()
 
@@ -944,6 +944,7 @@ class _Work:
         self._forecasts: list[Forecast | None] | None = None
         self._at_risk: list[bool] | None = None
         self._series: _Series | None = None
+        self._quoted: dict[int, tuple[str, str]] = {}  # sentences alerts quote, from a stream
 
     def forecasts(self) -> tuple[list[Forecast | None], list[bool]]:
         """Return each target's year-end forecast and at-risk flag, in plan order."""
@@ -1218,8 +1219,9 @@ class _Work:
     def stream(self) -> Iterator[TargetResult]:
         """Yield what `with_parts` returns, one result at a time, without keeping them all.
 
-        Results an alert will quote (a target whose status is alerted) are kept for `alerts`;
-        the others are let go once yielded, so writing a large evaluation holds one at a time.
+        The sentences an alert will quote (a target whose status is alerted) are kept for
+        `alerts`; the results are let go once yielded, so writing a large evaluation holds one
+        at a time.
         """
         if self._all is not None:
             yield from self.with_parts()
@@ -1231,7 +1233,7 @@ class _Work:
                 g, j = self.compiled._where[target.id]
                 result = self._build(g, j)
                 if plan.severity_of(target, _STATUSES[int(self.status[i])]) is not None:
-                    self._results[i] = result
+                    self._quoted[i] = result.message_zh, result.message_en
             yield result
             if parts is not None:
                 yield from (self.part(k) for k in parts.of_target.get(i, ()))
@@ -1278,10 +1280,13 @@ class _Work:
                     )
                 severity = self.plan.severity_of(target, status)
                 if severity is not None:
-                    result = self.result(i)
+                    said = self._quoted.get(i)
+                    if said is None:
+                        result = self.result(i)
+                        said = result.message_zh, result.message_en
                     names = "、".join(str(a.scope) for a in lagging)
-                    zh = f"{target.title}：{status.label_zh}。{result.message_zh}"
-                    en = f"{target.title}: {status.label_en}. {result.message_en}"
+                    zh = f"{target.title}：{status.label_zh}。{said[0]}"
+                    en = f"{target.title}: {status.label_en}. {said[1]}"
                     if lagging:
                         zh += f"；滞后的分项：{names}"
                         en += "; lagging parts: " + ", ".join(str(a.scope) for a in lagging)
