@@ -387,7 +387,7 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     evaluation = evaluate(plan, actuals, as_of=as_of)
     quiet = _active_silences(found_settings, settings is not None, plan.id, as_of, err)
     if args.by == "scope":
-        from targetkit.formats import render_by_scope  # noqa: PLC0415
+        from targetkit.render.formats import render_by_scope  # noqa: PLC0415
 
         out.write(render_by_scope(evaluation, lang=args.lang, format=args.format))
     else:
@@ -460,7 +460,7 @@ def _write_check(
     evaluation: Any, out: TextIO, quiet: dict[str, Any], args: argparse.Namespace
 ) -> None:
     """Write check's output; silenced targets are marked: a key in JSON, a 静默 section."""
-    from targetkit.formats import render, write  # noqa: PLC0415
+    from targetkit.render.formats import render, write  # noqa: PLC0415
 
     marks = {
         target: {
@@ -554,7 +554,7 @@ def _cmd_sources(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 def _cmd_report(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from targetkit.config import read_document  # noqa: PLC0415
     from targetkit.evaluation import evaluate  # noqa: PLC0415
-    from targetkit.report import render_html, render_markdown  # noqa: PLC0415
+    from targetkit.render.report import render_html, render_markdown  # noqa: PLC0415
 
     document = read_document(args.plan)
     settings = None

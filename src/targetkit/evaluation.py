@@ -65,7 +65,9 @@ def _view(name: str) -> Callable[..., Any]:
     if name not in _VIEWS:
         import importlib  # noqa: PLC0415 - the views register themselves on import
 
-        importlib.import_module("targetkit.notebook" if name != "html" else "targetkit.report")
+        importlib.import_module(
+            "targetkit.render.notebook" if name != "html" else "targetkit.render.report"
+        )
     return _VIEWS[name]
 
 

@@ -377,6 +377,6 @@ def plot_forecast(forecast: Forecast, **options: Any) -> Figure:
     """
     import importlib  # noqa: PLC0415 - the renderer is an edge module the core never imports
 
-    draw = importlib.import_module("targetkit.charts").plot_forecast
+    draw = importlib.import_module("targetkit.render.charts").plot_forecast
     figure: Figure = draw(forecast, **options)
     return figure

@@ -30,7 +30,7 @@ from targetkit.model import Status
 
 # The notebook view's stylesheet, badges and number formats live in report.py; the views here
 # reuse them so that a change table and the evaluation table look the same.
-from targetkit.report import (
+from targetkit.render.report import (
     _FILL,
     _INK,
     _NB_CSS,

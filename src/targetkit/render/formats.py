@@ -359,7 +359,7 @@ def write(
     elif format == "csv":
         _write_csv(ev, out)
     elif format == "markdown":
-        from targetkit.report import render_markdown  # noqa: PLC0415 - the 通报 layout lives there
+        from targetkit.render.report import render_markdown  # noqa: PLC0415 - the 通报 layout lives there
 
         out.write(render_markdown(ev, lang=lang))
     elif format == "table":

@@ -227,7 +227,7 @@ def _families(font: str | None) -> list[str]:
 
 def _axes(ax: Axes | None, size: tuple[float, float]) -> tuple[Figure, Axes]:
     _matplotlib()
-    from targetkit._figure import Chart  # noqa: PLC0415 - it imports matplotlib
+    from targetkit.render._figure import Chart  # noqa: PLC0415 - it imports matplotlib
 
     if ax is not None:
         figure = ax.get_figure()
