@@ -31,7 +31,7 @@ import pandas as pd
 
 import targetkit as tk
 from benchmarks.synthetic import plan_mapping, write_actuals
-from targetkit.formats import render
+from targetkit.render.formats import render
 
 T = TypeVar("T")
 AS_OF = dt.date(2023, 7, 20)

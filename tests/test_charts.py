@@ -28,7 +28,7 @@ from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 
-from targetkit import charts  # noqa: E402
+from targetkit.render import charts  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "yichang_2023"
@@ -182,10 +182,10 @@ def test_missing_font_warns_once(
     monkeypatch.setattr(charts, "_CJK_FILE", re.compile("no-such-font-file"))
     charts.find_cjk_font.cache_clear()
     try:
-        with caplog.at_level(logging.WARNING, logger="targetkit.charts"):
+        with caplog.at_level(logging.WARNING, logger="targetkit.render.charts"):
             assert charts.find_cjk_font() is None
             assert charts.find_cjk_font() is None
-        warnings = [r for r in caplog.records if r.name == "targetkit.charts"]
+        warnings = [r for r in caplog.records if r.name == "targetkit.render.charts"]
         assert len(warnings) == 1
         assert "fonts-noto-cjk" in warnings[0].getMessage()
     finally:
@@ -196,7 +196,7 @@ def test_without_matplotlib_the_error_says_what_to_install() -> None:
     code = (
         "import sys; sys.modules['matplotlib'] = None\n"
         "import datetime as dt, targetkit as tk\n"
-        "from targetkit import charts\n"
+        "from targetkit.render import charts\n"
         "plan = tk.load('examples/yichang_2023/plan.toml')\n"
         "ev = tk.evaluate(plan, None, as_of=dt.date(2023, 6, 30))\n"
         "try:\n"

@@ -453,7 +453,7 @@ def _at_risk() -> tk.Evaluation:
 
 
 def test_the_terminal_table_lists_at_risk_targets() -> None:
-    from targetkit.formats import render
+    from targetkit.render.formats import render
 
     text = render(_at_risk(), "table", lang="zh")
     assert "● 达序时·预计难以完成" in text
@@ -467,7 +467,7 @@ def test_the_terminal_table_lists_at_risk_targets() -> None:
 
 
 def test_the_report_has_a_forecast_column_and_an_at_risk_list() -> None:
-    from targetkit.report import notebook_html, render_html, render_markdown
+    from targetkit.render.report import notebook_html, render_html, render_markdown
 
     ev = _at_risk()
     md = render_markdown(ev)

@@ -45,7 +45,7 @@ import targetkit as tk
 from targetkit.cli import main
 from targetkit.dates import parse_date
 from targetkit.exceptions import TargetkitError, UnitError
-from targetkit.formats import render
+from targetkit.render.formats import render
 from targetkit.units import default_units, units_with
 
 from .errors_catalogue import matching_forms

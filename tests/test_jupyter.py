@@ -23,7 +23,7 @@ import datetime as dt
 import sys
 
 import targetkit as tk
-from targetkit.charts import plot_overview, plot_target
+from targetkit.render.charts import plot_overview, plot_target
 
 plan = tk.load("plan.toml")
 actuals = tk.read_actuals("actuals", plan)

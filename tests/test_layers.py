@@ -23,6 +23,11 @@ CORE = {
     "targetkit._version",
 }
 
+# The renderers (table, JSON/CSV, Markdown, HTML report, charts, notebook views) are one edge
+# package; their old top-level paths are edge modules too, which import only their new home.
+RENDER = "targetkit.render"
+RENDERERS = ("formats", "report", "charts", "notebook")
+
 
 def _modules() -> dict[str, Path]:
     out = {}
@@ -124,3 +129,22 @@ def test_the_graph_sees_the_imports() -> None:
     assert "targetkit.model" in GRAPH["targetkit.evaluation"]
     assert "targetkit.rules._base" in GRAPH["targetkit.rules.thresholds"]
     assert "targetkit.pace" in GRAPH["targetkit.model"]
+    assert "targetkit.render.report" in GRAPH["targetkit.render.notebook"]
+    assert "targetkit.render._figure" in GRAPH["targetkit.render.charts"]
+
+
+def test_the_renderers_are_one_package_at_the_edge() -> None:
+    inside = {n for n in MODULES if n.startswith(RENDER + ".")}
+    assert inside == {f"{RENDER}.{m}" for m in (*RENDERERS, "_figure")}
+    assert not any(_in_core(n) for n in (RENDER, *inside))
+    assert "targetkit._figure" not in MODULES
+
+
+def test_the_render_package_imports_no_module_of_its_own() -> None:
+    # importing targetkit.render stays cheap: no renderer, hence no pandas or matplotlib
+    assert GRAPH[RENDER] == set()
+
+
+def test_the_old_renderer_paths_import_only_their_new_home() -> None:
+    for name in RENDERERS:
+        assert GRAPH[f"targetkit.{name}"] == {f"{RENDER}.{name}"}, name

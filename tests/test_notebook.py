@@ -18,8 +18,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import targetkit as tk
-from targetkit import notebook
-from targetkit.notebook import Change, Changes, NotebookUnavailableError
+from targetkit.render import notebook
+from targetkit.render.notebook import Change, Changes, NotebookUnavailableError
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "yichang_2023"

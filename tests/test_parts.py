@@ -19,7 +19,7 @@ from targetkit import Status
 from targetkit.cli import main
 from targetkit.config import dump, dumps, load
 from targetkit.exceptions import Problem
-from targetkit.formats import render
+from targetkit.render.formats import render
 
 from .conftest import PLAN_HEAD, check, make_actuals, make_plan
 
@@ -545,7 +545,7 @@ def test_a_dataframe_with_a_scope_column() -> None:
 
 
 def test_the_report_ranks_the_parts_and_scores_the_scopes(plan: tk.Plan) -> None:
-    from targetkit.report import render_html, render_markdown
+    from targetkit.render.report import render_html, render_markdown
 
     ev = check(plan, ROWS, AS_OF)
     text = render_markdown(ev)
@@ -564,7 +564,7 @@ def test_the_report_ranks_the_parts_and_scores_the_scopes(plan: tk.Plan) -> None
 def test_the_report_draws_the_parts_against_their_pace(plan: tk.Plan) -> None:
     import re
 
-    from targetkit.report import parts_svg, render_html
+    from targetkit.render.report import parts_svg, render_html
 
     ev = check(plan, ROWS, AS_OF)
     svg = parts_svg(ev, "contracts")
@@ -595,7 +595,7 @@ def test_the_report_draws_the_parts_against_their_pace(plan: tk.Plan) -> None:
 
 
 def test_a_report_without_parts_has_no_annex() -> None:
-    from targetkit.report import render_markdown
+    from targetkit.render.report import render_markdown
 
     plan = make_plan(SPLIT.split("[[targets]]", maxsplit=1)[0] + _ONE_TARGET)
     ev = check(plan, "indicator,date,value,unit\ncontracts,2023-06-30,50,亿元\n", AS_OF)
@@ -603,7 +603,7 @@ def test_a_report_without_parts_has_no_annex() -> None:
 
 
 def test_the_parts_chart_in_a_real_browser(tmp_path: Path) -> None:
-    from targetkit.report import render_html
+    from targetkit.render.report import render_html
 
     from .chromium import CHROMIUM, Chromium
 

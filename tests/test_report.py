@@ -24,7 +24,7 @@ import pytest
 
 import targetkit as tk
 from targetkit.model import Pace, PaceMethod
-from targetkit.report import notebook_html, render_html, render_markdown
+from targetkit.render.report import notebook_html, render_html, render_markdown
 from targetkit.trajectory import pace_curve, trajectories, visible_rows
 
 from .chromium import CHROMIUM, Chromium

@@ -40,16 +40,16 @@ from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
 import targetkit as tk
 from targetkit.cli import main
-from targetkit.formats import _csv_cell
 from targetkit.model import Severity
 from targetkit.notify import Digest, NotifySettings, deliver
 from targetkit.notify.email import build_message
 from targetkit.notify.settings import read_secret_file
 from targetkit.notify.templates import render_html, render_markdown
 from targetkit.notify.webhook import generic_sign
-from targetkit.report import notebook_html
-from targetkit.report import render_html as report_html
-from targetkit.report import render_markdown as report_markdown
+from targetkit.render.formats import _csv_cell
+from targetkit.render.report import notebook_html
+from targetkit.render.report import render_html as report_html
+from targetkit.render.report import render_markdown as report_markdown
 from targetkit.state import Notice, NoticeKind
 
 from .test_notify import HookServer, free_port, start_smtp

@@ -1,4 +1,4 @@
-"""The figure class of `targetkit.charts`: a matplotlib Figure that shows itself in Jupyter.
+"""The figure class of `targetkit.render.charts`: a matplotlib Figure that shows itself in Jupyter.
 
 A `matplotlib.figure.Figure` made without pyplot has no display of its own: IPython shows a
 figure as a picture only after pyplot has loaded the inline backend, which registers a PNG
@@ -6,8 +6,8 @@ formatter for the Figure type. `Chart` carries IPython's ``_repr_png_`` hook ins
 that is the value of a cell is drawn whether or not pyplot was ever imported, and it stays a
 Figure in every other respect (``savefig``, ``axes``, drawing into it).
 
-This module imports matplotlib at the top; `targetkit.charts` imports it only when a chart is
-drawn, which keeps matplotlib an optional extra.
+This module imports matplotlib at the top; `charts` imports it only when a chart is drawn,
+which keeps matplotlib an optional extra.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Render an Evaluation as text: a terminal table, JSON, CSV or Markdown (the 通报 layout of
-`targetkit.report`). Pure: returns strings."""
+`targetkit.render.report`). Pure: returns strings."""
 
 from __future__ import annotations
 
