@@ -11,7 +11,6 @@ import datetime as dt
 import json
 import math
 import re
-import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ import attrs
 
 from targetkit._parsing import Collector as _Collector
 from targetkit._parsing import Lines as _Lines
+from targetkit._parsing import TomlSyntaxError, read_toml
 from targetkit._parsing import boolean as _bool
 from targetkit._parsing import check_keys as _check_keys
 from targetkit._parsing import choice as _choice
@@ -1144,13 +1144,11 @@ def read_document(path: str | Path) -> tuple[dict[str, Any], str]:
             ) from exc
     else:
         try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            found = re.search(r"at line (\d+)", str(exc))
-            line = int(found[1]) if found else None
-            msg = str(exc)  # keeps "(at line 3, column 9)": the column helps
+            data = read_toml(text)
+        except TomlSyntaxError as exc:
+            # the message keeps "(at line 3, column 9)": the column helps
             raise ConfigError.single(
-                source, "", f"is not valid TOML: {msg}", "fix the syntax", line=line
+                source, "", f"is not valid TOML: {exc.message}", "fix the syntax", line=exc.line
             ) from exc
     return data, text
 

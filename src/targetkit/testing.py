@@ -28,10 +28,10 @@ from __future__ import annotations
 
 import datetime as dt
 import textwrap
-import tomllib
 
 import attrs
 
+from targetkit._parsing import read_toml
 from targetkit.actuals import Actuals, read_csv_text
 from targetkit.config import parse
 from targetkit.exceptions import DeliveryError
@@ -60,7 +60,7 @@ def plan_from_toml(text: str, *, source: str = "plan.toml") -> Plan:
     body = textwrap.dedent(text)
     if "[plan]" not in body:
         body = body + DEFAULT_HEAD
-    return parse(tomllib.loads(body), source=source, text=body)
+    return parse(read_toml(body), source=source, text=body)
 
 
 def actuals_from_csv(plan: Plan, text: str, *, source: str = "actuals.csv") -> Actuals:

@@ -25,7 +25,6 @@ import json
 import os
 import re
 import stat
-import tomllib
 import urllib.parse
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -37,6 +36,7 @@ from targetkit._parsing import MISSING as _MISSING
 from targetkit._parsing import Collector as _Collector
 from targetkit._parsing import KeyPath as PathT
 from targetkit._parsing import Lines as _Lines
+from targetkit._parsing import TomlSyntaxError, read_toml
 from targetkit._parsing import boolean as _bool
 from targetkit._parsing import check_keys as _shared_check_keys
 from targetkit._parsing import choice as _choice
@@ -945,14 +945,10 @@ def _read(path: Path) -> tuple[Mapping[str, Any], str]:
             ) from exc
     else:
         try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
+            data = read_toml(text)
+        except TomlSyntaxError as exc:
             raise ConfigError.single(
-                source,
-                "",
-                f"is not valid TOML: {getattr(exc, 'msg', exc)}",
-                "fix the syntax",
-                line=getattr(exc, "lineno", None),
+                source, "", f"is not valid TOML: {exc.message}", "fix the syntax", line=exc.line
             ) from exc
     if not isinstance(data, dict):
         raise ConfigError.single(source, "", "holds no table at its top level", "write [notify]")

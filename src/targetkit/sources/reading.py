@@ -21,14 +21,22 @@ layout is not recognised, or the SQL query whose result has the actuals columns:
 from __future__ import annotations
 
 import datetime as dt
-import tomllib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import attrs
 
-from targetkit._parsing import Collector, KeyPath, Lines, check_keys, get, path_text
+from targetkit._parsing import (
+    Collector,
+    KeyPath,
+    Lines,
+    TomlSyntaxError,
+    check_keys,
+    get,
+    path_text,
+    read_toml,
+)
 from targetkit.dates import parse_date
 from targetkit.exceptions import DataError
 from targetkit.sources import NameIndex, Rows, split_query, truthy
@@ -198,8 +206,8 @@ def load_sources(path: Path) -> list[dict[str, Any]]:
     # No line numbers: a sources file's problems name the key path alone, as they always have.
     errs = Collector(source=str(path), lines=Lines(None))
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        data = read_toml(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, TomlSyntaxError) as exc:
         errs.add([], f"cannot be read as a sources file ({exc})", "write it as TOML in UTF-8")
         raise DataError(errs.problems) from exc
     raw = data.get("sources")
