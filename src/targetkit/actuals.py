@@ -263,9 +263,11 @@ def _utf8(path: Path) -> bytes:
 
 def _read_csv(path: Path, plan: Plan) -> Actuals:
     data = _utf8(path)
-    fast = _read_plain_csv(data, str(path), plan) if data.strip() else None
-    if fast is not None:
-        return fast
+    plain = _plain_columns(data, str(path)) if data and not data.isspace() else None
+    if plain is not None:
+        del data  # the columns hold the cells now: the file's bytes go before the frame is built
+        table, lines = plain
+        return Actuals(_build(table, lines, plan, str(path), [], let_go=True))
     text = data.decode("utf-8")
     _check_not_empty(text, str(path))
     return _read_any_csv(text, plan, str(path))
@@ -274,8 +276,10 @@ def _read_csv(path: Path, plan: Plan) -> Actuals:
 def read_csv_text(text: str, plan: Plan, *, source: str) -> Actuals:
     """Read actuals from CSV text as from a file named ``source`` (lines counted in the text)."""
     _check_not_empty(text, source)
-    fast = _read_plain_csv(text.encode("utf-8"), source, plan)
-    return fast if fast is not None else _read_any_csv(text, plan, source)
+    plain = _plain_columns(text.encode("utf-8"), source)
+    if plain is None:
+        return _read_any_csv(text, plan, source)
+    return Actuals(_build(*plain, plan, source, [], let_go=True))
 
 
 def _check_not_empty(text: str, source: str) -> None:
@@ -341,13 +345,16 @@ def _read_any_csv(text: str, plan: Plan, source: str) -> Actuals:
     return Actuals(_build(table, lines, plan, source, problems))
 
 
-def _read_plain_csv(encoded: bytes, source: str, plan: Plan) -> Actuals | None:
+def _plain_columns(
+    encoded: bytes, source: str
+) -> tuple[dict[str, Cells], npt.NDArray[np.int64]] | None:
     """Read a CSV without quotes, blank header lines or odd rows with pandas' C parser.
 
-    Large exports are usually this plain; then every line is one record, so line numbers stay
-    exact. Anything else returns None and is read by the csv module, which reports each odd row.
-    The lines are checked on the file's UTF-8 bytes with numpy (commas per line), not one by
-    one, and the text is never held as a Python string.
+    Returns the text columns by canonical name and each row's line number. Large exports are
+    usually this plain; then every line is one record, so line numbers stay exact. Anything
+    else returns None and is read by the csv module, which reports each odd row. The lines are
+    checked on the file's UTF-8 bytes with numpy (commas per line), not one by one, and the
+    text is never held as a Python string.
     """
     if b'"' in encoded:
         return None
@@ -405,8 +412,7 @@ def _read_plain_csv(encoded: bytes, source: str, plan: Plan) -> Actuals | None:
     for original, name in columns.items():
         column = frame[f"c{names.index(original)}"]
         table[name] = column if len(keep) == len(frame) else column.iloc[keep]
-    del frame
-    return Actuals(_build(table, keep + 2, plan, source, problems))
+    return table, keep + 2
 
 
 def _check_columns(
@@ -472,17 +478,17 @@ Cells = Sequence[str] | pd.Series
 class _Factored:
     """A column as codes into its distinct cells: work per distinct cell, spread by ``codes``."""
 
-    codes: npt.NDArray[np.intp]
+    codes: npt.NDArray[np.int32]  # four bytes a row: a column has far fewer distinct cells
     uniques: list[str]  # each distinct cell, stripped
 
     @classmethod
     def of(cls, cells: Cells | None, n: int) -> _Factored:
         if cells is None:
-            return cls(np.zeros(n, dtype=np.intp), [""])
+            return cls(np.zeros(n, dtype=np.int32), [""])
         series = cells if isinstance(cells, pd.Series) else pd.Series(cells, dtype="object")
         codes, uniques = pd.factorize(series, use_na_sentinel=False)
         found = [str(u).strip() for u in uniques.tolist()]
-        return cls(np.asarray(codes, dtype=np.intp), found or [""])
+        return cls(codes.astype(np.int32), found or [""])
 
     def cells(self) -> npt.NDArray[np.object_]:
         """Return each row's (stripped) cell, as an array of references to the distinct texts."""
@@ -506,11 +512,13 @@ def _build(
     places: Sequence[str] | None = None,
     partial: bool = False,
     notes: list[str] | None = None,
+    let_go: bool = False,
 ) -> pd.DataFrame:
     """Validate and convert raw text columns into the canonical frame.
 
     ``places`` names where each row came from (a workbook cell) instead of ``source``; with
-    ``partial``, rows naming no indicator are dropped with a note in ``notes``.
+    ``partial``, rows naming no indicator are dropped with a note in ``notes``; with
+    ``let_go``, ``table`` (a dict the caller has no further use for) is emptied once read.
 
     Work is done once per distinct cell (dates, units, indicator ids, sources, notes) or
     column-wise (numbers); only rows that need a closer look (thousands separators, a % sign,
@@ -528,6 +536,8 @@ def _build(
 
     factored = {name: _Factored.of(table[name], n) for name in table if name != "value"}
     raw_column: Cells = table["value"] if "value" in table else [""] * n
+    if isinstance(table, dict) and let_go:
+        table.clear()  # the caller's own columns, read now: their memory goes before the frame's
     ind_f = factored.get("indicator") or _Factored.of(None, n)
     resolved = [to_id(u) for u in ind_f.uniques]
     ind_f = _Factored(ind_f.codes, resolved)  # codes now point at resolved ids
