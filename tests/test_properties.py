@@ -6,12 +6,14 @@ import datetime as dt
 from pathlib import Path
 
 import attrs
+import numpy as np
 import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import targetkit as tk
 from targetkit import Status
+from targetkit.evaluation import _sorted_by
 
 from .conftest import make_plan
 
@@ -305,3 +307,24 @@ def test_a_target_judged_alone_is_judged_as_in_its_plan(
     for target in EVERY_KIND.targets:
         alone = tk.evaluate(attrs.evolve(EVERY_KIND, targets=(target,)), actuals, as_of=as_of)
         assert alone.results[0] == whole.result(target.id), target.id
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 5),
+            st.integers(-3, 3),
+            st.floats(-10, 10, allow_nan=False).map(lambda x: round(x, 1)),
+        ),
+        max_size=60,
+    )
+)
+def test_rows_are_ordered_as_one_lexsort_of_key_revision_and_value(
+    rows: list[tuple[int, int, float]],
+) -> None:
+    # few distinct keys, so most rows tie on the key and are ordered by revision, then value
+    key = np.array([r[0] for r in rows], dtype=np.int64)
+    then = np.array([r[1] for r in rows], dtype=np.int64)
+    last = np.array([r[2] for r in rows], dtype=np.float64)
+    expected = np.lexsort((last, then, key))
+    assert _sorted_by(key, then, last).tolist() == expected.tolist()

@@ -693,7 +693,9 @@ class _Order:
 
 
 def _order(frame: pd.DataFrame, compiled: CompiledPlan) -> _Order:
-    codes = compiled.indicator_ids.get_indexer(pd.Index(frame["indicator"].to_numpy()))
+    # each distinct id looked up once (the column holds few distinct texts, many times each)
+    cells, ids = pd.factorize(frame["indicator"].to_numpy())
+    codes = compiled.indicator_ids.get_indexer(pd.Index(ids, dtype=object))[cells]
     known = np.flatnonzero(codes >= 0)
     stage, _ = pd.factorize(frame["stage"].to_numpy()[known])
     day = frame["date"].to_numpy()[known].astype(np.int64)
@@ -709,7 +711,7 @@ def _order(frame: pd.DataFrame, compiled: CompiledPlan) -> _Order:
     ):
         # one packed key (plan position, date, stage) sorts as the three columns would
         packed = (code << 38) | ((days + (1 << 21)) << 16) | stage.astype(np.int64)
-        order = np.lexsort((value, reported, packed))
+        order = _sorted_by(packed, reported, value)
     else:
         order = np.lexsort((value, reported, stage, day, code))
     scope = None
@@ -726,6 +728,28 @@ def _order(frame: pd.DataFrame, compiled: CompiledPlan) -> _Order:
         reported=reported[order],
         scope=scope,
     )
+
+
+def _sorted_by(
+    key: npt.NDArray[np.int64], then: npt.NDArray[np.int64], last: npt.NDArray[np.float64]
+) -> npt.NDArray[np.intp]:
+    """Return the order `np.lexsort((last, then, key))` gives, sorting on ``key`` alone first.
+
+    Rows sharing a key (revisions of one figure, repeated rows) are few: only those are sorted
+    again on all three columns, in the places their key already gave them. Both sorts are
+    stable, so rows equal in all three keep their order, as in one lexsort.
+    """
+    order = np.argsort(key, kind="stable")
+    ordered = key[order]
+    tied = ordered[1:] == ordered[:-1]
+    if tied.any():
+        member = np.zeros(len(key), dtype=bool)
+        member[1:] |= tied
+        member[:-1] |= tied
+        places = np.flatnonzero(member)
+        rows = order[places]
+        order[places] = rows[np.lexsort((last[rows], then[rows], key[rows]))]
+    return order
 
 
 def _observations(
