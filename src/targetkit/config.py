@@ -1022,9 +1022,28 @@ def parse(
         positions.append(i)
 
     all_indicators = (*indicators.values(), *implicit.values())
+    plan: Plan | None = None
+    refused: ValueError | None = None
+    if not errs.problems and period is not None and plan_id is not None and title is not None:
+        try:
+            plan = Plan(
+                id=plan_id,
+                title=title,
+                start=period[0],
+                end=period[1],
+                indicators=all_indicators,
+                targets=tuple(targets),
+                issuer=_get(head, "issuer", ["plan"], errs, _text, default=""),
+                timezone=timezone or DEFAULT_TIMEZONE,
+                source=_get(head, "source", ["plan"], errs, _text, default=""),
+                unit_definitions=unit_pairs,
+                **settings,
+            )
+        except ValueError as exc:
+            refused = exc
     # Every rule checks itself against the indicators that did parse, whatever else is wrong,
-    # so that one run lists every problem of the file.
-    probe = Plan(
+    # so that one run lists every problem of the file (on the plan itself when it could be made)
+    probe = plan or Plan(
         id="probe",
         title="probe",
         start=period[0] if period else dt.date(2000, 1, 1),
@@ -1039,24 +1058,10 @@ def parse(
     if errs.problems:
         # in file order, so a user works down the file; problems without a line keep their order
         raise ConfigError(sorted(errs.problems, key=lambda p: (p.line is None, p.line or 0)))
-    if period is None or plan_id is None or title is None:  # reported above
+    if refused is not None:
+        raise ConfigError([Problem(source=source, path="plan", message=str(refused))]) from refused
+    if plan is None:  # reported above: the period, id or title is missing
         raise ConfigError(errs.problems)
-    try:
-        plan = Plan(
-            id=plan_id,
-            title=title,
-            start=period[0],
-            end=period[1],
-            indicators=all_indicators,
-            targets=tuple(targets),
-            issuer=_get(head, "issuer", ["plan"], errs, _text, default=""),
-            timezone=timezone or DEFAULT_TIMEZONE,
-            source=_get(head, "source", ["plan"], errs, _text, default=""),
-            unit_definitions=unit_pairs,
-            **settings,
-        )
-    except ValueError as exc:
-        raise ConfigError([Problem(source=source, path="plan", message=str(exc))]) from exc
     if warnings is not None:
         warnings.extend(_part_warnings(plan, positions, errs))
     return plan
