@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import gc
 import io
 import json
 import subprocess
@@ -616,3 +617,26 @@ def test_process_units_lists_yi_yuan(tmp_path: Path) -> None:
     done = run_process("units", cwd=tmp_path)
     assert (done.returncode, done.stderr) == (0, "")
     assert "亿元" in done.stdout.split()
+
+
+def test_a_command_leaves_the_garbage_collector_as_it_found_it(tmp_path: Path) -> None:
+    # the command keeps what it loaded out of the collector's passes while it runs (gc.freeze)
+    # and gives it back when it returns, whether it succeeds or fails
+    plan, actuals = make_files(tmp_path, "turnover", "patents", "policy")
+    assert gc.get_freeze_count() == 0
+    assert run("check", plan, "--actuals", actuals, "--as-of", AS_OF)[0] in (0, 1, 2)
+    assert gc.get_freeze_count() == 0
+    assert run("validate", tmp_path / "missing.toml")[0] == 3
+    assert gc.get_freeze_count() == 0
+    assert run("report", plan, "--actuals", actuals, "--as-of", AS_OF)[0] == 0
+    assert gc.get_freeze_count() == 0
+    # a caller's own frozen objects stay frozen, and are not thawed by the command
+    kept = [object() for _ in range(3)]
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        assert run("validate", plan)[0] == 0
+        assert gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()
+    del kept

@@ -296,6 +296,7 @@ def _cmd_validate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     warnings: list[Any] = []
     document = read_document(args.plan)
+    _settle()  # a large mapping, let go once parsed: no collector pass need trace it
     plan = parse_document(document, args.plan, warnings=warnings)
     from targetkit.notify import load_settings  # noqa: PLC0415
 
@@ -326,15 +327,25 @@ def _load_inputs(
     plan = parse_document(document.pop(), args.plan)
     as_of = args.as_of or _today_in(plan.timezone)
     actuals = read_actuals(args.actuals, plan, as_of=as_of) if args.actuals else Actuals.empty()
-    if _settling:
-        # the plan and the actuals live until the command ends: the collector need not trace
-        # through them again each time the results being built trigger a pass
-        gc.collect()
-        gc.freeze()
+    # the plan and the actuals live until the command ends: the collector need not trace
+    # through them again each time the results being built trigger a pass
+    _settle(collect=True)
     return plan, actuals, as_of
 
 
 _settling: list[bool] = []
+
+
+def _settle(*, collect: bool = False) -> None:
+    """Move what is alive now out of the collector's passes, inside `_collector_settles`.
+
+    Frozen objects are still freed when their last reference goes (a plan file's mapping, once
+    parsed); ``collect`` first frees the cycles already garbage, which freezing would keep.
+    """
+    if _settling:
+        if collect:
+            gc.collect()
+        gc.freeze()
 
 
 @contextlib.contextmanager
@@ -373,6 +384,7 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from targetkit.config import read_document  # noqa: PLC0415
 
     document = read_document(args.plan)  # read once: the plan and its [notify] table
+    _settle()  # a large mapping, let go once parsed: no collector pass need trace it
     settings = None
     if args.notify is not None:
         from targetkit.notify import load_settings  # noqa: PLC0415
@@ -557,6 +569,7 @@ def _cmd_report(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from targetkit.render.report import render_html, render_markdown  # noqa: PLC0415
 
     document = read_document(args.plan)
+    _settle()  # a large mapping, let go once parsed: no collector pass need trace it
     settings = None
     if args.notify:
         from targetkit.notify import load_settings  # noqa: PLC0415
@@ -611,6 +624,7 @@ def _cmd_alerts(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.alerts_command not in actions:
         raise _UsageError(f"targetkit alerts: choose an action: {', '.join(actions)}")
     document = read_document(args.plan)
+    _settle()  # a large mapping, let go once parsed: no collector pass need trace it
     plan = parse_document(document, args.plan)
     settings = load_settings(args.plan, args.notify, plan_document=document)
     now = dt.datetime.now(dt.UTC)
