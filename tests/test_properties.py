@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 import targetkit as tk
 from targetkit import Status
+from targetkit.actuals import _repeats
 from targetkit.evaluation import _sorted_by
 
 from .conftest import make_plan
@@ -328,3 +329,33 @@ def test_rows_are_ordered_as_one_lexsort_of_key_revision_and_value(
     last = np.array([r[2] for r in rows], dtype=np.float64)
     expected = np.lexsort((last, then, key))
     assert _sorted_by(key, then, last).tolist() == expected.tolist()
+
+
+NAIVE_FROM = dt.datetime(2022, 1, 1)  # noqa: DTZ001 - reported_at is a naive time, as read
+NAIVE_TO = dt.datetime(2022, 1, 2)  # noqa: DTZ001
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["a", "b", "研发"]),
+            st.sampled_from(["", "s1"]),
+            st.one_of(st.none(), st.dates(dt.date(2022, 1, 1), dt.date(2022, 1, 9))),
+            st.one_of(st.none(), st.datetimes(NAIVE_FROM, NAIVE_TO)),
+        ),
+        max_size=30,
+    )
+)
+def test_repeated_rows_are_found_as_pandas_finds_them(
+    rows: list[tuple[str, str, dt.date | None, dt.datetime | None]],
+) -> None:
+    frame = pd.DataFrame(
+        {
+            "indicator": pd.Series([r[0] for r in rows], dtype=object),
+            "stage": pd.Series([r[1] for r in rows], dtype=object),
+            "date": pd.Series([r[2] for r in rows], dtype="datetime64[s]"),
+            "reported_at": pd.Series([r[3] for r in rows], dtype="datetime64[s]"),
+        }
+    )
+    key = ["indicator", "stage", "date", "reported_at"]
+    assert _repeats(frame, key) == bool(frame.duplicated(key).any())

@@ -202,7 +202,8 @@ def read_actuals(
         raise DataError(problems)
     if not parts:
         return Actuals.empty()
-    return parts[0].concat(*parts[1:])
+    # one source's rows were checked for repeats as it was read
+    return parts[0] if len(parts) == 1 else parts[0].concat(*parts[1:])
 
 
 def actuals_from_rows(rows: Rows, plan: Plan) -> Actuals:
@@ -849,14 +850,56 @@ def _date_hint(cell: str) -> str:
     return DATE_HINT
 
 
+def _repeats(frame: pd.DataFrame, key: Sequence[str]) -> bool:
+    """Return whether two rows agree on all ``key`` columns: one integer code a row, sorted.
+
+    A fraction of what ``frame.duplicated`` holds at once for a large table (it hashes every
+    row's tuple of cells); rows that do repeat are then looked at with it.
+    """
+    combined = np.zeros(len(frame), dtype=np.int64)
+    size = 1
+    for name in key:
+        codes, width = _small_codes(frame[name].to_numpy())
+        if size * width >= 1 << 62:  # keep the code within 64 bits: renumber what is seen so far
+            combined, seen = pd.factorize(combined)
+            size = len(seen)
+        combined = combined * width + codes
+        size *= width
+    ordered = np.sort(combined)
+    return bool((ordered[1:] == ordered[:-1]).any())
+
+
+def _small_codes(cells: npt.NDArray[Any]) -> tuple[npt.NDArray[np.int64], int]:
+    """Return a code per cell, equal for equal cells, and a bound on the codes.
+
+    Dates are their distance from the earliest (in days when all are whole days; NaT 0); other
+    cells are numbered by a hash table grown to the distinct cells, not sized for every row as
+    pandas would by default.
+    """
+    if cells.dtype.kind == "M":
+        stamps = cells.view(np.int64)
+        missing = np.isnat(cells)
+        if missing.all():
+            return np.zeros(len(cells), dtype=np.int64), 1
+        seen = stamps[~missing]
+        step = (
+            86_400 if cells.dtype == np.dtype("datetime64[s]") and not (seen % 86_400).any() else 1
+        )
+        low = int(seen.min()) // step
+        codes = np.where(missing, 0, stamps // step - (low - 1))  # whole days: a narrow range
+        return codes, int(codes.max()) + 1
+    found, uniques = pd.factorize(cells, use_na_sentinel=False, size_hint=1024)
+    return found.astype(np.int64, copy=False), len(uniques)
+
+
 def _drop_duplicates(frame: pd.DataFrame, problems: list[Problem]) -> pd.DataFrame:
     """Drop rows repeating another row's value; report rows that contradict one another."""
     key = ["indicator", "stage", "date", "reported_at"]
     if "scope" in frame.columns and (frame["scope"].to_numpy() != "").any():
         key.append("scope")  # the same indicator and date in two scopes is no conflict
+    if not _repeats(frame, key):
+        return frame  # the usual case, found without hashing whole rows
     dup = frame.duplicated(key, keep=False)
-    if not dup.any():
-        return frame
     groups = frame[dup].groupby(key, dropna=False, sort=True)
     for _key, group in groups:
         vals = group["value"].to_numpy()
