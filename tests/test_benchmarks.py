@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
+import json
+from pathlib import Path
 
 import pytest
 from benchmarks import run as bench
-from benchmarks.synthetic import plan_mapping
+from benchmarks.synthetic import plan_mapping, write_actuals
 
 import targetkit as tk
+from targetkit.render.formats import render
 
 
 def test_quick_benchmark_prints_every_figure(capsys: pytest.CaptureFixture[str]) -> None:
@@ -76,3 +81,20 @@ def test_the_commands_benchmark_times_every_command_and_its_floor(
         assert "targetkit" in line
         assert "floor" in line
         assert "peak RSS" in line
+
+
+def test_a_large_evaluation_is_written_whole_in_every_batch(tmp_path: Path) -> None:
+    # more results and alerts than one write takes: every entry once, in order, one a line
+    mapping = plan_mapping(700)
+    plan = tk.parse(mapping)
+    write_actuals(mapping, tmp_path / "a.csv")
+    ev = tk.evaluate(plan, tk.read_actuals(tmp_path / "a.csv", plan), as_of=dt.date(2023, 7, 20))
+    text = render(ev, "json")
+    assert json.loads(text) == json.loads(json.dumps(ev.to_dict()))
+    lines = text.splitlines()
+    results = [line for line in lines if line.startswith('    {"target"')]
+    assert len(results) == 700
+    assert len(ev.alerts) > 256
+    rows = list(csv.reader(io.StringIO(render(ev, "csv"))))
+    assert len(rows) == 701
+    assert [r[0] for r in rows[1:]] == [t.id for t in plan.targets]

@@ -295,12 +295,29 @@ def _summary_line(ev: Evaluation, lang: str) -> str:
     return f"{total} target{'s' if total != 1 else ''}: " + ", ".join(parts)
 
 
+# Entries (JSON) or rows (CSV) written to the stream at a time: a write call per entry costs
+# more than making the entry's text.
+_BATCH = 256
+
+
 def _write_csv(ev: Evaluation, out: TextIO) -> None:
     """Write the tidy frame's columns and rows (`Evaluation.to_frame`) as CSV, row by row."""
-    writer = csv.writer(out, lineterminator="\n")
+    chunk: list[str] = []
+    writer = csv.writer(_Appender(chunk), lineterminator="\n")
     writer.writerow(FRAME_COLUMNS)
     for r in ev.stream():
         writer.writerow([_csv_cell(v) for v in frame_row(r, messages=True).values()])
+        if len(chunk) >= _BATCH:
+            out.write("".join(chunk))
+            chunk.clear()
+    out.write("".join(chunk))
+
+
+class _Appender:
+    """What `csv.writer` writes to: each row's text appended to a list."""
+
+    def __init__(self, into: list[str]) -> None:
+        self.write = into.append
 
 
 def _csv_cell(value: object) -> str:
@@ -380,11 +397,17 @@ def _write_json(
 
     def entries(name: str, items: Iterable[dict[str, Any]]) -> None:
         out.write(f'  "{name}": [')
-        first = True
+        chunk: list[str] = []
+        wrote = False
         for item in items:
-            out.write(("\n    " if first else ",\n    ") + encode(item))
-            first = False
-        out.write("]" if first else "\n  ]")
+            chunk.append(encode(item))
+            if len(chunk) == _BATCH:
+                out.write(("\n    " if not wrote else ",\n    ") + ",\n    ".join(chunk))
+                wrote, chunk = True, []
+        if chunk:
+            out.write(("\n    " if not wrote else ",\n    ") + ",\n    ".join(chunk))
+            wrote = True
+        out.write("\n  ]" if wrote else "]")
         out.write(",\n")
 
     def results() -> Iterable[dict[str, Any]]:
