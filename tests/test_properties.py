@@ -15,6 +15,7 @@ import targetkit as tk
 from targetkit import Status
 from targetkit.actuals import _repeats
 from targetkit.evaluation import _sorted_by
+from targetkit.rules import fmt
 
 from .conftest import make_plan
 
@@ -359,3 +360,13 @@ def test_repeated_rows_are_found_as_pandas_finds_them(
     )
     key = ["indicator", "stage", "date", "reported_at"]
     assert _repeats(frame, key) == bool(frame.duplicated(key).any())
+
+
+@given(st.one_of(st.floats(-1e12, 1e12, allow_nan=False), st.sampled_from([9999.999, -9999.995])))
+def test_a_number_in_a_sentence_reads_back_as_itself_to_two_decimals(value: float) -> None:
+    text = fmt(value)
+    plain = text.replace(",", "")
+    assert float(plain) == float(f"{value:.2f}")
+    assert not ("." in text and text.endswith(("0", ".")))  # no trailing zeros
+    # thousands are grouped from 10,000 on, never below (9999.999 reads 10000)
+    assert ("," in text) == (abs(value) >= 10000)

@@ -616,8 +616,8 @@ def stretch_codes(value: Floats, stretch: Floats, *, higher: bool) -> Codes:
 
 def fmt(value: float) -> str:
     """Format a number for messages: at most two decimals, no trailing zeros."""
-    text = f"{value:,.2f}".rstrip("0").rstrip(".")
-    return text.replace(",", "") if abs(value) < 10000 else text
+    text = f"{value:.2f}" if -10000 < value < 10000 else f"{value:,.2f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def qty(value: float, unit: str) -> str:
