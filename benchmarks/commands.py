@@ -277,8 +277,12 @@ def main(argv: list[str] | None = None) -> int:
     parsed = parser.parse_args(args)
     sizes = parsed.sizes or ([200] if parsed.quick else [1000, 10_000, 50_000])
     from targetkit import __version__  # noqa: PLC0415
+    from targetkit._parsing import toml_reader  # noqa: PLC0415
 
-    print(f"targetkit {__version__}, Python {sys.version.split()[0]}, as of {AS_OF}\n")
+    print(
+        f"targetkit {__version__}, Python {sys.version.split()[0]}, as of {AS_OF}, "
+        f"plan files read by {toml_reader()} (the floors by tomllib)\n"
+    )
     records = measure(sizes)
     _growth(records)
     return 0
