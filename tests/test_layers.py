@@ -148,3 +148,79 @@ def test_the_render_package_imports_no_module_of_its_own() -> None:
 def test_the_old_renderer_paths_import_only_their_new_home() -> None:
     for name in RENDERERS:
         assert GRAPH[f"targetkit.{name}"] == {f"{RENDER}.{name}"}, name
+
+
+# --------------------------------------------------------------------------- rule kinds
+
+
+def _kind_switches(tree: ast.AST, names: set[str], classes: set[str]) -> list[str]:
+    """Return each place a module tells rule kinds apart by name or by class."""
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Compare):
+            sides = [node.left, *node.comparators]
+            texts = [ast.unparse(side) for side in sides]
+            literals = [
+                e.value
+                for side in sides
+                for e in (side.elts if isinstance(side, ast.Tuple | ast.Set | ast.List) else [side])
+                if isinstance(e, ast.Constant) and e.value in names
+            ]
+            if literals and any("kind" in text for text in texts):
+                found.append(f"{node.lineno}: {ast.unparse(node)}")
+            if (
+                isinstance(node.left, ast.Call)
+                and isinstance(node.left.func, ast.Name)
+                and node.left.func.id == "type"
+                and any(isinstance(op, ast.Is | ast.IsNot | ast.Eq) for op in node.ops)
+            ):
+                found.append(f"{node.lineno}: {ast.unparse(node)}")
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id == "isinstance"
+            and len(node.args) == 2
+        ):
+            wanted = node.args[1]
+            items = wanted.elts if isinstance(wanted, ast.Tuple) else [wanted]
+            named = {e.id if isinstance(e, ast.Name) else getattr(e, "attr", "") for e in items}
+            if named & classes:
+                found.append(f"{node.lineno}: {ast.unparse(node)}")
+    return found
+
+
+def test_no_module_but_the_kinds_own_tells_rule_kinds_apart() -> None:
+    # the table, JSON/CSV, report, charts, trajectories, the reader and the drafter ask a kind
+    # through its protocol (fields, Display hints, describe) instead of switching on its name
+    from targetkit import rules
+
+    names = set(rules.rule_kinds())
+    classes = set()
+    for name in names:
+        kind = rules.rule_kind(name)
+        assert kind is not None
+        rule_class = getattr(kind, "rule_class", None)  # the built-ins' own rule classes
+        classes |= {type(kind).__name__, *([rule_class.__name__] if rule_class else [])}
+    assert {"at_least", "decrease", "milestone"} <= names
+    switches = {}
+    for path in sorted((SRC / "targetkit").rglob("*.py")):
+        if "rules" in path.relative_to(SRC / "targetkit").parts:
+            continue
+        found = _kind_switches(ast.parse(path.read_text(encoding="utf-8")), names, classes)
+        if found:
+            switches[str(path.relative_to(SRC))] = found
+    assert switches == {}
+
+
+def test_the_kind_switch_finder_finds_switches() -> None:
+    source = (
+        'if rule.kind == "at_least": pass\n'
+        'if r.rule_kind in ("share", "rank"): pass\n'
+        "if isinstance(rule, Milestone): pass\n"
+        "if type(rule) is Growth: pass\n"
+        'if col.role == "growth": pass\n'  # a column's role, not a rule kind
+    )
+    found = _kind_switches(
+        ast.parse(source), {"at_least", "share", "growth"}, {"Milestone", "Growth"}
+    )
+    assert [line.split(":")[0] for line in found] == ["1", "2", "3", "4"]
