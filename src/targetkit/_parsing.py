@@ -16,11 +16,12 @@ import json
 import re
 import tomllib
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import Any, TypeVar
 
 import attrs
 
-from targetkit.exceptions import Problem
+from targetkit.exceptions import ConfigError, Problem
 
 __all__ = [
     "MISSING",
@@ -38,6 +39,7 @@ __all__ = [
     "nonempty_text",
     "one_line",
     "path_text",
+    "read_document",
     "read_toml",
     "text",
     "text_list",
@@ -365,3 +367,44 @@ def read_toml(text: str) -> dict[str, Any]:
         found = re.search(r"at line (\d+)", message)
         raise TomlSyntaxError(message, int(found[1]) if found else None) from exc
     return data
+
+
+def read_document(path: Path, *, save_hint: str) -> tuple[Any, str]:
+    """Read a file a user writes once: its parsed content and its text (for line numbers).
+
+    ``.json`` (any case) is read as JSON, anything else as TOML (`read_toml`). ``save_hint`` is
+    the fix shown for a file that is not UTF-8 ("save the plan file as UTF-8").
+
+    Raises:
+        ConfigError: when the file cannot be read, is not UTF-8 or is not valid TOML/JSON, with
+            the line of a syntax error.
+    """
+    source = str(path)
+    try:
+        raw = path.read_bytes()
+    except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the name
+        reason = exc.strerror if isinstance(exc, OSError) else str(exc)
+        raise ConfigError.single(
+            source, "", f"cannot be read ({reason})", "check the path"
+        ) from exc
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ConfigError.single(source, "", "is not UTF-8 text", save_hint) from exc
+    del raw  # the text is what is kept
+    if path.suffix.lower() == ".json":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ConfigError.single(
+                source, "", f"is not valid JSON: {exc.msg}", "fix the syntax", line=exc.lineno
+            ) from exc
+    else:
+        try:
+            data = read_toml(text)
+        except TomlSyntaxError as exc:
+            # the message keeps "(at line 3, column 9)": the column helps
+            raise ConfigError.single(
+                source, "", f"is not valid TOML: {exc.message}", "fix the syntax", line=exc.line
+            ) from exc
+    return data, text

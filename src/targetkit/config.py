@@ -19,7 +19,6 @@ import attrs
 
 from targetkit._parsing import Collector as _Collector
 from targetkit._parsing import Lines as _Lines
-from targetkit._parsing import TomlSyntaxError, read_toml
 from targetkit._parsing import boolean as _bool
 from targetkit._parsing import check_keys as _check_keys
 from targetkit._parsing import choice as _choice
@@ -27,6 +26,7 @@ from targetkit._parsing import did_you_mean as _did_you_mean
 from targetkit._parsing import get as _get
 from targetkit._parsing import nonempty_text as _nonempty_text
 from targetkit._parsing import path_text as _path_text
+from targetkit._parsing import read_document as _read_document
 from targetkit._parsing import text as _text
 from targetkit._parsing import text_list as _text_list
 from targetkit.dates import parse_date
@@ -1124,37 +1124,7 @@ def read_document(path: str | Path) -> tuple[dict[str, Any], str]:
     Raises:
         ConfigError: when the file cannot be read, is not UTF-8 or is not valid TOML/JSON.
     """
-    path = Path(path)
-    source = str(path)
-    try:
-        raw = path.read_bytes()
-    except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the name
-        reason = exc.strerror if isinstance(exc, OSError) else str(exc)
-        raise ConfigError.single(
-            source, "", f"cannot be read ({reason})", "check the path"
-        ) from exc
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ConfigError.single(
-            source, "", "is not UTF-8 text", "save the plan file as UTF-8"
-        ) from exc
-    del raw  # the text is what is kept
-    if path.suffix.lower() == ".json":
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ConfigError.single(
-                source, "", f"is not valid JSON: {exc.msg}", "fix the syntax", line=exc.lineno
-            ) from exc
-    else:
-        try:
-            data = read_toml(text)
-        except TomlSyntaxError as exc:
-            # the message keeps "(at line 3, column 9)": the column helps
-            raise ConfigError.single(
-                source, "", f"is not valid TOML: {exc.message}", "fix the syntax", line=exc.line
-            ) from exc
+    data, text = _read_document(Path(path), save_hint="save the plan file as UTF-8")
     return data, text
 
 

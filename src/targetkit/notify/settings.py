@@ -21,7 +21,6 @@ import datetime as dt
 import email.utils
 import enum
 import ipaddress
-import json
 import os
 import re
 import stat
@@ -36,7 +35,6 @@ from targetkit._parsing import MISSING as _MISSING
 from targetkit._parsing import Collector as _Collector
 from targetkit._parsing import KeyPath as PathT
 from targetkit._parsing import Lines as _Lines
-from targetkit._parsing import TomlSyntaxError, read_toml
 from targetkit._parsing import boolean as _bool
 from targetkit._parsing import check_keys as _shared_check_keys
 from targetkit._parsing import choice as _choice
@@ -45,6 +43,7 @@ from targetkit._parsing import get as _get
 from targetkit._parsing import names as _text_list
 from targetkit._parsing import nonempty_line as _nonempty
 from targetkit._parsing import one_line as _text
+from targetkit._parsing import read_document as _read_document
 from targetkit.exceptions import ConfigError
 from targetkit.model import Severity
 from targetkit.state import ChangePolicy, Escalation, Notice, Policy, severity_rank
@@ -926,30 +925,7 @@ def read_secret_file(path: str | Path) -> str:
 
 def _read(path: Path) -> tuple[Mapping[str, Any], str]:
     source = str(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise ConfigError.single(
-            source, "", f"cannot be read ({exc.strerror})", "check the path"
-        ) from exc
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ConfigError.single(source, "", "is not UTF-8 text", "save it as UTF-8") from exc
-    if path.suffix.lower() == ".json":
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ConfigError.single(
-                source, "", f"is not valid JSON: {exc.msg}", "fix the syntax", line=exc.lineno
-            ) from exc
-    else:
-        try:
-            data = read_toml(text)
-        except TomlSyntaxError as exc:
-            raise ConfigError.single(
-                source, "", f"is not valid TOML: {exc.message}", "fix the syntax", line=exc.line
-            ) from exc
+    data, text = _read_document(path, save_hint="save it as UTF-8")
     if not isinstance(data, dict):
         raise ConfigError.single(source, "", "holds no table at its top level", "write [notify]")
     return data, text
