@@ -81,6 +81,12 @@ def test_the_commands_benchmark_times_every_command_and_its_floor(
         assert "targetkit" in line
         assert "floor" in line
         assert "peak RSS" in line
+    # the goals, each with its figure and a verdict (nothing is asserted about the verdict)
+    goals = out[out.index("goals (at 40 targets") :].splitlines()[1:]
+    assert len(goals) == len(commands.GOALS)
+    for (_, _, _, words), line in zip(commands.GOALS, goals, strict=True):
+        assert line.strip().startswith(words)
+        assert line.endswith(("— met", "— NOT met"))
 
 
 def test_a_large_evaluation_is_written_whole_in_every_batch(tmp_path: Path) -> None:
