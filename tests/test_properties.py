@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from pathlib import Path
 
 import attrs
@@ -14,7 +15,7 @@ from hypothesis import strategies as st
 import targetkit as tk
 from targetkit import Status
 from targetkit.actuals import _repeats
-from targetkit.evaluation import _sorted_by
+from targetkit.evaluation import _factorized, _sorted_by
 from targetkit.rules import fmt
 
 from .conftest import make_plan
@@ -330,6 +331,53 @@ def test_rows_are_ordered_as_one_lexsort_of_key_revision_and_value(
     last = np.array([r[2] for r in rows], dtype=np.float64)
     expected = np.lexsort((last, then, key))
     assert _sorted_by(key, then, last).tolist() == expected.tolist()
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 5),
+            st.integers(-3, 3),
+            st.one_of(st.just(math.nan), st.floats(-10, 10, allow_nan=False).map(round)),
+        ),
+        max_size=60,
+    ),
+    st.integers(0, 3),
+)
+def test_rows_listed_in_order_keep_the_order_one_lexsort_gives(
+    rows: list[tuple[int, int, float]], swaps: int
+) -> None:
+    # as tables come: by key, each revision after what it revises (a few rows out of place,
+    # and NaN values, which a lexsort puts last)
+    rows = sorted(
+        rows, key=lambda r: (r[0], r[1], math.isnan(r[2]), 0 if math.isnan(r[2]) else r[2])
+    )
+    for k in range(min(swaps, len(rows) - 1)):
+        rows[k], rows[k + 1] = rows[k + 1], rows[k]
+    key = np.array([r[0] for r in rows], dtype=np.int64)
+    then = np.array([r[1] for r in rows], dtype=np.int64)
+    last = np.array([r[2] for r in rows], dtype=np.float64)
+    expected = np.lexsort((last, then, key))
+    assert _sorted_by(key, then, last).tolist() == expected.tolist()
+
+
+@given(
+    st.lists(
+        st.one_of(st.sampled_from(["a", "b", "", "研发"]), st.none(), st.just(math.nan)),
+        max_size=40,
+    ).flatmap(
+        lambda xs: st.lists(st.integers(1, 12), min_size=len(xs), max_size=len(xs)).map(
+            lambda ns: [x for x, n in zip(xs, ns, strict=True) for _ in range(n)]
+        )
+    )
+)
+def test_a_column_read_run_by_run_factorises_as_pandas_does(cells: list[object]) -> None:
+    # columns of long runs (an indicator's months) and of short ones alike
+    values = np.array(cells, dtype=object)
+    codes, uniques = _factorized(values)
+    want_codes, want_uniques = pd.factorize(values)
+    assert codes.tolist() == want_codes.tolist()
+    assert list(uniques) == list(want_uniques)
 
 
 NAIVE_FROM = dt.datetime(2022, 1, 1)  # noqa: DTZ001 - reported_at is a naive time, as read

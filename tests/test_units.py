@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from targetkit import IndicatorKind, rules
 from targetkit.exceptions import UnitError
 from targetkit.units import UnitSystem, default_units, units_with
+
+from .conftest import make_plan
 
 U = default_units()
 
@@ -97,3 +101,58 @@ def test_conversion_round_trips(value: float, unit: str) -> None:
     there = U.convert(value, unit, "亿元")
     back = U.convert(there, "亿元", unit)
     assert back == pytest.approx(value, rel=1e-12, abs=1e-9)
+
+
+# --------------------------------------------------------------------------- columns of factors
+
+PLAN = make_plan(
+    """
+    [[indicators]]
+    id = "rd"
+    name = "研发投入"
+    unit = "亿元"
+    kind = "cumulative"
+
+    [[indicators]]
+    id = "firms"
+    name = "高新技术企业数"
+    unit = "家"
+    kind = "stock"
+
+    [[targets]]
+    id = "rd_target"
+    title = "研发投入220亿元"
+    rule = { kind = "at_least", indicator = "rd", value = 220 }
+    """
+)
+
+
+def test_a_column_of_factors_converts_each_pair_as_one_factor_would() -> None:
+    got = rules.factors(PLAN, ["万元", "亿元", "万元", "千元"], ["亿元", "亿元", "亿元", "万元"])
+    assert got.tolist() == pytest.approx([1e-4, 1.0, 1e-4, 0.1])
+    # one unit stands for a whole side
+    assert rules.factors(PLAN, "%", ["", "%"]).tolist() == pytest.approx([0.01, 1.0])
+    assert rules.factors(PLAN, ["亿元", "万元"], "万元").tolist() == pytest.approx([1e4, 1.0])
+    assert rules.factors(PLAN, [], "万元").shape == (0,)
+
+
+def test_a_column_of_factors_refuses_what_one_factor_refuses() -> None:
+    with pytest.raises(UnitError) as caught:
+        rules.factors(PLAN, ["亿元", "家"], ["亿元", "亿元"])
+    assert caught.value.unit == "家"
+    with pytest.raises(ValueError, match="2 units to convert from but 1 to convert to"):
+        rules.factors(PLAN, ["亿元", "万元"], ["亿元"])
+
+
+def test_positions_and_kind_masks_of_indicator_ids() -> None:
+    assert PLAN.positions(["firms", "rd", "firms"]) == [1, 0, 1]
+    assert PLAN.positions(["rd", "nope"], missing=-1) == [0, -1]
+    with pytest.raises(KeyError, match="nope"):
+        PLAN.positions(["nope"])
+    codes = rules.codes_of(PLAN, ["firms", "rd"])
+    assert codes.tolist() == [1, 0]
+    assert rules.kind_mask(PLAN, codes, IndicatorKind.CUMULATIVE).tolist() == [False, True]
+    assert rules.kind_mask(PLAN, codes, IndicatorKind.STOCK, IndicatorKind.CUMULATIVE).all()
+    values = rules.floats([1, None, 2.5])
+    assert values[[0, 2]].tolist() == [1.0, 2.5]
+    assert np.isnan(values[1])

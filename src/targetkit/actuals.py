@@ -526,14 +526,16 @@ def _build(
     milestones, errors) are read one by one, and no Python object is made per row but the
     value's own text.
     """
-    known = {i.id for i in plan.indicators}
+    # the plan's own id objects, so that the table's ids are the plan's (found by identity)
+    known = {i.id: i.id for i in plan.indicators}
     names = NameIndex.of(plan)
     line_numbers = np.asarray(lines, dtype=np.int64)
     n = len(line_numbers)
 
     def to_id(cell: str) -> str:
         text = _nfkc(cell)
-        return text if text in known else (names.resolve(text) or text)
+        found = known.get(text) or names.resolve(text)
+        return text if found is None else known.get(found, found)
 
     factored = {name: _Factored.of(table[name], n) for name in table if name != "value"}
     raw_column: Cells = table["value"] if "value" in table else [""] * n

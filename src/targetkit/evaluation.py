@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Callable, Iterator, Mapping
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any, Protocol
 
 import attrs
@@ -225,7 +226,7 @@ class Evaluation:
 
         Empty for a target without parts; KeyError if the plan has no such target.
         """
-        if target_id not in self._work.compiled._where:
+        if target_id not in self._work.compiled._index:
             raise KeyError(target_id)
         return self._work.parts_of(target_id)
 
@@ -261,10 +262,7 @@ class Evaluation:
 
     def result(self, target_id: str) -> TargetResult:
         """Return the result of one target (KeyError if the plan has no such target)."""
-        if target_id not in self._work.compiled._where:
-            raise KeyError(target_id)
-        g, j = self._work.compiled._where[target_id]
-        return self._work.result(int(self._work.compiled.groups[g].positions[j]))
+        return self._work.result(self._work.compiled._index[target_id])
 
     @property
     def summary(self) -> dict[str, int]:
@@ -520,9 +518,20 @@ class CompiledPlan:
 
     plan: Plan
     groups: tuple[_Group, ...]
-    indicator_ids: pd.Index
-    _where: Mapping[str, tuple[int, int]] = attrs.field(alias="where", repr=False)
+    _index: Mapping[str, int] = attrs.field(alias="index", repr=False)  # target id → position
+    # by plan position: the target's group and its place in it
+    _group_of: npt.NDArray[np.int64] = attrs.field(alias="group_of", repr=False)
+    _slot_of: npt.NDArray[np.int64] = attrs.field(alias="slot_of", repr=False)
     _parts: _Parts | None = attrs.field(default=None, alias="parts", repr=False)
+
+    @property
+    def indicator_ids(self) -> pd.Index:
+        """Return the plan's indicator ids, in plan order (the positions actuals are sorted by)."""
+        return pd.Index([i.id for i in self.plan.indicators], dtype=object)
+
+    def _slot(self, i: int) -> tuple[int, int]:
+        """Return the group of the target at plan position ``i`` and its place in the group."""
+        return int(self._group_of[i]), int(self._slot_of[i])
 
     def evaluate(
         self, actuals: ActualsTable | SortedActuals | None, *, as_of: dt.date
@@ -537,43 +546,52 @@ class CompiledPlan:
 
 def compile_plan(plan: Plan) -> CompiledPlan:
     """Return the plan ready for evaluation (see `CompiledPlan`)."""
-    groups, where = _grouped(plan, plan.targets, range(len(plan.targets)))
+    targets = plan.targets
+    n = len(targets)
+    groups = _grouped(plan, targets, np.arange(n, dtype=np.int64))
+    group_of = np.zeros(n, dtype=np.int64)
+    slot_of = np.zeros(n, dtype=np.int64)
+    for g, group in enumerate(groups):
+        group_of[group.positions] = g
+        slot_of[group.positions] = np.arange(len(group.positions))
     return CompiledPlan(
         plan=plan,
         groups=tuple(groups),
-        indicator_ids=pd.Index([i.id for i in plan.indicators]),
-        where=where,
-        parts=_Parts.of(plan) if any(t.parts for t in plan.targets) else None,
+        index=dict(zip([t.id for t in targets], range(n), strict=True)),
+        group_of=group_of,
+        slot_of=slot_of,
+        parts=_Parts.of(plan) if any(map(attrgetter("parts"), targets)) else None,
     )
 
 
 def _grouped(
-    plan: Plan, targets: tuple[Target, ...], positions: Iterator[int] | range | list[int]
-) -> tuple[list[_Group], dict[str, tuple[int, int]]]:
-    """Group targets by rule kind, each group with its kind's prepared arrays."""
-    by_kind: dict[str, list[int]] = {}
-    for k, target in enumerate(targets):
-        by_kind.setdefault(target.rule.kind, []).append(k)
-    at = list(positions)
+    plan: Plan, targets: tuple[Target, ...], positions: npt.NDArray[np.int64]
+) -> list[_Group]:
+    """Group targets by rule kind (in order of first appearance), each with its kind's arrays.
+
+    ``positions`` numbers the targets (plan positions, or flat part numbers for parts).
+    """
+    names = np.array([t.rule.kind for t in targets], dtype=object)
+    codes, kinds = pd.factorize(names)
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(len(kinds) + 1))
     groups: list[_Group] = []
-    where: dict[str, tuple[int, int]] = {}
-    for name, members in by_kind.items():
+    for g, name in enumerate(kinds.tolist()):
         kind = rule_kind(name)
         if kind is None:
             raise KeyError(f"no rule kind {name!r} is registered")
-        chosen = tuple(targets[k] for k in members)
-        for j, t in enumerate(chosen):
-            where[t.id] = (len(groups), j)
+        members = order[bounds[g] : bounds[g + 1]]
+        chosen = tuple(map(targets.__getitem__, members.tolist()))
         groups.append(
             _Group(
                 kind=kind,
-                positions=np.array([at[k] for k in members], dtype=np.int64),
+                positions=positions[members].astype(np.int64),
                 targets=chosen,
                 prepared=kind.prepare(plan, [t.rule for t in chosen]),
                 settings=_Settings.of(plan, chosen),
             )
         )
-    return groups, where
+    return groups
 
 
 # The whole's own figure is used when the parts add up to within this relative difference;
@@ -632,7 +650,7 @@ class _Parts:
         for number in scopes.values():
             members = [k for k, slot in enumerate(slots) if slot[1] == number]
             targets = tuple(_part_target(plan.targets[slots[k][0]], slots[k][2]) for k in members)
-            made, _ = _grouped(plan, targets, members)
+            made = _grouped(plan, targets, np.array(members, dtype=np.int64))
             for group in made:
                 for j, k in enumerate(group.positions.tolist()):
                     where[k] = (len(groups), j)
@@ -694,14 +712,20 @@ class _Order:
 
 def _order(frame: pd.DataFrame, compiled: CompiledPlan) -> _Order:
     # each distinct id looked up once (the column holds few distinct texts, many times each)
-    cells, ids = pd.factorize(frame["indicator"].to_numpy())
-    codes = compiled.indicator_ids.get_indexer(pd.Index(ids, dtype=object))[cells]
+    cells, ids = _factorized(frame["indicator"].to_numpy())
+    codes = np.array(compiled.plan.positions(ids.tolist(), missing=-1), dtype=np.int64)[cells]
     known = np.flatnonzero(codes >= 0)
-    stage, _ = pd.factorize(frame["stage"].to_numpy()[known])
-    day = frame["date"].to_numpy()[known].astype(np.int64)
-    reported = frame["reported_at"].to_numpy()[known].astype(np.int64)  # NaT is the smallest
-    value = frame["value"].to_numpy()[known]
-    code = codes[known].astype(np.int64)
+    whole = len(known) == len(frame)  # usual: every row names an indicator of the plan
+
+    def column(name: str) -> npt.NDArray[Any]:
+        values = frame[name].to_numpy()
+        return values if whole else values[known]
+
+    stage = _factorized(column("stage"))[0].astype(np.int64)
+    day = column("date").astype(np.int64)
+    reported = column("reported_at").astype(np.int64)  # NaT is the smallest
+    value = column("value")
+    code = codes if whole else codes[known]
     days = day // 86_400  # whole dates, in seconds since the epoch
     if (
         len(code)
@@ -710,24 +734,51 @@ def _order(frame: pd.DataFrame, compiled: CompiledPlan) -> _Order:
         and np.abs(days).max() < 1 << 21
     ):
         # one packed key (plan position, date, stage) sorts as the three columns would
-        packed = (code << 38) | ((days + (1 << 21)) << 16) | stage.astype(np.int64)
+        packed = (code << 38) | ((days + (1 << 21)) << 16) | stage
         order = _sorted_by(packed, reported, value)
     else:
         order = np.lexsort((value, reported, stage, day, code))
+    # rows that come in order (a table listed by indicator and date) need no reordering
+    in_place = not len(order) or bool((order[1:] > order[:-1]).all())
+    rows = known if in_place else known[order]
+
+    def taken(values: npt.NDArray[Any]) -> npt.NDArray[Any]:
+        return values if in_place else values[order]
+
     scope = None
     # scopes are only looked at for a plan with parts: others keep today's path
     if compiled._parts is not None and "scope" in frame.columns:
-        cells = frame["scope"].to_numpy()[known][order]
-        found = pd.Index(compiled._parts.scopes).get_indexer(pd.Index(cells))
-        scope = np.where(cells == "", 0, np.where(found >= 0, found + 1, -1)).astype(np.int64)
+        scopes = taken(column("scope"))
+        found = pd.Index(compiled._parts.scopes).get_indexer(pd.Index(scopes))
+        scope = np.where(scopes == "", 0, np.where(found >= 0, found + 1, -1)).astype(np.int64)
     return _Order(
-        rows=known[order].astype(np.int64),
-        code=code[order],
-        day=day[order],
-        stage=stage[order].astype(np.int64),
-        reported=reported[order],
+        rows=rows.astype(np.int64, copy=False),
+        code=taken(code),
+        day=taken(day),
+        stage=taken(stage),
+        reported=taken(reported),
         scope=scope,
     )
+
+
+def _factorized(values: npt.NDArray[Any]) -> tuple[npt.NDArray[np.intp], npt.NDArray[Any]]:
+    """Return `pd.factorize` of a column, looking once at each run of equal values.
+
+    Tables list a figure's rows together (an indicator's months, a stage left empty), so a
+    column usually holds far fewer runs than rows; a column of short runs is factorised whole.
+    """
+    n = len(values)
+    if n > 1:
+        try:
+            change = np.asarray(values[1:] != values[:-1])
+        except (TypeError, ValueError):  # cells that do not compare to a truth value
+            change = np.ones(0)
+        if change.dtype == np.bool_ and len(change) == n - 1:
+            heads = np.flatnonzero(np.r_[True, change])
+            if 4 * len(heads) <= n:
+                cells, uniques = pd.factorize(values[heads])
+                return np.repeat(cells, np.diff(np.r_[heads, n])), uniques
+    return pd.factorize(values)
 
 
 def _sorted_by(
@@ -736,13 +787,20 @@ def _sorted_by(
     """Return the order `np.lexsort((last, then, key))` gives, sorting on ``key`` alone first.
 
     Rows sharing a key (revisions of one figure, repeated rows) are few: only those are sorted
-    again on all three columns, in the places their key already gave them. Both sorts are
-    stable, so rows equal in all three keep their order, as in one lexsort.
+    again on all three columns, in the places their key already gave them — unless they
+    already stand in order (a revision listed after what it revises). Both sorts are stable,
+    so rows equal in all three keep their order, as in one lexsort.
     """
     order = np.argsort(key, kind="stable")
     ordered = key[order]
     tied = ordered[1:] == ordered[:-1]
     if tied.any():
+        pairs = np.flatnonzero(tied)
+        a, b = order[pairs], order[pairs + 1]
+        # NaN values compare False: such rows take the full sort
+        in_order = (then[a] < then[b]) | ((then[a] == then[b]) & (last[a] <= last[b]))
+        if in_order.all():
+            return order
         member = np.zeros(len(key), dtype=bool)
         member[1:] |= tied
         member[:-1] |= tied
@@ -1105,14 +1163,12 @@ class _Work:
         cached = self._results[i]
         if cached is not None:
             return cached
-        g, j = self.compiled._where[self.plan.targets[i].id]
-        result = self._build(g, j)
+        result = self._build(*self.compiled._slot(i))
         self._results[i] = result
         return result
 
     def _position(self, target_id: str) -> int:
-        g, j = self.compiled._where[target_id]
-        return int(self.compiled.groups[g].positions[j])
+        return self.compiled._index[target_id]
 
     def _split(self) -> _Parts:
         parts = self.compiled._parts
@@ -1256,8 +1312,7 @@ class _Work:
         for i, target in enumerate(plan.targets):
             result = self._results[i]
             if result is None:
-                g, j = self.compiled._where[target.id]
-                result = self._build(g, j)
+                result = self._build(*self.compiled._slot(i))
                 if plan.severity_of(target, _STATUSES[int(self.status[i])]) is not None:
                     self._quoted[i] = result.message_zh, result.message_en
             yield result

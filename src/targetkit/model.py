@@ -337,6 +337,16 @@ class Plan:
         """Return the indicator's position in ``indicators`` (KeyError if none)."""
         return self._positions[indicator_id]
 
+    def positions(self, indicator_ids: Iterable[str], missing: int | None = None) -> list[int]:
+        """Return the positions of indicator ids (`position` of each, in one call).
+
+        An id the plan does not declare gives ``missing``, or KeyError when it is None.
+        """
+        if missing is None:
+            return list(map(self._positions.__getitem__, indicator_ids))
+        get = self._positions.get
+        return [get(i, missing) for i in indicator_ids]
+
     def indicator(self, indicator_id: str) -> Indicator:
         """Return the indicator with this id (KeyError if none)."""
         return self._indicator_index[indicator_id]

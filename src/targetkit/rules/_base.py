@@ -548,26 +548,68 @@ class _Settings:
 
     @classmethod
     def of(cls, plan: Plan, targets: Sequence[Target]) -> _Settings:
-        deadlines = [plan.deadline_of(t) for t in targets]
-        thresholds = [plan.thresholds_of(t) for t in targets]
+        # targets share a few deadlines, bands and paces: the plan resolves each distinct one
+        # once (on a target that has it), and the targets take theirs by lookup
+        raw_deadlines = [t.deadline for t in targets]
+        deadlines = _resolved(targets, raw_deadlines, plan.deadline_of)
+        days = {k: day_of(d) for k, d in deadlines.items()}
+        raw_bands = [t.thresholds for t in targets]
+        bands = _resolved(targets, raw_bands, plan.thresholds_of)
+        raw_warnings = [t.warning_days for t in targets]
+        warnings = _resolved(targets, raw_warnings, plan.warning_days_of)
+        raw_paces = [t.pace for t in targets]
+        paces = _resolved(targets, raw_paces, plan.pace_of)
         # grouped by the pace object itself: targets sharing the plan's default share one group
-        groups: dict[tuple[int, dt.date], list[int]] = {}
-        paces: dict[int, Any] = {}
-        for i, t in enumerate(targets):
-            pace = plan.pace_of(t)
-            paces[id(pace)] = pace
-            groups.setdefault((id(pace), deadlines[i]), []).append(i)
-        return cls(
-            deadline=np.array([day_of(d) for d in deadlines], dtype=np.int64),
-            warning=np.array([plan.warning_days_of(t) for t in targets], dtype=np.int64),
-            on_threshold=np.array([x.on_track for x in thresholds], dtype=np.float64),
-            behind_threshold=np.array([x.behind for x in thresholds], dtype=np.float64),
-            pace_groups=tuple(
-                (paces[pace], deadline, np.array(members, dtype=np.int64))
-                for (pace, deadline), members in groups.items()
-                if paces[pace].method is not PaceMethod.NONE
-            ),
+        numbered = {k: i for i, k in enumerate(paces)}
+        deadline_numbers = {k: i for i, k in enumerate(deadlines)}
+        key = _column(raw_paces, numbered, np.int64) * len(deadline_numbers) + _column(
+            raw_deadlines, deadline_numbers, np.int64
         )
+        codes, firsts = _first_codes(key)
+        order = np.argsort(codes, kind="stable")
+        bounds = np.searchsorted(codes[order], np.arange(len(firsts) + 1))
+        groups = []
+        for g, first in enumerate(firsts.tolist()):
+            pace = paces[raw_paces[first]]
+            if pace.method is not PaceMethod.NONE:
+                members = order[bounds[g] : bounds[g + 1]].astype(np.int64)
+                groups.append((pace, deadlines[raw_deadlines[first]], members))
+        return cls(
+            deadline=_column(raw_deadlines, days, np.int64),
+            warning=_column(raw_warnings, warnings, np.int64),
+            on_threshold=_column(raw_bands, {k: b.on_track for k, b in bands.items()}, np.float64),
+            behind_threshold=_column(
+                raw_bands, {k: b.behind for k, b in bands.items()}, np.float64
+            ),
+            pace_groups=tuple(groups),
+        )
+
+
+_T = TypeVar("_T")
+_V = TypeVar("_V")
+
+
+def _resolved(
+    targets: Sequence[Target], raw: Sequence[_T], resolve: Callable[[Target], _V]
+) -> dict[_T, _V]:
+    """Return, per distinct raw setting, what the plan makes of it (asked of one target)."""
+    one_each = dict(zip(raw, targets, strict=True))
+    return {k: resolve(t) for k, t in one_each.items()}
+
+
+def _column(raw: Sequence[_T], table: Mapping[_T, Any], dtype: type[Any]) -> npt.NDArray[Any]:
+    """Return ``table[r]`` for each raw value, as an array."""
+    return np.fromiter(map(table.__getitem__, raw), dtype=dtype, count=len(raw))
+
+
+def _first_codes(values: npt.NDArray[np.int64]) -> tuple[Ints, Ints]:
+    """Return the codes of integers numbered in order of first appearance, and each code's
+    first position."""
+    _, first, codes = np.unique(values, return_index=True, return_inverse=True)
+    rank = np.argsort(first, kind="stable")
+    renumber = np.empty(len(rank), dtype=np.int64)
+    renumber[rank] = np.arange(len(rank))
+    return renumber[codes.reshape(-1)], first[rank].astype(np.int64)
 
 
 # --------------------------------------------------------------------------- verdicts
@@ -904,12 +946,46 @@ class Kind(Generic[R]):
 
 def codes_of(plan: Plan, ids: Sequence[str]) -> Ints:
     """Return the plan positions of indicator ids."""
-    return np.array([plan.position(i) for i in ids], dtype=np.int64)
+    return np.array(plan.positions(ids), dtype=np.int64)
+
+
+def kind_mask(plan: Plan, codes: Ints, *kinds: IndicatorKind) -> Bools:
+    """Return True where the indicator at each plan position is of one of ``kinds``."""
+    indicators = plan.indicators
+    return np.array([indicators[c].kind in kinds for c in codes.tolist()], dtype=bool)
 
 
 def floats(values: Sequence[float | None]) -> Floats:
     """Return a float column, NaN for None."""
-    return np.array([np.nan if v is None else float(v) for v in values], dtype=np.float64)
+    nan = math.nan
+    return np.array([nan if v is None else v for v in values], dtype=np.float64)
+
+
+def factors(plan: Plan, from_units: Sequence[str] | str, to_units: Sequence[str] | str) -> Floats:
+    """Return the numbers converting each value in ``from_units`` to its ``to_units``.
+
+    Either side may be one unit for all. Each distinct pair is converted once, so a column of a
+    few units costs a lookup a target. Raises `UnitError` as `UnitSystem.factor` does.
+    """
+    n = max(len(side) if not isinstance(side, str) else 0 for side in (from_units, to_units))
+    a = [from_units] * n if isinstance(from_units, str) else list(from_units)
+    b = [to_units] * n if isinstance(to_units, str) else list(to_units)
+    if len(a) != len(b):
+        raise ValueError(f"{len(a)} units to convert from but {len(b)} to convert to")
+    # each side numbered by its distinct units, each pair by one number
+    names_a, codes_a = _numbered(a)
+    names_b, codes_b = _numbered(b)
+    width = max(len(names_b), 1)
+    pairs, inverse = np.unique(codes_a * width + codes_b, return_inverse=True)
+    system = plan.units
+    table = [system.factor(names_a[p // width], names_b[p % width]) for p in pairs.tolist()]
+    return np.array(table, dtype=np.float64)[inverse.reshape(-1)] if n else np.zeros(0)
+
+
+def _numbered(values: list[str]) -> tuple[list[str], Ints]:
+    """Return the distinct values (in order of first appearance) and each value's number."""
+    number = {u: k for k, u in enumerate(dict.fromkeys(values))}
+    return list(number), np.fromiter(map(number.__getitem__, values), np.int64, len(values))
 
 
 def unit_problems(

@@ -15,7 +15,7 @@ from typing import ClassVar
 import attrs
 import numpy as np
 
-from targetkit.model import IndicatorKind, Plan, Rule
+from targetkit.model import IndicatorKind, Plan
 from targetkit.rules._base import (
     FROM_INDICATOR,
     NAT,
@@ -37,9 +37,11 @@ from targetkit.rules._base import (
     codes_of,
     date_of,
     day_of,
+    factors,
     floats,
     floor_stretch_problem,
     is_month_end,
+    kind_mask,
     level_words,
     progress_words,
     ref_problems,
@@ -186,19 +188,25 @@ class _Prepared:
     is_pct: Bools
 
 
-def _prepare(plan: Plan, rules: Sequence[Rule], units: list[str], factor: list[float]) -> _Prepared:
-    codes = codes_of(plan, [r.indicator_ids()[0] for r in rules])
+def _prepare(
+    plan: Plan,
+    rules: Sequence[NetIncrease | Growth | ChangePP | Increase],
+    units: list[str],
+    factor: Floats | None = None,
+) -> _Prepared:
+    """Return the arrays of one-indicator changes; ``factor`` converts the indicator to ``units``
+    (by default each indicator's own unit converted to its rule's)."""
+    codes = codes_of(plan, [r.indicator for r in rules])
+    if factor is None:
+        factor = factors(plan, units, [plan.indicators[c].unit for c in codes.tolist()])
     return _Prepared(
         codes=codes,
         value=floats([getattr(r, "value", None) for r in rules]),
-        written=floats([getattr(r, "baseline", None) for r in rules]),
+        written=floats([r.baseline for r in rules]),
         stretch=floats([getattr(r, "stretch", None) for r in rules]),
-        factor=np.array(factor, dtype=np.float64),
+        factor=factor,
         units=units,
-        cumulative=np.array(
-            [plan.indicators[c].kind is IndicatorKind.CUMULATIVE for c in codes.tolist()],
-            dtype=bool,
-        ),
+        cumulative=kind_mask(plan, codes, IndicatorKind.CUMULATIVE),
         is_pct=np.array([u == "%" for u in units], dtype=bool),
     )
 
@@ -245,12 +253,7 @@ class NetIncreaseKind(Kind[NetIncrease]):
         ]
 
     def prepare(self, plan: Plan, rules: Sequence[NetIncrease]) -> _Prepared:
-        units = [r.unit for r in rules]
-        factor = [
-            plan.units.factor(u, plan.indicator(r.indicator_ids()[0]).unit)
-            for u, r in zip(units, rules, strict=True)
-        ]
-        return _prepare(plan, rules, units, factor)
+        return _prepare(plan, rules, [r.unit for r in rules])
 
     def judge(self, batch: Batch) -> Verdicts:
         p: _Prepared = batch.prepared
@@ -380,10 +383,10 @@ class GrowthKind(Kind[Growth]):
         self, plan: Plan, rules: Sequence[Growth]
     ) -> tuple[_Prepared, Floats, Floats, Floats, list[str]]:
         units = [r.unit for r in rules]
-        p = _prepare(plan, rules, units, [1.0] * len(rules))
-        to_fraction = np.array([plan.units.factor(u, "") for u in units], dtype=np.float64)
-        to_unit = np.array([plan.units.factor("", u) for u in units], dtype=np.float64)
-        to_pct = np.array([plan.units.factor(u, "%") for u in units], dtype=np.float64)
+        p = _prepare(plan, rules, units, np.ones(len(rules)))
+        to_fraction = factors(plan, units, "")
+        to_unit = factors(plan, "", units)
+        to_pct = factors(plan, units, "%")
         indicator_units = [plan.indicators[c].unit for c in p.codes.tolist()]
         return p, to_fraction, to_unit, to_pct, indicator_units
 
@@ -518,9 +521,8 @@ class ChangePPKind(Kind[ChangePP]):
 
     def prepare(self, plan: Plan, rules: Sequence[ChangePP]) -> _Prepared:
         # value / factor = the value in %
-        factor = [
-            1.0 / plan.units.factor(plan.indicator(r.indicator_ids()[0]).unit, "%") for r in rules
-        ]
+        indicator_units = [plan.indicator(r.indicator).unit for r in rules]
+        factor = 1.0 / factors(plan, indicator_units, "%")
         return _prepare(plan, rules, ["个百分点"] * len(rules), factor)
 
     def judge(self, batch: Batch) -> Verdicts:
@@ -590,11 +592,7 @@ class IncreaseKind(Kind[Increase]):
 
     def prepare(self, plan: Plan, rules: Sequence[Increase]) -> _Prepared:
         units = [r.unit if r.unit is not None else plan.indicator(r.indicator).unit for r in rules]
-        factor = [
-            plan.units.factor(u, plan.indicator(r.indicator_ids()[0]).unit)
-            for u, r in zip(units, rules, strict=True)
-        ]
-        return _prepare(plan, rules, units, factor)
+        return _prepare(plan, rules, units)
 
     def judge(self, batch: Batch) -> Verdicts:
         p: _Prepared = batch.prepared

@@ -32,8 +32,10 @@ from targetkit.rules import (
     Shown,
     Verdicts,
     codes_of,
+    factors,
     floats,
     floor_stretch_problem,
+    kind_mask,
     level_words,
     ref_problems,
     safe_div,
@@ -107,12 +109,9 @@ class DecreaseKind(Kind[Decrease]):
             "written": floats([r.baseline for r in falls]),
             "stretch": floats([r.stretch for r in falls]),
             "units": [r.unit for r in falls],
-            "to_unit": np.array([plan.units.factor("", r.unit) for r in falls]),
-            "to_pct": np.array([plan.units.factor(r.unit, "%") for r in falls]),
-            "flow": np.array(
-                [plan.indicators[c].kind is IndicatorKind.CUMULATIVE for c in codes.tolist()],
-                dtype=bool,
-            ),
+            "to_unit": factors(plan, "", [r.unit for r in falls]),
+            "to_pct": factors(plan, [r.unit for r in falls], "%"),
+            "flow": kind_mask(plan, codes, IndicatorKind.CUMULATIVE),
         }
 
     def judge(self, batch: Batch) -> Verdicts:

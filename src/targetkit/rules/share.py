@@ -29,6 +29,7 @@ from targetkit.rules._base import (
     Row,
     Verdicts,
     codes_of,
+    factors,
     floats,
     floor_stretch_problem,
     level_words,
@@ -120,24 +121,21 @@ class ShareKind(Kind[Share]):
         shares: list[Share] = [r for r in rules if isinstance(r, Share)]
         num = codes_of(plan, [r.numerator for r in shares])
         den = codes_of(plan, [r.denominator for r in shares])
-        units = plan.units
+        indicators = plan.indicators
+        units = [r.unit for r in shares]
         return _Prepared(
             num=num,
             den=den,
             value=floats([r.value for r in shares]),
             stretch=floats([r.stretch for r in shares]),
-            ratio_factor=np.array(
-                [
-                    units.factor(plan.indicators[a].unit, plan.indicators[b].unit)
-                    for a, b in zip(num.tolist(), den.tolist(), strict=True)
-                ],
-                dtype=np.float64,
+            ratio_factor=factors(
+                plan,
+                [indicators[a].unit for a in num.tolist()],
+                [indicators[b].unit for b in den.tolist()],
             ),
-            to_target=np.array([units.factor("", r.unit) for r in shares], dtype=np.float64),
-            to_pct=np.array(
-                [units.factor(r.unit, "%") if r.unit else np.nan for r in shares], dtype=np.float64
-            ),
-            units=[r.unit for r in shares],
+            to_target=factors(plan, "", units),
+            to_pct=np.where([bool(u) for u in units], factors(plan, units, "%"), np.nan),
+            units=units,
         )
 
     def judge(self, batch: Batch) -> Verdicts:

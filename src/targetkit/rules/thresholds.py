@@ -38,9 +38,11 @@ from targetkit.rules._base import (
     Shown,
     Verdicts,
     codes_of,
+    factors,
     floats,
     floor_stretch_problem,
     fmt,
+    kind_mask,
     level_words,
     pct,
     progress_words,
@@ -146,33 +148,35 @@ class _Prepared:
 
 
 def _prepare(
-    plan: Plan, rules: Sequence[Any], value_key: str, *, level_unless: set[IndicatorKind]
+    plan: Plan,
+    rules: Sequence[Any],
+    value_key: str,
+    *,
+    level_unless: set[IndicatorKind],
+    band: bool = False,
 ) -> _Prepared:
+    """Return the arrays of floors and ceilings (``band``: of `Between` rules, low to high)."""
     codes = codes_of(plan, [r.indicator for r in rules])
-    kinds = [plan.indicators[c].kind for c in codes.tolist()]
     units = [r.unit for r in rules]
+    if band:
+        high = floats([r.high for r in rules])
+        stretch = floats([r.high if r.high_is_stretch else None for r in rules])
+        strict = np.zeros(len(rules), dtype=bool)
+    else:
+        high = np.full(len(rules), np.nan)
+        stretch = floats([r.stretch for r in rules])
+        strict = np.array([r.strict for r in rules], dtype=bool)
     return _Prepared(
         codes=codes,
         value=floats([getattr(r, value_key) for r in rules]),
-        high=floats([getattr(r, "high", None) for r in rules]),
-        stretch=floats(
-            [
-                (r.high if r.high_is_stretch else None) if isinstance(r, Between) else r.stretch
-                for r in rules
-            ]
-        ),
-        strict=np.array([bool(getattr(r, "strict", False)) for r in rules], dtype=bool),
-        factor=np.array(
-            [
-                plan.units.factor(u, plan.indicators[c].unit)
-                for u, c in zip(units, codes.tolist(), strict=True)
-            ],
-            dtype=np.float64,
-        ),
+        high=high,
+        stretch=stretch,
+        strict=strict,
+        factor=factors(plan, units, [plan.indicators[c].unit for c in codes.tolist()]),
         units=units,
         is_pct=np.array([u == "%" for u in units], dtype=bool),
-        cumulative=np.array([k is IndicatorKind.CUMULATIVE for k in kinds], dtype=bool),
-        level=np.array([k not in level_unless for k in kinds], dtype=bool),
+        cumulative=kind_mask(plan, codes, IndicatorKind.CUMULATIVE),
+        level=~kind_mask(plan, codes, *level_unless),
     )
 
 
@@ -492,7 +496,11 @@ class BetweenKind(Kind[Between]):
     def prepare(self, plan: Plan, rules: Sequence[Between]) -> tuple[_Prepared, Bools]:
         stretchy = np.array([bool(getattr(r, "high_is_stretch", False)) for r in rules], dtype=bool)
         floor = _prepare(
-            plan, rules, "low", level_unless={IndicatorKind.CUMULATIVE, IndicatorKind.STOCK}
+            plan,
+            rules,
+            "low",
+            level_unless={IndicatorKind.CUMULATIVE, IndicatorKind.STOCK},
+            band=True,
         )
         return floor, stretchy
 
