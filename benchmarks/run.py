@@ -174,7 +174,7 @@ def scale(sizes: list[int], repeat: int) -> list[dict[str, Any]]:
             # its forecasts, so a repeat on the same one would leave them out of the plain frame)
             t_plain, _ = timed(functools.partial(_plain_frame, compiled, sorted_actuals), repeat)
             t_plain -= t_eval
-            t_results, _ = timed(functools.partial(_all_results, compiled, sorted_actuals), 1)
+            t_results, _ = timed(functools.partial(_all_results, compiled, sorted_actuals), repeat)
             t_results -= t_eval  # building every result, sentence and evidence, on its own
             t_frame, _ = timed(ev.to_frame, repeat)
             t_json, _ = timed(functools.partial(render, ev, "json"), repeat)

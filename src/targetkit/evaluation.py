@@ -226,8 +226,7 @@ class Evaluation:
 
         Empty for a target without parts; KeyError if the plan has no such target.
         """
-        if target_id not in self._work.compiled._index:
-            raise KeyError(target_id)
+        self.plan.target_position(target_id)  # KeyError if the plan has no such target
         return self._work.parts_of(target_id)
 
     def ranking(self, target_id: str) -> tuple[TargetResult, ...]:
@@ -262,7 +261,7 @@ class Evaluation:
 
     def result(self, target_id: str) -> TargetResult:
         """Return the result of one target (KeyError if the plan has no such target)."""
-        return self._work.result(self._work.compiled._index[target_id])
+        return self._work.result(self.plan.target_position(target_id))
 
     @property
     def summary(self) -> dict[str, int]:
@@ -518,7 +517,6 @@ class CompiledPlan:
 
     plan: Plan
     groups: tuple[_Group, ...]
-    _index: Mapping[str, int] = attrs.field(alias="index", repr=False)  # target id → position
     # by plan position: the target's group and its place in it
     _group_of: npt.NDArray[np.int64] = attrs.field(alias="group_of", repr=False)
     _slot_of: npt.NDArray[np.int64] = attrs.field(alias="slot_of", repr=False)
@@ -557,7 +555,6 @@ def compile_plan(plan: Plan) -> CompiledPlan:
     return CompiledPlan(
         plan=plan,
         groups=tuple(groups),
-        index=dict(zip([t.id for t in targets], range(n), strict=True)),
         group_of=group_of,
         slot_of=slot_of,
         parts=_Parts.of(plan) if any(map(attrgetter("parts"), targets)) else None,
@@ -571,8 +568,8 @@ def _grouped(
 
     ``positions`` numbers the targets (plan positions, or flat part numbers for parts).
     """
-    names = np.array([t.rule.kind for t in targets], dtype=object)
-    codes, kinds = pd.factorize(names)
+    rules = [t.rule for t in targets]
+    codes, kinds = pd.factorize(np.array([r.kind for r in rules], dtype=object))
     order = np.argsort(codes, kind="stable")
     bounds = np.searchsorted(codes[order], np.arange(len(kinds) + 1))
     groups: list[_Group] = []
@@ -581,13 +578,14 @@ def _grouped(
         if kind is None:
             raise KeyError(f"no rule kind {name!r} is registered")
         members = order[bounds[g] : bounds[g + 1]]
-        chosen = tuple(map(targets.__getitem__, members.tolist()))
+        at = members.tolist()
+        chosen = tuple(map(targets.__getitem__, at))
         groups.append(
             _Group(
                 kind=kind,
                 positions=positions[members].astype(np.int64),
                 targets=chosen,
-                prepared=kind.prepare(plan, [t.rule for t in chosen]),
+                prepared=kind.prepare(plan, list(map(rules.__getitem__, at))),
                 settings=_Settings.of(plan, chosen),
             )
         )
@@ -768,7 +766,7 @@ def _factorized(values: npt.NDArray[Any]) -> tuple[npt.NDArray[np.intp], npt.NDA
     column usually holds far fewer runs than rows; a column of short runs is factorised whole.
     """
     n = len(values)
-    if n > 1:
+    if n > 1 and _long_runs(values[:_GLANCE]):
         try:
             change = np.asarray(values[1:] != values[:-1])
         except (TypeError, ValueError):  # cells that do not compare to a truth value
@@ -779,6 +777,18 @@ def _factorized(values: npt.NDArray[Any]) -> tuple[npt.NDArray[np.intp], npt.NDA
                 cells, uniques = pd.factorize(values[heads])
                 return np.repeat(cells, np.diff(np.r_[heads, n])), uniques
     return pd.factorize(values)
+
+
+_GLANCE = 4096  # the rows looked at first, to tell a column of runs from a shuffled one
+
+
+def _long_runs(values: npt.NDArray[Any]) -> bool:
+    """Return True when these cells form runs of four or more on average."""
+    try:
+        change = np.asarray(values[1:] != values[:-1])
+    except (TypeError, ValueError):
+        return False
+    return change.dtype == np.bool_ and 4 * (int(change.sum()) + 1) <= len(values)
 
 
 def _sorted_by(
@@ -1168,7 +1178,7 @@ class _Work:
         return result
 
     def _position(self, target_id: str) -> int:
-        return self.compiled._index[target_id]
+        return self.plan.target_position(target_id)
 
     def _split(self) -> _Parts:
         parts = self.compiled._parts

@@ -299,7 +299,7 @@ class Plan:
     _indicator_index: Mapping[str, Indicator] = attrs.field(
         init=False, repr=False, eq=False, alias="_indicator_index"
     )
-    _target_index: Mapping[str, Target] = attrs.field(
+    _target_index: Mapping[str, int] = attrs.field(
         init=False, repr=False, eq=False, alias="_target_index"
     )
     _positions: Mapping[str, int] = attrs.field(
@@ -312,7 +312,11 @@ class Plan:
             raise ValueError(f"the period ends ({self.end}) before it starts ({self.start})")
         object.__setattr__(self, "_indicator_index", {i.id: i for i in self.indicators})
         object.__setattr__(self, "_positions", {i.id: k for k, i in enumerate(self.indicators)})
-        object.__setattr__(self, "_target_index", {t.id: t for t in self.targets})
+        object.__setattr__(
+            self,
+            "_target_index",
+            dict(zip([t.id for t in self.targets], range(len(self.targets)), strict=True)),
+        )
         for kind, ids in (("indicator", self.indicators), ("target", self.targets)):
             seen: set[str] = set()
             for item in ids:
@@ -353,6 +357,10 @@ class Plan:
 
     def target(self, target_id: str) -> Target:
         """Return the target with this id (KeyError if none)."""
+        return self.targets[self._target_index[target_id]]
+
+    def target_position(self, target_id: str) -> int:
+        """Return the target's position in ``targets`` (KeyError if none)."""
         return self._target_index[target_id]
 
     def has_indicator(self, indicator_id: str) -> bool:

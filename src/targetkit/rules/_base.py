@@ -599,6 +599,8 @@ def _resolved(
 
 def _column(raw: Sequence[_T], table: Mapping[_T, Any], dtype: type[Any]) -> npt.NDArray[Any]:
     """Return ``table[r]`` for each raw value, as an array."""
+    if len(table) == 1:  # usual: every target keeps the plan's setting
+        return np.full(len(raw), next(iter(table.values())), dtype=dtype)
     return np.fromiter(map(table.__getitem__, raw), dtype=dtype, count=len(raw))
 
 
@@ -984,6 +986,8 @@ def factors(plan: Plan, from_units: Sequence[str] | str, to_units: Sequence[str]
 
 def _numbered(values: list[str]) -> tuple[list[str], Ints]:
     """Return the distinct values (in order of first appearance) and each value's number."""
+    if values and values.count(values[0]) == len(values):  # usual: one unit for all
+        return values[:1], np.zeros(len(values), dtype=np.int64)
     number = {u: k for k, u in enumerate(dict.fromkeys(values))}
     return list(number), np.fromiter(map(number.__getitem__, values), np.int64, len(values))
 
