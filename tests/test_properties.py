@@ -312,6 +312,14 @@ def test_a_target_judged_alone_is_judged_as_in_its_plan(
         assert alone.results[0] == whole.result(target.id), target.id
 
 
+def _assert_ordered_as_one_lexsort(rows: list[tuple[int, int, float]]) -> None:
+    key = np.array([r[0] for r in rows], dtype=np.int64)
+    then = np.array([r[1] for r in rows], dtype=np.int64)
+    last = np.array([r[2] for r in rows], dtype=np.float64)
+    expected = np.lexsort((last, then, key))
+    assert _sorted_by(key, then, last).tolist() == expected.tolist()
+
+
 @given(
     st.lists(
         st.tuples(
@@ -326,11 +334,7 @@ def test_rows_are_ordered_as_one_lexsort_of_key_revision_and_value(
     rows: list[tuple[int, int, float]],
 ) -> None:
     # few distinct keys, so most rows tie on the key and are ordered by revision, then value
-    key = np.array([r[0] for r in rows], dtype=np.int64)
-    then = np.array([r[1] for r in rows], dtype=np.int64)
-    last = np.array([r[2] for r in rows], dtype=np.float64)
-    expected = np.lexsort((last, then, key))
-    assert _sorted_by(key, then, last).tolist() == expected.tolist()
+    _assert_ordered_as_one_lexsort(rows)
 
 
 @given(
@@ -354,11 +358,7 @@ def test_rows_listed_in_order_keep_the_order_one_lexsort_gives(
     )
     for k in range(min(swaps, len(rows) - 1)):
         rows[k], rows[k + 1] = rows[k + 1], rows[k]
-    key = np.array([r[0] for r in rows], dtype=np.int64)
-    then = np.array([r[1] for r in rows], dtype=np.int64)
-    last = np.array([r[2] for r in rows], dtype=np.float64)
-    expected = np.lexsort((last, then, key))
-    assert _sorted_by(key, then, last).tolist() == expected.tolist()
+    _assert_ordered_as_one_lexsort(rows)
 
 
 @given(
