@@ -767,6 +767,9 @@ def _factorized(values: npt.NDArray[Any]) -> tuple[npt.NDArray[np.intp], npt.NDA
     """
     n = len(values)
     if n > 1 and _long_runs(values[:_GLANCE]):
+        first = values[0]
+        if isinstance(first, str) and values.tolist().count(first) == n:  # one text throughout
+            return np.zeros(n, dtype=np.intp), np.array([first], dtype=object)
         try:
             change = np.asarray(values[1:] != values[:-1])
         except (TypeError, ValueError):  # cells that do not compare to a truth value
