@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from targetkit import IndicatorKind, rules
 from targetkit.exceptions import UnitError
-from targetkit.units import UnitSystem, default_units, units_with
+from targetkit.units import _UNIT_SYSTEMS, UnitSystem, default_units, units_with
 
 from .conftest import make_plan
 
@@ -156,3 +156,12 @@ def test_positions_and_kind_masks_of_indicator_ids() -> None:
     values = rules.floats([1, None, 2.5])
     assert values[[0, 2]].tolist() == [1.0, 2.5]
     assert np.isnan(values[1])
+
+
+def test_unit_systems_of_many_distinct_definitions_are_not_all_kept() -> None:
+    for k in range(_UNIT_SYSTEMS + 10):
+        system = units_with((f"batch{k} = {k + 1} * 家",))
+        assert system.factor(f"batch{k}", "家") == pytest.approx(k + 1)
+    assert units_with.cache_info().currsize <= _UNIT_SYSTEMS
+    # the same definitions still give the same system
+    assert units_with(("batch0 = 1 * 家",)) is units_with(("batch0 = 1 * 家",))

@@ -228,9 +228,16 @@ class UnitSystem:
         return number, unit
 
 
-@functools.cache
+_UNIT_SYSTEMS = 64  # distinct sets of plan unit definitions kept built
+
+
+@functools.lru_cache(maxsize=_UNIT_SYSTEMS)
 def units_with(extra_definitions: tuple[str, ...]) -> UnitSystem:
-    """Return the (cached) unit system with a plan's extra definitions added."""
+    """Return the (cached) unit system with a plan's extra definitions added.
+
+    The last few dozen distinct sets of definitions are kept: plans with the same ``[units]``
+    share one system, and a program reading ever new definitions does not keep them all.
+    """
     return UnitSystem(extra_definitions)
 
 
