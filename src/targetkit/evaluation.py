@@ -1334,6 +1334,9 @@ class _Work:
 
     def results(self) -> tuple[TargetResult, ...]:
         if self._all is None:
+            # all of them are kept: the forecasts are made in one pass first, which is quicker
+            # than one at a time between the results (`stream` makes them one at a time)
+            self.forecasts()
             for g, group in enumerate(self.compiled.groups):
                 for j, i in enumerate(group.positions.tolist()):
                     if self._results[i] is None:
