@@ -34,7 +34,7 @@ from targetkit.rules import (
     fmt,
     rule_kind,
 )
-from targetkit.rules._base import STATUSES, _Settings, date_of, day_of
+from targetkit.rules._base import STATUSES, _Settings, date_of, day_of, members_of
 
 if TYPE_CHECKING:
     from pandas.io.formats.style import Styler
@@ -570,14 +570,11 @@ def _grouped(
     """
     rules = [t.rule for t in targets]
     codes, kinds = pd.factorize(np.array([r.kind for r in rules], dtype=object))
-    order = np.argsort(codes, kind="stable")
-    bounds = np.searchsorted(codes[order], np.arange(len(kinds) + 1))
     groups: list[_Group] = []
-    for g, name in enumerate(kinds.tolist()):
+    for name, members in zip(kinds.tolist(), members_of(codes, len(kinds)), strict=True):
         kind = rule_kind(name)
         if kind is None:
             raise KeyError(f"no rule kind {name!r} is registered")
-        members = order[bounds[g] : bounds[g + 1]]
         at = members.tolist()
         chosen = tuple(map(targets.__getitem__, at))
         groups.append(
@@ -766,15 +763,14 @@ def _factorized(values: npt.NDArray[Any]) -> tuple[npt.NDArray[np.intp], npt.NDA
     column usually holds far fewer runs than rows; a column of short runs is factorised whole.
     """
     n = len(values)
-    if n > 1 and _long_runs(values[:_GLANCE]):
+    glance = _changes(values[:_GLANCE])
+    # runs of four or more on average in the first cells: worth reading the column run by run
+    if n > 1 and glance is not None and 4 * (int(glance.sum()) + 1) <= min(n, _GLANCE):
         first = values[0]
         if isinstance(first, str) and values.tolist().count(first) == n:  # one text throughout
             return np.zeros(n, dtype=np.intp), np.array([first], dtype=object)
-        try:
-            change = np.asarray(values[1:] != values[:-1])
-        except (TypeError, ValueError):  # cells that do not compare to a truth value
-            change = np.ones(0)
-        if change.dtype == np.bool_ and len(change) == n - 1:
+        change = _changes(values)
+        if change is not None:
             heads = np.flatnonzero(np.r_[True, change])
             if 4 * len(heads) <= n:
                 cells, uniques = pd.factorize(values[heads])
@@ -785,13 +781,14 @@ def _factorized(values: npt.NDArray[Any]) -> tuple[npt.NDArray[np.intp], npt.NDA
 _GLANCE = 4096  # the rows looked at first, to tell a column of runs from a shuffled one
 
 
-def _long_runs(values: npt.NDArray[Any]) -> bool:
-    """Return True when these cells form runs of four or more on average."""
+def _changes(values: npt.NDArray[Any]) -> npt.NDArray[np.bool_] | None:
+    """Return where each cell differs from the one before it, or None for cells that do not
+    compare to a truth value."""
     try:
         change = np.asarray(values[1:] != values[:-1])
     except (TypeError, ValueError):
-        return False
-    return change.dtype == np.bool_ and 4 * (int(change.sum()) + 1) <= len(values)
+        return None
+    return change if change.dtype == np.bool_ and len(change) == max(len(values) - 1, 0) else None
 
 
 def _sorted_by(
@@ -1180,9 +1177,6 @@ class _Work:
         self._results[i] = result
         return result
 
-    def _position(self, target_id: str) -> int:
-        return self.plan.target_position(target_id)
-
     def _split(self) -> _Parts:
         parts = self.compiled._parts
         if parts is None:
@@ -1201,7 +1195,7 @@ class _Work:
         parts = self.compiled._parts
         if parts is None:
             return ()
-        i = self._position(target_id)
+        i = self.plan.target_position(target_id)
         return tuple(self.part(k) for k in parts.of_target.get(i, ()))
 
     def with_parts(self) -> tuple[TargetResult, ...]:
@@ -1304,7 +1298,7 @@ class _Work:
                     f"{fmt(whole)}，采用总数 (the parts add up to {fmt(total)}, the whole "
                     f"reports {fmt(whole)}; the whole's figure is used)"
                 )
-        if row.status is Status.NO_DATA and self._position(target.id) not in parts.rolls:
+        if row.status is Status.NO_DATA and self.plan.target_position(target.id) not in parts.rolls:
             notes.append(
                 "该目标不能由分项汇总，需要总数本身的数据 (this target cannot be rolled up from "
                 "its parts: the whole needs a figure of its own)"

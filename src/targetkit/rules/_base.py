@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import itertools
 import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar, Generic, Protocol, TypeVar, runtime_checkable
@@ -566,14 +567,11 @@ class _Settings:
             raw_deadlines, deadline_numbers, np.int64
         )
         codes, firsts = _first_codes(key)
-        order = np.argsort(codes, kind="stable")
-        bounds = np.searchsorted(codes[order], np.arange(len(firsts) + 1))
         groups = []
-        for g, first in enumerate(firsts.tolist()):
+        for first, members in zip(firsts.tolist(), members_of(codes, len(firsts)), strict=True):
             pace = paces[raw_paces[first]]
             if pace.method is not PaceMethod.NONE:
-                members = order[bounds[g] : bounds[g + 1]].astype(np.int64)
-                groups.append((pace, deadlines[raw_deadlines[first]], members))
+                groups.append((pace, deadlines[raw_deadlines[first]], members.astype(np.int64)))
         return cls(
             deadline=_column(raw_deadlines, days, np.int64),
             warning=_column(raw_warnings, warnings, np.int64),
@@ -602,6 +600,13 @@ def _column(raw: Sequence[_T], table: Mapping[_T, Any], dtype: type[Any]) -> npt
     if len(table) == 1:  # usual: every target keeps the plan's setting
         return np.full(len(raw), next(iter(table.values())), dtype=dtype)
     return np.fromiter(map(table.__getitem__, raw), dtype=dtype, count=len(raw))
+
+
+def members_of(codes: npt.NDArray[np.integer[Any]], count: int) -> list[Ints]:
+    """Return, for each code 0 … count − 1, the positions that hold it, in order."""
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(count + 1)).tolist()
+    return [order[a:b] for a, b in itertools.pairwise(bounds)]
 
 
 def _first_codes(values: npt.NDArray[np.int64]) -> tuple[Ints, Ints]:
