@@ -399,14 +399,19 @@ def _write_json(
         out.write(f'  "{name}": [')
         chunk: list[str] = []
         wrote = False
+
+        def flush() -> None:
+            nonlocal wrote
+            out.write((",\n    " if wrote else "\n    ") + ",\n    ".join(chunk))
+            wrote = True
+            chunk.clear()
+
         for item in items:
             chunk.append(encode(item))
             if len(chunk) == _BATCH:
-                out.write(("\n    " if not wrote else ",\n    ") + ",\n    ".join(chunk))
-                wrote, chunk = True, []
+                flush()
         if chunk:
-            out.write(("\n    " if not wrote else ",\n    ") + ",\n    ".join(chunk))
-            wrote = True
+            flush()
         out.write("\n  ]" if wrote else "]")
         out.write(",\n")
 
